@@ -1,0 +1,328 @@
+//! Transactions waiting to be mined.
+//!
+//! Each sender's pending transactions form a gap-free run of nonces starting at the
+//! account's next nonce, and together never spend more than the account holds, so any
+//! prefix of a sender's run is valid on the current tip. The pool is bounded by count and
+//! bytes; when full, a higher-fee transaction evicts the lowest-fee one at the end of
+//! some other sender's run (evicting from the middle would leave a nonce gap).
+
+use super::state::{check_against, Account, State};
+use crate::consensus::address::Address;
+use crate::consensus::error::TxError;
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::params::ChainParams;
+use crate::consensus::transaction::Transaction;
+use crate::consensus::validation::{check_transaction_fields, verify_signature};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+/// How much the mempool may hold.
+#[derive(Clone, Copy, Debug)]
+pub struct MempoolLimits {
+    pub max_count: usize,
+    pub max_bytes: usize,
+}
+
+impl Default for MempoolLimits {
+    fn default() -> Self {
+        MempoolLimits {
+            max_count: 50_000,
+            max_bytes: 32 << 20,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Pending {
+    tx: Transaction,
+    id: TxId,
+    size: usize,
+}
+
+/// One sender's pending run, keyed by nonce.
+#[derive(Debug, Default)]
+struct SenderQueue {
+    txs: BTreeMap<u64, Pending>,
+    /// Sum of amount + fee over `txs`; cannot overflow since it never exceeds a balance.
+    cost: u64,
+}
+
+/// The pool of valid, not yet mined transactions.
+#[derive(Debug)]
+pub struct Mempool {
+    by_id: HashMap<TxId, (Address, u64)>,
+    by_sender: HashMap<Address, SenderQueue>,
+    bytes: usize,
+    limits: MempoolLimits,
+}
+
+impl Mempool {
+    pub fn new(limits: MempoolLimits) -> Self {
+        Mempool {
+            by_id: HashMap::new(),
+            by_sender: HashMap::new(),
+            bytes: 0,
+            limits,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Total encoded size of the pending transactions.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    pub fn contains(&self, id: &TxId) -> bool {
+        self.by_id.contains_key(id)
+    }
+
+    /// The pending transaction with this id.
+    pub fn get(&self, id: &TxId) -> Option<&Transaction> {
+        let (sender, nonce) = self.by_id.get(id)?;
+        Some(&self.by_sender.get(sender)?.txs.get(nonce)?.tx)
+    }
+
+    /// The nonce the sender's next transaction should carry, counting pending ones.
+    pub fn next_nonce(&self, address: &Address, state: &State) -> u64 {
+        let pending = self
+            .by_sender
+            .get(address)
+            .map_or(0, |queue| queue.txs.len());
+        state.account(address).nonce.saturating_add(pending as u64)
+    }
+
+    /// Admits `tx` if it is valid on `state` after the sender's pending transactions.
+    pub fn add(
+        &mut self,
+        tx: Transaction,
+        state: &State,
+        params: &ChainParams,
+        genesis: &BlockHash,
+    ) -> Result<TxId, TxError> {
+        self.admit(tx, state, params, Some(genesis))
+    }
+
+    /// Puts back transactions of blocks a reorg disconnected (in chain order), ahead of
+    /// what is already pending, whose nonces come after theirs. Their signatures were
+    /// verified when their blocks were checked. Returns how many got back in.
+    pub fn readd(
+        &mut self,
+        returned: Vec<Transaction>,
+        state: &State,
+        params: &ChainParams,
+    ) -> usize {
+        if returned.is_empty() {
+            return 0;
+        }
+        let pending: Vec<Transaction> = std::mem::take(&mut self.by_sender)
+            .into_values()
+            .flat_map(|queue| queue.txs.into_values().map(|pending| pending.tx))
+            .collect();
+        self.by_id.clear();
+        self.bytes = 0;
+        let back = returned
+            .into_iter()
+            .filter(|tx| self.admit(tx.clone(), state, params, None).is_ok())
+            .count();
+        for tx in pending {
+            // Already verified on admission; a few may no longer fit and are dropped.
+            let _ = self.admit(tx, state, params, None);
+        }
+        back
+    }
+
+    /// `add`, with the signature check skipped when `genesis` is `None` because the
+    /// transaction was verified before.
+    fn admit(
+        &mut self,
+        tx: Transaction,
+        state: &State,
+        params: &ChainParams,
+        genesis: Option<&BlockHash>,
+    ) -> Result<TxId, TxError> {
+        let id = tx.id();
+        if self.by_id.contains_key(&id) {
+            return Err(TxError::AlreadyInMempool);
+        }
+        check_transaction_fields(&tx, params)?;
+        let account = state.account(&tx.sender);
+        let queue = self.by_sender.get(&tx.sender);
+        let pending = queue.map_or(0, |queue| queue.txs.len() as u64);
+        let pending_cost = queue.map_or(0, |queue| queue.cost);
+        if tx.nonce >= account.nonce && tx.nonce < account.nonce.saturating_add(pending) {
+            return Err(TxError::NoncePending { nonce: tx.nonce });
+        }
+        // The sender as it will be once its pending run is mined.
+        let after_pending = Account {
+            balance: account.balance.saturating_sub(pending_cost),
+            nonce: account.nonce.saturating_add(pending),
+        };
+        check_against(&after_pending, &tx)?;
+        if let Some(genesis) = genesis {
+            verify_signature(&tx, genesis)?;
+        }
+        let size = tx.encoded_size();
+        self.make_room(size, tx.fee, &tx.sender)?;
+        self.insert(Pending { tx, id, size });
+        Ok(id)
+    }
+
+    fn insert(&mut self, pending: Pending) {
+        let sender = pending.tx.sender;
+        let nonce = pending.tx.nonce;
+        let queue = self.by_sender.entry(sender).or_default();
+        queue.cost = queue
+            .cost
+            .saturating_add(pending.tx.total_cost().unwrap_or(u64::MAX));
+        self.bytes += pending.size;
+        self.by_id.insert(pending.id, (sender, nonce));
+        queue.txs.insert(nonce, pending);
+    }
+
+    /// Evicts lowest-fee run ends of other senders until `size` more bytes fit, as long
+    /// as each evicted transaction pays less than `fee`.
+    fn make_room(&mut self, size: usize, fee: u64, sender: &Address) -> Result<(), TxError> {
+        while self.by_id.len() + 1 > self.limits.max_count
+            || self.bytes + size > self.limits.max_bytes
+        {
+            let cheapest = self
+                .by_sender
+                .iter()
+                .filter(|(address, _)| *address != sender)
+                .filter_map(|(address, queue)| {
+                    queue
+                        .txs
+                        .last_key_value()
+                        .map(|(nonce, pending)| (pending.tx.fee, *address, *nonce))
+                })
+                .min();
+            match cheapest {
+                Some((lowest, address, nonce)) if lowest < fee => {
+                    self.remove_last(&address, nonce);
+                }
+                Some((lowest, _, _)) => return Err(TxError::MempoolFull { lowest_fee: lowest }),
+                None => return Err(TxError::MempoolFull { lowest_fee: fee }),
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_last(&mut self, address: &Address, nonce: u64) {
+        if let Some(queue) = self.by_sender.get_mut(address) {
+            if let Some(pending) = queue.txs.remove(&nonce) {
+                queue.cost = queue
+                    .cost
+                    .saturating_sub(pending.tx.total_cost().unwrap_or(0));
+                self.bytes -= pending.size;
+                self.by_id.remove(&pending.id);
+            }
+            if queue.txs.is_empty() {
+                self.by_sender.remove(address);
+            }
+        }
+    }
+
+    /// Drops what the new tip made invalid: transactions whose nonce was used by a
+    /// connected block, and any run that no longer starts at the account's nonce or no
+    /// longer fits its balance. Returns how many were dropped.
+    pub fn revalidate(&mut self, state: &State) -> usize {
+        let before = self.by_id.len();
+        let senders: Vec<Address> = self.by_sender.keys().copied().collect();
+        for sender in senders {
+            let account = state.account(&sender);
+            let Some(queue) = self.by_sender.remove(&sender) else {
+                continue;
+            };
+            let mut kept = SenderQueue::default();
+            let mut simulated = account;
+            for (nonce, pending) in queue.txs {
+                let keep = nonce >= account.nonce && check_against(&simulated, &pending.tx).is_ok();
+                if keep {
+                    let cost = pending.tx.total_cost().unwrap_or(u64::MAX);
+                    simulated.balance -= cost;
+                    simulated.nonce += 1;
+                    kept.cost = kept.cost.saturating_add(cost);
+                    kept.txs.insert(nonce, pending);
+                } else {
+                    self.bytes -= pending.size;
+                    self.by_id.remove(&pending.id);
+                }
+            }
+            if !kept.txs.is_empty() {
+                self.by_sender.insert(sender, kept);
+            }
+        }
+        before - self.by_id.len()
+    }
+
+    /// Picks transactions for a block: highest fee first, each sender's in nonce order,
+    /// within the count and byte limits, and valid in sequence on `state`.
+    pub fn select(&self, state: &State, max_txs: usize, max_bytes: usize) -> Vec<Transaction> {
+        let mut selected = Vec::new();
+        let mut bytes = 0usize;
+        let mut overlay: HashMap<Address, Account> = HashMap::new();
+        // (fee, sender, position in its run); ties broken by address for determinism.
+        let mut heads: BinaryHeap<(u64, Address)> = BinaryHeap::new();
+        let mut cursors: HashMap<Address, std::collections::btree_map::Values<'_, u64, Pending>> =
+            HashMap::new();
+        for (address, queue) in &self.by_sender {
+            let cursor = queue.txs.values();
+            if let Some(first) = cursor.clone().next() {
+                heads.push((first.tx.fee, *address));
+                cursors.insert(*address, cursor);
+            }
+        }
+        while let Some((_, address)) = heads.pop() {
+            if selected.len() >= max_txs {
+                break;
+            }
+            let Some(cursor) = cursors.get_mut(&address) else {
+                continue;
+            };
+            let Some(pending) = cursor.next() else {
+                continue;
+            };
+            let tx = &pending.tx;
+            let sender = *overlay
+                .entry(tx.sender)
+                .or_insert_with(|| state.account(&tx.sender));
+            let receiver = *overlay
+                .entry(tx.receiver)
+                .or_insert_with(|| state.account(&tx.receiver));
+            let fits = bytes + pending.size <= max_bytes;
+            let valid = check_against(&sender, tx).is_ok()
+                && (tx.receiver == tx.sender || receiver.balance.checked_add(tx.amount).is_some());
+            if !fits || !valid {
+                // Later transactions of this sender depend on this one: drop the run.
+                continue;
+            }
+            let cost = tx.total_cost().unwrap_or(u64::MAX);
+            if let Some(account) = overlay.get_mut(&tx.sender) {
+                account.balance -= cost;
+                account.nonce += 1;
+            }
+            if let Some(account) = overlay.get_mut(&tx.receiver) {
+                account.balance += tx.amount;
+            }
+            bytes += pending.size;
+            selected.push(tx.clone());
+            if let Some(next) = cursor.clone().next() {
+                heads.push((next.tx.fee, address));
+            }
+        }
+        selected
+    }
+
+    /// Every pending transaction, grouped by sender in nonce order.
+    pub fn transactions(&self) -> impl Iterator<Item = &Transaction> {
+        self.by_sender
+            .values()
+            .flat_map(|queue| queue.txs.values().map(|pending| &pending.tx))
+    }
+}

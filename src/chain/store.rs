@@ -1,0 +1,359 @@
+//! The on-disk store: an embedded, crash-safe redb database in the node's data directory.
+//!
+//! Tables: blocks, the block index (header, cumulative work, status), the active chain by
+//! height, account state, undo data, a transaction index and metadata (genesis, tip).
+//! Every change of the chain is one [`StoreBatch`] written in one redb transaction, so a
+//! node killed at any moment reopens at the last committed tip with matching state.
+
+use super::index::IndexEntry;
+use super::state::{Account, BlockUndo};
+use crate::consensus::address::Address;
+use crate::consensus::block::Block;
+use crate::consensus::hash::{BlockHash, TxId};
+use redb::{Database, Durability, ReadableTable, TableDefinition};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+
+const BLOCKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blocks");
+const INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("block_index");
+const ACTIVE: TableDefinition<u64, &[u8]> = TableDefinition::new("active_chain");
+const ACCOUNTS: TableDefinition<&[u8], (u64, u64)> = TableDefinition::new("accounts");
+const UNDO: TableDefinition<&[u8], &[u8]> = TableDefinition::new("undo");
+const TX_INDEX: TableDefinition<&[u8], (&[u8], u32)> = TableDefinition::new("tx_index");
+const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+
+const META_GENESIS: &str = "genesis";
+const META_TIP: &str = "tip";
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "chain.redb";
+
+/// Why the store could not be read or written.
+#[derive(Debug)]
+pub enum StoreError {
+    /// The database itself failed (I/O, corruption detected by redb, lock held).
+    Database(String),
+    /// A record does not decode or contradicts another.
+    Corrupt(String),
+    /// The data directory holds another network's chain.
+    WrongChain {
+        stored: BlockHash,
+        expected: BlockHash,
+    },
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreError::Database(reason) => write!(f, "database error: {reason}"),
+            StoreError::Corrupt(reason) => write!(f, "stored data is corrupt: {reason}"),
+            StoreError::WrongChain { stored, expected } => write!(
+                f,
+                "the data directory holds a chain with genesis {stored}, but these chain \
+                 parameters have genesis {expected}; use another --data-dir"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+fn db_error(error: impl Into<redb::Error>) -> StoreError {
+    StoreError::Database(error.into().to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_cbor::to_vec(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_cbor::from_slice(bytes).map_err(|error| StoreError::Corrupt(format!("{what}: {error}")))
+}
+
+fn hash_from(what: &str, bytes: &[u8]) -> Result<BlockHash, StoreError> {
+    <[u8; 32]>::try_from(bytes)
+        .map(BlockHash::from_bytes)
+        .map_err(|_| StoreError::Corrupt(format!("{what} is not a 32-byte hash")))
+}
+
+/// Everything one chain change writes, applied atomically by [`Store::commit`].
+#[derive(Debug, Default)]
+pub struct StoreBatch {
+    pub blocks: Vec<(BlockHash, Vec<u8>)>,
+    pub index: Vec<IndexEntry>,
+    /// The active chain is cut back to this height before `active_push` is applied.
+    pub active_truncate: Option<u64>,
+    pub active_push: Vec<(u64, BlockHash)>,
+    /// Final values of touched accounts; an all-zero account is deleted.
+    pub accounts: HashMap<Address, Account>,
+    pub undo: Vec<(BlockHash, BlockUndo)>,
+    pub tx_remove: Vec<TxId>,
+    pub tx_add: Vec<(TxId, BlockHash, u32)>,
+    pub tip: Option<BlockHash>,
+    /// Set only by the first commit of a new store.
+    pub genesis: Option<BlockHash>,
+}
+
+impl StoreBatch {
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty()
+            && self.index.is_empty()
+            && self.active_truncate.is_none()
+            && self.active_push.is_empty()
+            && self.accounts.is_empty()
+            && self.tx_add.is_empty()
+            && self.tx_remove.is_empty()
+            && self.tip.is_none()
+    }
+}
+
+/// What [`Store::load`] reads back at start.
+#[derive(Debug)]
+pub struct Loaded {
+    pub entries: Vec<IndexEntry>,
+    pub active: Vec<BlockHash>,
+    pub accounts: Vec<(Address, Account)>,
+    pub tip: BlockHash,
+}
+
+/// The database handle.
+pub struct Store {
+    db: Database,
+    durability: Durability,
+    #[cfg(test)]
+    pub(crate) fail_next_commit: std::cell::Cell<bool>,
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir` for the chain whose genesis is `genesis`.
+    pub fn open(dir: &Path, genesis: &BlockHash) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|error| {
+            StoreError::Database(format!("cannot create {}: {error}", dir.display()))
+        })?;
+        let path = dir.join(DB_FILE);
+        let db = Database::create(&path).map_err(|error| {
+            StoreError::Database(format!("cannot open {}: {error}", path.display()))
+        })?;
+        let store = Store {
+            db,
+            durability: Durability::Immediate,
+            #[cfg(test)]
+            fail_next_commit: std::cell::Cell::new(false),
+        };
+        store.create_tables()?;
+        if let Some(stored) = store.meta_hash(META_GENESIS)? {
+            if stored != *genesis {
+                return Err(StoreError::WrongChain {
+                    stored,
+                    expected: *genesis,
+                });
+            }
+        }
+        Ok(store)
+    }
+
+    /// Trades durability of each commit for speed: with `false`, a crash may lose the
+    /// last commits, but what survives is still a consistent earlier tip.
+    pub fn set_sync_each_commit(&mut self, sync: bool) {
+        self.durability = if sync {
+            Durability::Immediate
+        } else {
+            Durability::Eventual
+        };
+    }
+
+    fn create_tables(&self) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_error)?;
+        txn.open_table(BLOCKS).map_err(db_error)?;
+        txn.open_table(INDEX).map_err(db_error)?;
+        txn.open_table(ACTIVE).map_err(db_error)?;
+        txn.open_table(ACCOUNTS).map_err(db_error)?;
+        txn.open_table(UNDO).map_err(db_error)?;
+        txn.open_table(TX_INDEX).map_err(db_error)?;
+        txn.open_table(META).map_err(db_error)?;
+        txn.commit().map_err(db_error)
+    }
+
+    fn meta_hash(&self, key: &str) -> Result<Option<BlockHash>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(META).map_err(db_error)?;
+        let value = table.get(key).map_err(db_error)?;
+        value.map(|guard| hash_from(key, guard.value())).transpose()
+    }
+
+    /// Whether the database holds a chain yet.
+    pub fn is_initialised(&self) -> Result<bool, StoreError> {
+        Ok(self.meta_hash(META_TIP)?.is_some())
+    }
+
+    /// Reads the index, active chain, accounts and tip.
+    pub fn load(&self) -> Result<Loaded, StoreError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let mut entries = Vec::new();
+        for item in txn
+            .open_table(INDEX)
+            .map_err(db_error)?
+            .iter()
+            .map_err(db_error)?
+        {
+            let (_, value) = item.map_err(db_error)?;
+            entries.push(decode::<IndexEntry>("block index entry", value.value())?);
+        }
+        let mut active = Vec::new();
+        for (expected, item) in txn
+            .open_table(ACTIVE)
+            .map_err(db_error)?
+            .iter()
+            .map_err(db_error)?
+            .enumerate()
+        {
+            let (height, hash) = item.map_err(db_error)?;
+            if height.value() != expected as u64 {
+                return Err(StoreError::Corrupt(format!(
+                    "active chain skips height {expected}"
+                )));
+            }
+            active.push(hash_from("active chain entry", hash.value())?);
+        }
+        let mut accounts = Vec::new();
+        for item in txn
+            .open_table(ACCOUNTS)
+            .map_err(db_error)?
+            .iter()
+            .map_err(db_error)?
+        {
+            let (address, value) = item.map_err(db_error)?;
+            let bytes = <[u8; 32]>::try_from(address.value())
+                .map_err(|_| StoreError::Corrupt("account key is not 32 bytes".into()))?;
+            let (balance, nonce) = value.value();
+            accounts.push((Address::from_bytes(bytes), Account { balance, nonce }));
+        }
+        let tip = self
+            .meta_hash(META_TIP)?
+            .ok_or_else(|| StoreError::Corrupt("no tip recorded".into()))?;
+        if active.last() != Some(&tip) {
+            return Err(StoreError::Corrupt(
+                "recorded tip is not the end of the active chain".into(),
+            ));
+        }
+        Ok(Loaded {
+            entries,
+            active,
+            accounts,
+            tip,
+        })
+    }
+
+    /// The stored block with this hash.
+    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(BLOCKS).map_err(db_error)?;
+        let value = table.get(hash.as_bytes().as_slice()).map_err(db_error)?;
+        value
+            .map(|guard| decode("block", guard.value()))
+            .transpose()
+    }
+
+    /// The undo record of a connected block.
+    pub fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(UNDO).map_err(db_error)?;
+        let value = table.get(hash.as_bytes().as_slice()).map_err(db_error)?;
+        value
+            .map(|guard| decode("undo record", guard.value()))
+            .transpose()
+    }
+
+    /// The active-chain block holding `txid`, and its position among the block's leaves
+    /// (0 is the reward record).
+    pub fn tx_location(&self, txid: &TxId) -> Result<Option<(BlockHash, u32)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_error)?;
+        let table = txn.open_table(TX_INDEX).map_err(db_error)?;
+        let value = table.get(txid.as_bytes().as_slice()).map_err(db_error)?;
+        value
+            .map(|guard| {
+                let (hash, position) = guard.value();
+                hash_from("transaction index entry", hash).map(|hash| (hash, position))
+            })
+            .transpose()
+    }
+
+    /// Writes `batch` in one atomic transaction.
+    pub fn commit(&self, batch: &StoreBatch) -> Result<(), StoreError> {
+        let mut txn = self.db.begin_write().map_err(db_error)?;
+        txn.set_durability(self.durability);
+        {
+            let mut blocks = txn.open_table(BLOCKS).map_err(db_error)?;
+            for (hash, bytes) in &batch.blocks {
+                blocks
+                    .insert(hash.as_bytes().as_slice(), bytes.as_slice())
+                    .map_err(db_error)?;
+            }
+            let mut index = txn.open_table(INDEX).map_err(db_error)?;
+            for entry in &batch.index {
+                index
+                    .insert(entry.hash.as_bytes().as_slice(), encode(entry)?.as_slice())
+                    .map_err(db_error)?;
+            }
+            let mut active = txn.open_table(ACTIVE).map_err(db_error)?;
+            if let Some(height) = batch.active_truncate {
+                let above = height.saturating_add(1);
+                active.retain_in(above.., |_, _| false).map_err(db_error)?;
+            }
+            for (height, hash) in &batch.active_push {
+                active
+                    .insert(*height, hash.as_bytes().as_slice())
+                    .map_err(db_error)?;
+            }
+            let mut accounts = txn.open_table(ACCOUNTS).map_err(db_error)?;
+            for (address, account) in &batch.accounts {
+                let key = address.as_bytes().as_slice();
+                if *account == Account::default() {
+                    accounts.remove(key).map_err(db_error)?;
+                } else {
+                    accounts
+                        .insert(key, (account.balance, account.nonce))
+                        .map_err(db_error)?;
+                }
+            }
+            let mut undo = txn.open_table(UNDO).map_err(db_error)?;
+            for (hash, record) in &batch.undo {
+                undo.insert(hash.as_bytes().as_slice(), encode(record)?.as_slice())
+                    .map_err(db_error)?;
+            }
+            let mut tx_index = txn.open_table(TX_INDEX).map_err(db_error)?;
+            for txid in &batch.tx_remove {
+                tx_index
+                    .remove(txid.as_bytes().as_slice())
+                    .map_err(db_error)?;
+            }
+            for (txid, hash, position) in &batch.tx_add {
+                tx_index
+                    .insert(
+                        txid.as_bytes().as_slice(),
+                        (hash.as_bytes().as_slice(), *position),
+                    )
+                    .map_err(db_error)?;
+            }
+            let mut meta = txn.open_table(META).map_err(db_error)?;
+            if let Some(tip) = &batch.tip {
+                meta.insert(META_TIP, tip.as_bytes().as_slice())
+                    .map_err(db_error)?;
+            }
+            if let Some(genesis) = &batch.genesis {
+                meta.insert(META_GENESIS, genesis.as_bytes().as_slice())
+                    .map_err(db_error)?;
+            }
+        }
+        #[cfg(test)]
+        if self.fail_next_commit.replace(false) {
+            // Dropping an uncommitted write transaction aborts it: what a crash just
+            // before the commit leaves behind.
+            drop(txn);
+            return Err(StoreError::Database("simulated crash before commit".into()));
+        }
+        txn.commit().map_err(db_error)
+    }
+}

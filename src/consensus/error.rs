@@ -1,0 +1,213 @@
+//! Why a transaction or block is refused: one variant per consensus rule, each with a
+//! message a person understands. These travel back to peers and clients as reasons.
+
+use super::hash::{BlockHash, TxId};
+use super::target::{CompactTarget, CompactTargetError};
+use std::fmt;
+
+/// Why a transaction is invalid, or not accepted into the mempool.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TxError {
+    MessageTooLong { bytes: usize, max: usize },
+    FeeTooLow { fee: u64, min: u64 },
+    AmountOverflow,
+    InvalidSenderKey,
+    BadSignature,
+    NonceTooLow { nonce: u64, expected: u64 },
+    NonceTooHigh { nonce: u64, expected: u64 },
+    NonceExhausted,
+    InsufficientBalance { balance: u64, needed: u64 },
+    ReceiverBalanceOverflow,
+    AlreadyInMempool,
+    NoncePending { nonce: u64 },
+    MempoolFull { lowest_fee: u64 },
+}
+
+impl fmt::Display for TxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TxError::MessageTooLong { bytes, max } => {
+                write!(f, "message is {bytes} bytes, at most {max} allowed")
+            }
+            TxError::FeeTooLow { fee, min } => write!(f, "fee {fee} is below the minimum {min}"),
+            TxError::AmountOverflow => write!(f, "amount + fee overflows a 64-bit integer"),
+            TxError::InvalidSenderKey => write!(f, "sender is not a valid Ed25519 public key"),
+            TxError::BadSignature => write!(
+                f,
+                "signature does not verify (wrong key, altered fields, or signed for another network)"
+            ),
+            TxError::NonceTooLow { nonce, expected } => write!(
+                f,
+                "nonce {nonce} already used, expected {expected} (replayed transaction?)"
+            ),
+            TxError::NonceTooHigh { nonce, expected } => {
+                write!(f, "nonce {nonce} is ahead of the account, expected {expected}")
+            }
+            TxError::NonceExhausted => {
+                write!(f, "the sender's account has used every possible nonce")
+            }
+            TxError::InsufficientBalance { balance, needed } => write!(
+                f,
+                "insufficient balance: {balance} available, {needed} needed for amount + fee"
+            ),
+            TxError::ReceiverBalanceOverflow => {
+                write!(f, "receiver's balance would overflow a 64-bit integer")
+            }
+            TxError::AlreadyInMempool => write!(f, "transaction is already in the mempool"),
+            TxError::NoncePending { nonce } => write!(
+                f,
+                "nonce {nonce} is already used by a transaction waiting in the mempool"
+            ),
+            TxError::MempoolFull { lowest_fee } => write!(
+                f,
+                "mempool is full: a fee above {lowest_fee} is needed to get in"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TxError {}
+
+/// Why a block is invalid (or, for `UnknownParent`, cannot be checked yet).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockError {
+    UnknownParent {
+        parent: BlockHash,
+    },
+    DescendsFromInvalid {
+        ancestor: BlockHash,
+    },
+    BadVersion {
+        version: u32,
+    },
+    BadHeight {
+        expected: u64,
+        got: u64,
+    },
+    BadTarget {
+        expected: CompactTarget,
+        got: CompactTarget,
+    },
+    InvalidTarget(CompactTargetError),
+    InsufficientProofOfWork {
+        hash: BlockHash,
+    },
+    TimestampNotAfterMedian {
+        timestamp: u64,
+        median: u64,
+    },
+    TimestampTooFarInFuture {
+        timestamp: u64,
+        limit: u64,
+    },
+    TooManyTransactions {
+        count: usize,
+        max: u32,
+    },
+    TooLarge {
+        bytes: usize,
+        max: u64,
+    },
+    RewardHeightMismatch {
+        header: u64,
+        reward: u64,
+    },
+    BadMerkleRoot,
+    DuplicateTransaction {
+        txid: TxId,
+    },
+    InvalidTransaction {
+        index: usize,
+        txid: TxId,
+        error: TxError,
+    },
+    FeeOverflow,
+    BadReward {
+        expected: u64,
+        got: u64,
+    },
+}
+
+impl fmt::Display for BlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BlockError::UnknownParent { parent } => {
+                write!(f, "parent block {} is unknown", parent.short())
+            }
+            BlockError::DescendsFromInvalid { ancestor } => {
+                write!(f, "builds on invalid block {}", ancestor.short())
+            }
+            BlockError::BadVersion { version } => write!(f, "unknown block version {version}"),
+            BlockError::BadHeight { expected, got } => {
+                write!(
+                    f,
+                    "height {got} does not follow its parent, expected {expected}"
+                )
+            }
+            BlockError::BadTarget { expected, got } => write!(
+                f,
+                "target {:#010x} is not the expected {:#010x}",
+                got.to_consensus(),
+                expected.to_consensus()
+            ),
+            BlockError::InvalidTarget(error) => write!(f, "invalid compact target: {error}"),
+            BlockError::InsufficientProofOfWork { hash } => {
+                write!(
+                    f,
+                    "hash {} does not meet its target (bad proof of work)",
+                    hash.short()
+                )
+            }
+            BlockError::TimestampNotAfterMedian { timestamp, median } => write!(
+                f,
+                "timestamp {timestamp} not after median of last 11 blocks ({median})"
+            ),
+            BlockError::TimestampTooFarInFuture { timestamp, limit } => write!(
+                f,
+                "timestamp {timestamp} is too far in the future (limit {limit})"
+            ),
+            BlockError::TooManyTransactions { count, max } => {
+                write!(f, "{count} transactions, at most {max} allowed")
+            }
+            BlockError::TooLarge { bytes, max } => {
+                write!(f, "block is {bytes} bytes, at most {max} allowed")
+            }
+            BlockError::RewardHeightMismatch { header, reward } => write!(
+                f,
+                "reward record names height {reward} but the header has {header}"
+            ),
+            BlockError::BadMerkleRoot => {
+                write!(f, "merkle root does not match the block's transactions")
+            }
+            BlockError::DuplicateTransaction { txid } => {
+                write!(f, "transaction {} appears twice", txid.short())
+            }
+            BlockError::InvalidTransaction { index, txid, error } => {
+                write!(
+                    f,
+                    "transaction {index} ({}) is invalid: {error}",
+                    txid.short()
+                )
+            }
+            BlockError::FeeOverflow => write!(f, "sum of fees overflows a 64-bit integer"),
+            BlockError::BadReward { expected, got } => write!(
+                f,
+                "reward record pays {got}, expected block reward + fees = {expected}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for BlockError {}
+
+impl BlockError {
+    /// Whether the block itself breaks a rule, as opposed to not being checkable yet
+    /// (unknown parent) or only being early (timestamp ahead of our clock). Peers are
+    /// penalised only for invalid blocks.
+    pub fn is_invalid(&self) -> bool {
+        !matches!(
+            self,
+            BlockError::UnknownParent { .. } | BlockError::TimestampTooFarInFuture { .. }
+        )
+    }
+}

@@ -1,0 +1,173 @@
+//! SHA-256 and the hash newtypes: a block hash, a transaction id and a merkle root are
+//! distinct types, so passing one where another is expected does not compile.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
+
+/// SHA-256 of `data`.
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    Sha256::digest(data).into()
+}
+
+/// SHA-256 of several byte slices, as if concatenated.
+pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
+    let mut hasher = Sha256::new();
+    for part in parts {
+        hasher.update(part);
+    }
+    hasher.finalize().into()
+}
+
+/// Lowercase hex of `bytes`.
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[usize::from(byte >> 4)] as char);
+        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
+    }
+    out
+}
+
+/// Why a hex string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HexError {
+    /// The text has the wrong number of hex digits.
+    WrongLength { expected: usize, got: usize },
+    /// A character is not a hex digit.
+    NotHex { position: usize },
+}
+
+impl fmt::Display for HexError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HexError::WrongLength { expected, got } => {
+                write!(f, "expected {expected} hex digits, got {got}")
+            }
+            HexError::NotHex { position } => {
+                write!(f, "character {} is not a hex digit", position + 1)
+            }
+        }
+    }
+}
+
+impl std::error::Error for HexError {}
+
+/// Reads exactly `N` bytes from `2 * N` hex digits (either case).
+pub fn from_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
+        return Err(HexError::WrongLength {
+            expected: 2 * N,
+            got: digits.len(),
+        });
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        let high = hex_value(digits[2 * i]).ok_or(HexError::NotHex { position: 2 * i })?;
+        let low = hex_value(digits[2 * i + 1]).ok_or(HexError::NotHex {
+            position: 2 * i + 1,
+        })?;
+        *byte = (high << 4) | low;
+    }
+    Ok(out)
+}
+
+fn hex_value(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
+}
+
+macro_rules! hash_newtype {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize)]
+        pub struct $name(#[serde(with = "crate::consensus::bytes")] [u8; 32]);
+
+        impl $name {
+            /// Wraps raw digest bytes.
+            pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+                Self(bytes)
+            }
+
+            /// The raw digest bytes.
+            pub const fn as_bytes(&self) -> &[u8; 32] {
+                &self.0
+            }
+
+            /// The first 8 hex digits, for logs.
+            pub fn short(&self) -> String {
+                to_hex(&self.0[..4])
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&to_hex(&self.0))
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.short())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = HexError;
+
+            fn from_str(text: &str) -> Result<Self, Self::Err> {
+                from_hex::<32>(text.trim()).map(Self)
+            }
+        }
+    };
+}
+
+hash_newtype!(
+    /// SHA-256 of a block header's 96-byte encoding.
+    BlockHash
+);
+hash_newtype!(
+    /// SHA-256 of a transaction's (or reward record's) full encoding, signature included.
+    TxId
+);
+hash_newtype!(
+    /// Root of the merkle tree over a block's transaction ids.
+    MerkleRoot
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_matches_known_vector() {
+        assert_eq!(
+            to_hex(&sha256(b"abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_eq!(sha256_parts(&[b"a", b"bc"]), sha256(b"abc"));
+    }
+
+    #[test]
+    fn hex_round_trip_and_errors() {
+        let hash = BlockHash::from_bytes(sha256(b"x"));
+        assert_eq!(hash.to_string().parse::<BlockHash>().unwrap(), hash);
+        assert_eq!(
+            "abc".parse::<TxId>(),
+            Err(HexError::WrongLength {
+                expected: 64,
+                got: 3
+            })
+        );
+        let mut bad = hash.to_string();
+        bad.replace_range(10..11, "g");
+        assert_eq!(bad.parse::<TxId>(), Err(HexError::NotHex { position: 10 }));
+    }
+}

@@ -1,0 +1,163 @@
+//! Chain parameters (the `[chain]` table of a config file) and the genesis block that is
+//! derived from them.
+//!
+//! The genesis block's merkle root commits to every parameter, so two nodes agree on the
+//! genesis hash exactly when they agree on all consensus rules, and the handshake's
+//! genesis check refuses peers of another network.
+
+use super::address::Address;
+use super::block::{Block, BlockHeader, BLOCK_VERSION};
+use super::hash::{sha256_parts, MerkleRoot};
+use super::target::{CompactTarget, Target};
+use super::transaction::Reward;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A starting balance written into the genesis state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allocation {
+    pub address: Address,
+    pub amount: u64,
+}
+
+/// The consensus parameters every node of one network shares.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainParams {
+    /// Free text committed to by the genesis block.
+    pub genesis_message: String,
+    /// Timestamp of the genesis block, ms since the Unix epoch.
+    pub genesis_timestamp_ms: u64,
+    /// The easiest target allowed, as leading zero bits of the hash.
+    pub pow_limit_bits: u32,
+    /// Difficulty of the first blocks, as leading zero bits.
+    pub initial_difficulty_bits: u32,
+    /// The block interval retargeting aims for.
+    pub target_block_time_ms: u64,
+    /// Blocks between difficulty adjustments.
+    pub retarget_interval: u64,
+    /// New coins paid to each block's miner, on top of the block's fees.
+    pub block_reward: u64,
+    /// Most transactions in a block, the reward record not counted.
+    pub max_block_txs: u32,
+    /// Largest consensus-encoded block, in bytes.
+    pub max_block_bytes: u64,
+    /// Lowest fee a transaction may pay.
+    pub min_fee: u64,
+    /// How far ahead of the local clock a block's timestamp may be.
+    pub max_future_drift_ms: u64,
+    /// Starting balances.
+    #[serde(default)]
+    pub allocations: Vec<Allocation>,
+}
+
+/// An inconsistent chain parameter: which key and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParamsError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl fmt::Display for ParamsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "chain.{}: {}", self.key, self.reason)
+    }
+}
+
+impl std::error::Error for ParamsError {}
+
+fn invalid(key: &str, reason: impl Into<String>) -> ParamsError {
+    ParamsError {
+        key: key.to_string(),
+        reason: reason.into(),
+    }
+}
+
+impl ChainParams {
+    /// Checks that the parameters are usable together.
+    pub fn validate(&self) -> Result<(), ParamsError> {
+        if self.pow_limit_bits > 255 {
+            return Err(invalid("pow_limit_bits", "must be at most 255"));
+        }
+        if self.initial_difficulty_bits > 255 {
+            return Err(invalid("initial_difficulty_bits", "must be at most 255"));
+        }
+        if self.initial_difficulty_bits < self.pow_limit_bits {
+            return Err(invalid(
+                "initial_difficulty_bits",
+                format!(
+                    "{} is easier than pow_limit_bits = {}",
+                    self.initial_difficulty_bits, self.pow_limit_bits
+                ),
+            ));
+        }
+        if self.target_block_time_ms == 0 {
+            return Err(invalid("target_block_time_ms", "must be positive"));
+        }
+        if self.retarget_interval < 2 {
+            return Err(invalid("retarget_interval", "must be at least 2"));
+        }
+        if self.max_block_txs == 0 {
+            return Err(invalid("max_block_txs", "must be positive"));
+        }
+        if self.max_block_bytes < 1024 {
+            return Err(invalid("max_block_bytes", "must be at least 1024"));
+        }
+        let mut supply: u64 = 0;
+        for (i, allocation) in self.allocations.iter().enumerate() {
+            supply = supply.checked_add(allocation.amount).ok_or_else(|| {
+                invalid(
+                    &format!("allocations[{i}].amount"),
+                    "total of allocations overflows u64",
+                )
+            })?;
+            if self.allocations[..i]
+                .iter()
+                .any(|earlier| earlier.address == allocation.address)
+            {
+                return Err(invalid(
+                    &format!("allocations[{i}].address"),
+                    "address is allocated twice",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The easiest target any block may have.
+    pub fn pow_limit(&self) -> Target {
+        Target::from_leading_zero_bits(self.pow_limit_bits).unwrap_or(Target::MAX)
+    }
+
+    /// The target of the genesis block and of blocks before the first retarget.
+    pub fn initial_target(&self) -> CompactTarget {
+        Target::from_leading_zero_bits(self.initial_difficulty_bits)
+            .unwrap_or(Target::MAX)
+            .to_compact()
+    }
+
+    /// The genesis block. It is never mined: its merkle root commits to these parameters.
+    pub fn genesis_block(&self) -> Block {
+        // CBOR of a derived struct is deterministic: fields in declaration order.
+        let committed = serde_cbor::to_vec(self).unwrap_or_default();
+        let merkle_root = MerkleRoot::from_bytes(sha256_parts(&[b"ironchain-genesis", &committed]));
+        Block {
+            header: BlockHeader {
+                version: BLOCK_VERSION,
+                height: 0,
+                prev: Default::default(),
+                merkle_root,
+                timestamp_ms: self.genesis_timestamp_ms,
+                target: self.initial_target(),
+                nonce: 0,
+            },
+            reward: Reward {
+                miner: Address::from_bytes([0; 32]),
+                amount: 0,
+                height: 0,
+            },
+            txs: Vec::new(),
+        }
+    }
+}

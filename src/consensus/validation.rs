@@ -1,0 +1,159 @@
+//! The stateless checks of SPEC §3: everything about a transaction or block that can be
+//! decided without account state. The stateful part (nonces, balances, the reward amount)
+//! is applied in [`crate::chain::state`], in the same order the rules are listed there.
+
+use super::block::{Block, BlockHeader, BLOCK_VERSION};
+use super::error::{BlockError, TxError};
+use super::hash::{BlockHash, TxId};
+use super::params::ChainParams;
+use super::target::CompactTarget;
+use super::transaction::{Transaction, MAX_MESSAGE_BYTES};
+use ed25519_dalek::{Signature, VerifyingKey};
+use std::collections::HashSet;
+
+/// Checks a transaction's message, fee, arithmetic and signature.
+pub fn check_transaction(
+    tx: &Transaction,
+    params: &ChainParams,
+    genesis: &BlockHash,
+) -> Result<(), TxError> {
+    check_transaction_fields(tx, params)?;
+    verify_signature(tx, genesis)
+}
+
+/// The cheap stateless checks: everything but the signature.
+pub fn check_transaction_fields(tx: &Transaction, params: &ChainParams) -> Result<(), TxError> {
+    if tx.message.len() > MAX_MESSAGE_BYTES {
+        return Err(TxError::MessageTooLong {
+            bytes: tx.message.len(),
+            max: MAX_MESSAGE_BYTES,
+        });
+    }
+    if tx.fee < params.min_fee {
+        return Err(TxError::FeeTooLow {
+            fee: tx.fee,
+            min: params.min_fee,
+        });
+    }
+    if tx.total_cost().is_none() {
+        return Err(TxError::AmountOverflow);
+    }
+    Ok(())
+}
+
+/// Strict Ed25519 verification: rejects non-canonical and small-order (malleable) forms.
+pub fn verify_signature(tx: &Transaction, genesis: &BlockHash) -> Result<(), TxError> {
+    let key =
+        VerifyingKey::from_bytes(tx.sender.as_bytes()).map_err(|_| TxError::InvalidSenderKey)?;
+    let signature = Signature::from_bytes(tx.signature.as_bytes());
+    key.verify_strict(&tx.signing_payload(genesis), &signature)
+        .map_err(|_| TxError::BadSignature)
+}
+
+/// What checking a header needs to know about the chain it extends.
+#[derive(Clone, Copy, Debug)]
+pub struct HeaderContext {
+    pub parent_height: u64,
+    /// The target this block must carry (retargeting already applied).
+    pub expected_target: CompactTarget,
+    /// Median timestamp of the (up to) 11 blocks ending at the parent.
+    pub median_time_past: u64,
+    /// The local clock, ms since the Unix epoch.
+    pub now_ms: u64,
+}
+
+/// Checks version, height, target, proof of work and timestamps.
+pub fn check_header(
+    header: &BlockHeader,
+    context: &HeaderContext,
+    params: &ChainParams,
+) -> Result<BlockHash, BlockError> {
+    if header.version != BLOCK_VERSION {
+        return Err(BlockError::BadVersion {
+            version: header.version,
+        });
+    }
+    let expected_height = context.parent_height.saturating_add(1);
+    if header.height != expected_height {
+        return Err(BlockError::BadHeight {
+            expected: expected_height,
+            got: header.height,
+        });
+    }
+    if header.target != context.expected_target {
+        return Err(BlockError::BadTarget {
+            expected: context.expected_target,
+            got: header.target,
+        });
+    }
+    let target = header
+        .target
+        .to_target()
+        .map_err(BlockError::InvalidTarget)?;
+    let hash = header.hash();
+    if !target.is_met_by(hash.as_bytes()) {
+        return Err(BlockError::InsufficientProofOfWork { hash });
+    }
+    if header.timestamp_ms <= context.median_time_past {
+        return Err(BlockError::TimestampNotAfterMedian {
+            timestamp: header.timestamp_ms,
+            median: context.median_time_past,
+        });
+    }
+    let limit = context.now_ms.saturating_add(params.max_future_drift_ms);
+    if header.timestamp_ms > limit {
+        return Err(BlockError::TimestampTooFarInFuture {
+            timestamp: header.timestamp_ms,
+            limit,
+        });
+    }
+    Ok(hash)
+}
+
+/// Checks a block's size limits, reward height, merkle root, duplicates and every
+/// transaction's stateless rules. Returns the transaction ids (reward record excluded),
+/// so callers need not hash them again.
+pub fn check_body(
+    block: &Block,
+    params: &ChainParams,
+    genesis: &BlockHash,
+) -> Result<Vec<TxId>, BlockError> {
+    if block.txs.len() > params.max_block_txs as usize {
+        return Err(BlockError::TooManyTransactions {
+            count: block.txs.len(),
+            max: params.max_block_txs,
+        });
+    }
+    let bytes = block.encoded_size();
+    if bytes as u64 > params.max_block_bytes {
+        return Err(BlockError::TooLarge {
+            bytes,
+            max: params.max_block_bytes,
+        });
+    }
+    if block.reward.height != block.header.height {
+        return Err(BlockError::RewardHeightMismatch {
+            header: block.header.height,
+            reward: block.reward.height,
+        });
+    }
+    let leaves = block.leaf_ids();
+    if super::merkle::root(&leaves) != block.header.merkle_root {
+        return Err(BlockError::BadMerkleRoot);
+    }
+    let txids = &leaves[1..];
+    let mut seen = HashSet::with_capacity(txids.len());
+    for txid in txids {
+        if !seen.insert(txid) {
+            return Err(BlockError::DuplicateTransaction { txid: *txid });
+        }
+    }
+    for (index, (tx, txid)) in block.txs.iter().zip(txids).enumerate() {
+        check_transaction(tx, params, genesis).map_err(|error| BlockError::InvalidTransaction {
+            index,
+            txid: *txid,
+            error,
+        })?;
+    }
+    Ok(txids.to_vec())
+}

@@ -1,0 +1,141 @@
+//! Building valid chains quickly, for tests, benchmarks and examples: deterministic keys,
+//! chain parameters with a trivial proof of work, signed transfers, and blocks mined on
+//! any parent in a [`Chain`]'s block tree.
+
+use crate::chain::Chain;
+use crate::consensus::address::Address;
+use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
+use crate::consensus::hash::{sha256, BlockHash};
+use crate::consensus::params::{Allocation, ChainParams};
+use crate::consensus::target::Target;
+use crate::consensus::transaction::{Reward, Transaction, UnsignedTransaction};
+use ed25519_dalek::SigningKey;
+
+/// The `n`th deterministic test key.
+pub fn key(n: u64) -> SigningKey {
+    SigningKey::from_bytes(&sha256(format!("ironchain test key {n}").as_bytes()))
+}
+
+/// The address of the `n`th test key.
+pub fn address(n: u64) -> Address {
+    Address::of(&key(n))
+}
+
+/// Parameters where every other hash is a valid proof of work, with `allocations`.
+pub fn params(allocations: &[(Address, u64)]) -> ChainParams {
+    ChainParams {
+        genesis_message: "ironchain test network".into(),
+        genesis_timestamp_ms: 1_700_000_000_000,
+        pow_limit_bits: 0,
+        initial_difficulty_bits: 1,
+        target_block_time_ms: 1_000,
+        retarget_interval: 1_000_000,
+        block_reward: 50,
+        max_block_txs: 1_000,
+        max_block_bytes: 1_000_000,
+        min_fee: 1,
+        max_future_drift_ms: 7_200_000,
+        allocations: allocations
+            .iter()
+            .map(|(address, amount)| Allocation {
+                address: *address,
+                amount: *amount,
+            })
+            .collect(),
+    }
+}
+
+/// A transfer signed by `key` for the network whose genesis is `genesis`.
+pub fn transfer(
+    key: &SigningKey,
+    to: Address,
+    amount: u64,
+    fee: u64,
+    nonce: u64,
+    genesis: &BlockHash,
+) -> Transaction {
+    UnsignedTransaction {
+        receiver: to,
+        amount,
+        fee,
+        nonce,
+        message: String::new(),
+    }
+    .sign(key, genesis)
+}
+
+/// Increments the nonce until the header's hash meets `target`.
+pub fn mine(header: &mut BlockHeader, target: &Target) {
+    while !target.is_met_by(header.hash().as_bytes()) {
+        header.nonce = header.nonce.wrapping_add(1);
+    }
+}
+
+/// Recomputes the merkle root and mines the block at its header's target.
+pub fn seal(block: &mut Block) {
+    block.header.merkle_root = block.compute_merkle_root();
+    let target = block.header.target.to_target().unwrap_or(Target::MAX);
+    mine(&mut block.header, &target);
+}
+
+/// A valid block on `parent` (any block in the chain's tree) carrying `txs` and paying
+/// `miner` the reward plus fees, timestamped `timestamp_ms` (raised to just past the
+/// median time if needed).
+pub fn block_on(
+    chain: &Chain,
+    parent: &BlockHash,
+    miner: Address,
+    txs: Vec<Transaction>,
+    timestamp_ms: u64,
+) -> Block {
+    let index = chain.index();
+    let parent = index
+        .get(parent)
+        .unwrap_or_else(|| panic!("testkit: parent {parent} is not in the block tree"));
+    let target = index
+        .next_target(parent, chain.params())
+        .unwrap_or(parent.header.target);
+    let fees: u64 = txs.iter().map(|tx| tx.fee).sum();
+    let height = parent.header.height + 1;
+    let mut block = Block {
+        header: BlockHeader {
+            version: BLOCK_VERSION,
+            height,
+            prev: parent.hash,
+            merkle_root: Default::default(),
+            timestamp_ms: timestamp_ms.max(index.median_time_past(&parent.hash) + 1),
+            target,
+            nonce: 0,
+        },
+        reward: Reward {
+            miner,
+            amount: chain.params().block_reward + fees,
+            height,
+        },
+        txs,
+    };
+    seal(&mut block);
+    block
+}
+
+/// A valid block on the chain's tip, one target block time after it.
+pub fn next_block(chain: &Chain, miner: Address, txs: Vec<Transaction>) -> Block {
+    let tip = chain.tip();
+    let timestamp = tip.timestamp_ms + chain.params().target_block_time_ms;
+    block_on(chain, &tip.hash, miner, txs, timestamp)
+}
+
+/// Extends the tip by `count` empty blocks paying `miner`; panics if one is refused.
+pub fn extend(chain: &mut Chain, miner: Address, count: usize) -> Vec<BlockHash> {
+    (0..count)
+        .map(|_| {
+            let block = next_block(chain, miner, Vec::new());
+            let hash = block.hash();
+            let now = block.header.timestamp_ms;
+            chain
+                .process_block(block, now)
+                .unwrap_or_else(|error| panic!("testkit: block refused: {error}"));
+            hash
+        })
+        .collect()
+}
