@@ -6,6 +6,10 @@
 //! - [`testkit`]: building valid chains quickly, for tests and benchmarks.
 
 pub mod chain;
+pub mod cli;
 pub mod config;
 pub mod consensus;
+pub mod net;
+pub mod node;
 pub mod testkit;
+pub mod wallet;

@@ -206,13 +206,18 @@ impl BlockIndex {
         if !difficulty::is_retarget_height(params.retarget_interval, height) {
             return Ok(parent.header.target);
         }
+        // The genesis timestamp is fixed in the chain parameters, usually long before the
+        // first mined block, so the first interval is measured from block 1 over one gap
+        // fewer instead.
+        let first_height = (height - params.retarget_interval).max(1);
+        let blocks_measured = height - first_height;
         let first = self
-            .ancestor(&parent.hash, height - params.retarget_interval)
+            .ancestor(&parent.hash, first_height)
             .map_or(parent.header.timestamp_ms, |entry| {
                 entry.header.timestamp_ms
             });
         let retarget = RetargetParams {
-            interval: params.retarget_interval,
+            interval: blocks_measured,
             target_block_time_ms: params.target_block_time_ms,
             pow_limit: params.pow_limit(),
         };

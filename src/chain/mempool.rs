@@ -164,6 +164,16 @@ impl Mempool {
             nonce: account.nonce.saturating_add(pending),
         };
         check_against(&after_pending, &tx)?;
+        // Paying yourself cannot overflow: the amount was just taken from your balance.
+        if tx.receiver != tx.sender
+            && state
+                .account(&tx.receiver)
+                .balance
+                .checked_add(tx.amount)
+                .is_none()
+        {
+            return Err(TxError::ReceiverBalanceOverflow);
+        }
         if let Some(genesis) = genesis {
             verify_signature(&tx, genesis)?;
         }

@@ -12,6 +12,8 @@ pub mod error;
 pub mod hash;
 pub mod merkle;
 pub mod params;
+pub mod pow;
+pub mod signatures;
 pub mod target;
 pub mod transaction;
 pub mod validation;

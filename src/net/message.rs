@@ -1,0 +1,155 @@
+//! Every message of the wire protocol, for peers and clients alike (SPEC §5).
+//!
+//! The first message on a connection is a hello naming the role: [`Message::HelloPeer`]
+//! or [`Message::HelloClient`]. Requests from clients get exactly one reply each; peer
+//! messages are mostly one-way gossip.
+
+use crate::chain::state::Account;
+use crate::consensus::address::Address;
+use crate::consensus::block::{Block, BlockHeader};
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::merkle::MerkleProof;
+use crate::consensus::target::Work;
+use crate::consensus::transaction::{Reward, Transaction};
+use serde::{Deserialize, Serialize};
+
+/// Bumped on incompatible changes; peers with another version are refused.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Most blocks in one sync batch.
+pub const MAX_BLOCKS_PER_BATCH: usize = 500;
+/// Approximate byte budget of one sync batch (below the frame limit).
+pub const MAX_BATCH_BYTES: usize = 2 << 20;
+/// Most addresses in one address-gossip reply.
+pub const MAX_ADDRS_PER_REPLY: usize = 100;
+
+/// A peer's introduction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerHello {
+    pub version: u32,
+    pub genesis: BlockHash,
+    pub best_height: u64,
+    pub best_hash: BlockHash,
+    pub work: Work,
+    /// The port the peer accepts connections on, so others can dial it.
+    pub listen_port: u16,
+    /// Random per process, to detect connecting to oneself.
+    pub node_id: u64,
+}
+
+/// A block by height on the active chain, or by hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlockRef {
+    Height(u64),
+    Hash(BlockHash),
+}
+
+/// A transaction (or reward record) with where it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxStatus {
+    /// In an active-chain block; `proof` links its id to `header.merkle_root`.
+    Confirmed {
+        entry: TxEntryWire,
+        block_hash: BlockHash,
+        header: BlockHeader,
+        proof: MerkleProof,
+    },
+    Pending(Transaction),
+    NotFound,
+}
+
+/// A merkle leaf: the reward record or a transfer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxEntryWire {
+    Reward(Reward),
+    Transfer(Transaction),
+}
+
+impl TxEntryWire {
+    /// The leaf id the merkle proof is about.
+    pub fn id(&self) -> TxId {
+        match self {
+            TxEntryWire::Reward(reward) => reward.id(),
+            TxEntryWire::Transfer(tx) => tx.id(),
+        }
+    }
+}
+
+/// One connected peer, as reported to clients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerInfo {
+    pub addr: String,
+    pub inbound: bool,
+    pub best_height: u64,
+}
+
+/// Every message that crosses a connection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Message {
+    // Handshake.
+    HelloPeer(PeerHello),
+    HelloClient {
+        version: u32,
+    },
+    /// The node's answer to a client hello.
+    Welcome {
+        version: u32,
+        genesis: BlockHash,
+    },
+    /// Why the last message was refused; sent before disconnecting where possible.
+    Reject {
+        reason: String,
+    },
+
+    // Peer gossip and sync.
+    /// Blocks after the first locator hash the receiver shares.
+    GetBlocks {
+        locator: Vec<BlockHash>,
+    },
+    /// A sync batch; `more` says the sender has further blocks after these.
+    Blocks {
+        blocks: Vec<Block>,
+        more: bool,
+    },
+    /// A newly connected block, relayed.
+    NewBlock(Block),
+    /// A transaction the sender's mempool accepted, relayed.
+    NewTx(Transaction),
+    GetAddrs,
+    Addrs(Vec<String>),
+    Ping {
+        nonce: u64,
+    },
+    Pong {
+        nonce: u64,
+        best_height: u64,
+        work: Work,
+    },
+
+    // Requests from clients (and peers).
+    GetTip,
+    Tip {
+        height: u64,
+        hash: BlockHash,
+        work: Work,
+        difficulty_bits: u32,
+        timestamp_ms: u64,
+    },
+    GetAccount(Address),
+    Account {
+        address: Address,
+        account: Account,
+        /// Counting transactions waiting in the mempool.
+        next_nonce: u64,
+    },
+    SubmitTx(Transaction),
+    TxAccepted(TxId),
+    TxRejected {
+        reason: String,
+    },
+    GetBlock(BlockRef),
+    BlockReply(Option<Block>),
+    GetTx(TxId),
+    TxReply(Box<TxStatus>),
+    GetPeers,
+    Peers(Vec<PeerInfo>),
+}

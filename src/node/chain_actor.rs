@@ -1,0 +1,440 @@
+//! `ChainActor`: owns the [`Chain`] (block tree, state, mempool, store) and is the only
+//! writer of chain data. Runs on its own arbiter so block validation never stalls the
+//! sockets. Tells miners to restart when the tip moves, and the peer manager what to
+//! relay.
+
+use super::miner::{MinerActor, NewVerifiedBlock, PauseMining};
+use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
+use super::PeerId;
+use crate::chain::blockchain::TxEntry;
+use crate::chain::{unix_time_ms, BlockOutcome, Chain, ChainError, TipChange, TxLookup};
+use crate::consensus::address::Address;
+use crate::consensus::block::Block;
+use crate::consensus::error::{BlockError, TxError};
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::transaction::Transaction;
+use crate::net::message::{
+    BlockRef, Message, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH,
+};
+use actix::prelude::*;
+use log::{debug, error, info, warn};
+use std::time::Duration;
+
+/// How often a miner gets a fresh template when only the mempool changed.
+const TEMPLATE_REFRESH: Duration = Duration::from_millis(500);
+
+/// Where a block came from: decides relaying and logging.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Found by one of this node's miners.
+    Mined,
+    /// Relayed by a peer as a new block.
+    Relay(PeerId),
+    /// Downloaded from a peer while syncing.
+    Sync(PeerId),
+}
+
+impl Origin {
+    fn peer(self) -> Option<PeerId> {
+        match self {
+            Origin::Mined => None,
+            Origin::Relay(peer) | Origin::Sync(peer) => Some(peer),
+        }
+    }
+}
+
+/// Blocks to add, in order (a sync batch, a relayed block, or a mined one).
+#[derive(Message)]
+#[rtype(result = "SubmitOutcome")]
+pub struct SubmitBlocks {
+    pub blocks: Vec<Block>,
+    pub origin: Origin,
+}
+
+/// What happened to a [`SubmitBlocks`].
+#[derive(Debug, Default)]
+pub struct SubmitOutcome {
+    /// Blocks newly stored in the tree.
+    pub stored: usize,
+    /// Set when a block's parent is unknown: the ancestor to fetch.
+    pub missing: Option<BlockHash>,
+    /// The first block that broke a rule; processing stopped there.
+    pub invalid: Option<BlockError>,
+    /// Set when a block was only refused for now (e.g. timestamp ahead of our clock).
+    pub deferred: Option<BlockError>,
+}
+
+/// A transaction from a client or a peer.
+#[derive(Message)]
+#[rtype(result = "Result<TxId, TxError>")]
+pub struct SubmitTx {
+    pub tx: Transaction,
+    pub origin: Option<PeerId>,
+}
+
+/// A wire request the chain answers (tip, account, block, transaction, block batch).
+#[derive(Message)]
+#[rtype(result = "Option<Message>")]
+pub struct Query(pub Message);
+
+/// Registers a miner to be told about new tips.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct RegisterMiner(pub Addr<MinerActor>);
+
+/// The node started (true) or finished (false) downloading a better chain.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetSyncing(pub bool);
+
+/// Whom to tell about relays and tip changes.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetPeerManager(pub Addr<PeerManagerActor>);
+
+/// The tip and a locator for syncing.
+#[derive(Message)]
+#[rtype(result = "ChainSummary")]
+pub struct GetSummary;
+
+/// See [`GetSummary`].
+#[derive(Clone, Debug)]
+pub struct ChainSummary {
+    pub tip: crate::chain::TipInfo,
+    pub genesis: BlockHash,
+    pub locator: Vec<BlockHash>,
+    pub mempool: usize,
+}
+
+/// Stops the actor (closing the store) and its arbiter.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Shutdown;
+
+/// The chain's actor.
+pub struct ChainActor {
+    chain: Chain,
+    miner_address: Address,
+    miners: Vec<Addr<MinerActor>>,
+    /// While downloading a better chain, mining on our stale tip would be wasted work.
+    syncing: bool,
+    peers: Option<Addr<PeerManagerActor>>,
+    refresh_scheduled: bool,
+}
+
+impl ChainActor {
+    pub fn new(chain: Chain, miner_address: Address) -> Self {
+        ChainActor {
+            chain,
+            miner_address,
+            miners: Vec::new(),
+            syncing: false,
+            peers: None,
+            refresh_scheduled: false,
+        }
+    }
+
+    fn send_templates(&self) {
+        if self.syncing || self.miners.is_empty() {
+            return;
+        }
+        let template = self.chain.template(self.miner_address, unix_time_ms());
+        for miner in &self.miners {
+            miner.do_send(NewVerifiedBlock {
+                template: template.clone(),
+            });
+        }
+    }
+
+    fn log_tip_change(&self, change: &TipChange, origin: Origin) {
+        if !change.disconnected.is_empty() {
+            info!(
+                "reorg: depth {}, old tip {} -> new tip {} at height {} ({} txs back to mempool)",
+                change.disconnected.len(),
+                change.old_tip.short(),
+                change.new_tip.short(),
+                change.height,
+                change.returned_to_mempool
+            );
+        }
+        let (how, level) = match origin {
+            Origin::Mined => ("mined", log::Level::Info),
+            Origin::Relay(_) => ("accepted", log::Level::Info),
+            // One line per synced block would drown the progress lines.
+            Origin::Sync(_) => ("synced", log::Level::Debug),
+        };
+        let index = self.chain.index();
+        for entry in change.connected.iter().filter_map(|hash| index.get(hash)) {
+            let interval_ms = index.get(&entry.header.prev).map_or(0, |parent| {
+                entry
+                    .header
+                    .timestamp_ms
+                    .saturating_sub(parent.header.timestamp_ms)
+            });
+            let bits = entry
+                .header
+                .target
+                .to_target()
+                .map_or(0, |target| target.leading_zero_bits());
+            log::log!(
+                level,
+                "block {how}: height {} hash {} difficulty {bits} bits, {:.1} s after its parent",
+                entry.header.height,
+                entry.hash.short(),
+                interval_ms as f64 / 1000.0
+            );
+        }
+    }
+
+    fn process(&mut self, blocks: Vec<Block>, origin: Origin) -> SubmitOutcome {
+        let mut outcome = SubmitOutcome::default();
+        let mut tip_moved = false;
+        let mut relay = Vec::new();
+        for block in blocks {
+            let relay_copy = (!matches!(origin, Origin::Sync(_))).then(|| block.clone());
+            let hash = block.hash();
+            match self.chain.process_block(block, unix_time_ms()) {
+                Ok(BlockOutcome::AlreadyKnown) => {}
+                Ok(BlockOutcome::Orphan { missing }) => {
+                    debug!("orphan block {}: missing {}", hash.short(), missing.short());
+                    outcome.missing = Some(missing);
+                }
+                Ok(BlockOutcome::Accepted(accepted)) => {
+                    outcome.stored += accepted.stored.len();
+                    for (rejected, reason) in &accepted.rejected {
+                        warn!("block {} rejected: {reason}", rejected.short());
+                    }
+                    if let Some(change) = &accepted.tip_change {
+                        self.log_tip_change(change, origin);
+                        tip_moved = true;
+                    }
+                    if let Some(block) = relay_copy {
+                        relay.push(block);
+                    }
+                    for extra in accepted.stored.iter().skip(1) {
+                        if let Ok(Some(block)) = self.chain.block(extra) {
+                            relay.push(block);
+                        }
+                    }
+                }
+                Err(ChainError::Block(reason)) => {
+                    if reason.is_invalid() {
+                        warn!("block {} rejected: {reason}", hash.short());
+                        outcome.invalid = Some(reason);
+                    } else {
+                        debug!("block {} deferred: {reason}", hash.short());
+                        outcome.deferred = Some(reason);
+                    }
+                    break;
+                }
+                Err(ChainError::Store(reason)) => {
+                    error!("store failure, stopping: {reason}");
+                    System::current().stop();
+                    break;
+                }
+            }
+        }
+        if let Some(peers) = &self.peers {
+            for block in relay {
+                peers.do_send(RelayBlock {
+                    block,
+                    except: origin.peer(),
+                });
+            }
+            if tip_moved {
+                let tip = self.chain.tip();
+                peers.do_send(TipChanged {
+                    height: tip.height,
+                    work: tip.work,
+                });
+            }
+        }
+        // A mined block that did not move the tip (it lost a race) leaves the miner idle
+        // without a new template.
+        if tip_moved || origin == Origin::Mined {
+            self.send_templates();
+        }
+        outcome
+    }
+
+    fn answer(&self, request: Message) -> Option<Message> {
+        Some(match request {
+            Message::GetTip => {
+                let tip = self.chain.tip();
+                Message::Tip {
+                    height: tip.height,
+                    hash: tip.hash,
+                    work: tip.work,
+                    difficulty_bits: tip.difficulty_bits(),
+                    timestamp_ms: tip.timestamp_ms,
+                }
+            }
+            Message::GetAccount(address) => {
+                let (account, next_nonce) = self.chain.account(&address);
+                Message::Account {
+                    address,
+                    account,
+                    next_nonce,
+                }
+            }
+            Message::GetBlock(reference) => {
+                let block = match reference {
+                    BlockRef::Height(height) => self.chain.block_at(height),
+                    BlockRef::Hash(hash) => self.chain.block(&hash),
+                };
+                Message::BlockReply(block.unwrap_or_else(|error| {
+                    error!("store read failed: {error}");
+                    None
+                }))
+            }
+            Message::GetTx(txid) => {
+                let status = match self.chain.transaction(&txid) {
+                    Ok(Some(TxLookup::Pending(tx))) => TxStatus::Pending(tx),
+                    Ok(Some(TxLookup::InBlock {
+                        entry,
+                        header,
+                        block_hash,
+                        proof,
+                    })) => TxStatus::Confirmed {
+                        entry: match entry {
+                            TxEntry::Reward(reward) => TxEntryWire::Reward(reward),
+                            TxEntry::Transfer(tx) => TxEntryWire::Transfer(tx),
+                        },
+                        block_hash,
+                        header,
+                        proof,
+                    },
+                    Ok(None) => TxStatus::NotFound,
+                    Err(error) => {
+                        error!("store read failed: {error}");
+                        TxStatus::NotFound
+                    }
+                };
+                Message::TxReply(Box::new(status))
+            }
+            Message::GetBlocks { locator } => {
+                let locator: Vec<BlockHash> = locator.into_iter().take(64).collect();
+                match self
+                    .chain
+                    .blocks_after(&locator, MAX_BLOCKS_PER_BATCH, MAX_BATCH_BYTES)
+                {
+                    Ok(blocks) => {
+                        let last = blocks.last().map_or(0, |block| block.header.height);
+                        let more = !blocks.is_empty() && last < self.chain.tip().height;
+                        Message::Blocks { blocks, more }
+                    }
+                    Err(error) => {
+                        error!("store read failed: {error}");
+                        return None;
+                    }
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl Actor for ChainActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(4096);
+    }
+}
+
+impl Handler<SubmitBlocks> for ChainActor {
+    type Result = MessageResult<SubmitBlocks>;
+
+    fn handle(&mut self, message: SubmitBlocks, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.process(message.blocks, message.origin))
+    }
+}
+
+impl Handler<SubmitTx> for ChainActor {
+    type Result = Result<TxId, TxError>;
+
+    fn handle(&mut self, message: SubmitTx, ctx: &mut Self::Context) -> Self::Result {
+        let tx = message.tx.clone();
+        let txid = self.chain.submit_transaction(message.tx)?;
+        debug!("transaction {} accepted into the mempool", txid.short());
+        if let Some(peers) = &self.peers {
+            peers.do_send(RelayTx {
+                tx,
+                except: message.origin,
+            });
+        }
+        if !self.refresh_scheduled && !self.miners.is_empty() {
+            self.refresh_scheduled = true;
+            ctx.run_later(TEMPLATE_REFRESH, |actor, _| {
+                actor.refresh_scheduled = false;
+                actor.send_templates();
+            });
+        }
+        Ok(txid)
+    }
+}
+
+impl Handler<Query> for ChainActor {
+    type Result = MessageResult<Query>;
+
+    fn handle(&mut self, message: Query, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.answer(message.0))
+    }
+}
+
+impl Handler<RegisterMiner> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, message: RegisterMiner, _: &mut Self::Context) {
+        self.miners.push(message.0);
+        self.send_templates();
+    }
+}
+
+impl Handler<SetSyncing> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetSyncing, _: &mut Self::Context) {
+        if message.0 == self.syncing {
+            return;
+        }
+        self.syncing = message.0;
+        if self.syncing {
+            for miner in &self.miners {
+                miner.do_send(PauseMining);
+            }
+        } else {
+            self.send_templates();
+        }
+    }
+}
+
+impl Handler<SetPeerManager> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetPeerManager, _: &mut Self::Context) {
+        self.peers = Some(message.0);
+    }
+}
+
+impl Handler<GetSummary> for ChainActor {
+    type Result = MessageResult<GetSummary>;
+
+    fn handle(&mut self, _: GetSummary, _: &mut Self::Context) -> Self::Result {
+        MessageResult(ChainSummary {
+            tip: self.chain.tip(),
+            genesis: self.chain.genesis_hash(),
+            locator: self.chain.locator(),
+            mempool: self.chain.mempool().len(),
+        })
+    }
+}
+
+impl Handler<Shutdown> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        ctx.stop();
+        Arbiter::current().stop();
+    }
+}

@@ -1,0 +1,576 @@
+//! `ConnectionActor`: exactly one per TCP socket, peer or client. Frames the byte stream,
+//! runs the handshake, enforces per-connection limits, translates wire messages into
+//! actor messages and back, and keeps the link alive with ping/pong and an idle timeout.
+//!
+//! Misbehaviour (bad frames, invalid blocks, invalid transactions from peers) is answered
+//! with a reason where a reply is possible and reported to the `PeerManagerActor`, which
+//! bans past a threshold. Nothing here can make the node panic.
+
+use super::chain_actor::{
+    ChainActor, ChainSummary, GetSummary, Origin, Query, SubmitBlocks, SubmitOutcome, SubmitTx,
+};
+use super::peer_manager::{
+    Closed, GetAddrs, GetPeers, LearnAddrs, Misbehaved, PeerManagerActor, PeerReady, PeerTip,
+    SyncDone,
+};
+use super::PeerId;
+use crate::consensus::error::TxError;
+use crate::consensus::hash::BlockHash;
+use crate::net::frame::{Decoded, FrameCodec, FrameError};
+use crate::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+use actix::io::{FramedWrite, WriteHandler};
+use actix::prelude::*;
+use log::{debug, info};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::TcpStream;
+use tokio_util::codec::FramedRead;
+
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Misbehaviour scores (the ban threshold is 100).
+const SCORE_MALFORMED_FRAME: u32 = 25;
+const SCORE_PROTOCOL_VIOLATION: u32 = 20;
+const SCORE_INVALID_TX: u32 = 20;
+const SCORE_INVALID_BLOCK: u32 = 100;
+const SCORE_OVERSIZE_FRAME: u32 = 100;
+
+/// What every connection of one node shares.
+#[derive(Clone, Debug)]
+pub struct ConnectionSettings {
+    pub genesis: BlockHash,
+    pub node_id: u64,
+    pub listen_port: u16,
+    /// Delivery delay added to every outgoing message (network simulation); zero normally.
+    pub send_delay: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    AwaitingHello,
+    Peer,
+    Client,
+}
+
+/// Queue a message for sending.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Send(pub Message);
+
+/// Send a reason, then close.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    pub reason: String,
+}
+
+/// Download the peer's blocks after our locator.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct StartSync;
+
+/// One socket.
+pub struct ConnectionActor {
+    id: PeerId,
+    remote: SocketAddr,
+    inbound: bool,
+    chain: Addr<ChainActor>,
+    peers: Addr<PeerManagerActor>,
+    settings: ConnectionSettings,
+    writer: FramedWrite<Message, OwnedWriteHalf, FrameCodec>,
+    role: Role,
+    hello_sent: bool,
+    last_received: Instant,
+    peer_height: u64,
+    syncing: bool,
+}
+
+impl ConnectionActor {
+    /// Starts the actor for `stream` in the current arbiter.
+    pub fn start_on(
+        stream: TcpStream,
+        id: PeerId,
+        remote: SocketAddr,
+        inbound: bool,
+        chain: Addr<ChainActor>,
+        peers: Addr<PeerManagerActor>,
+        settings: ConnectionSettings,
+    ) -> Addr<Self> {
+        let (read, write) = stream.into_split();
+        ConnectionActor::create(move |ctx| {
+            ctx.add_stream(FramedRead::new(read, FrameCodec));
+            ConnectionActor {
+                id,
+                remote,
+                inbound,
+                chain,
+                peers,
+                settings,
+                writer: FramedWrite::new(write, FrameCodec, ctx),
+                role: Role::AwaitingHello,
+                hello_sent: false,
+                last_received: Instant::now(),
+                peer_height: 0,
+                syncing: false,
+            }
+        })
+    }
+
+    fn send(&mut self, message: Message, ctx: &mut Context<Self>) {
+        if self.settings.send_delay.is_zero() {
+            self.writer.write(message);
+        } else {
+            ctx.run_later(self.settings.send_delay, move |actor, _| {
+                actor.writer.write(message)
+            });
+        }
+    }
+
+    fn reject_and_close(&mut self, reason: String, ctx: &mut Context<Self>) {
+        debug!("closing {}: {reason}", self.remote);
+        self.writer.write(Message::Reject { reason });
+        self.writer.close();
+        ctx.stop();
+    }
+
+    fn misbehaved(&mut self, score: u32, reason: String) {
+        self.peers.do_send(Misbehaved {
+            id: self.id,
+            score,
+            reason,
+        });
+    }
+
+    fn send_hello(&mut self, ctx: &mut Context<Self>) {
+        self.hello_sent = true;
+        ctx.wait(
+            self.chain
+                .send(GetSummary)
+                .into_actor(self)
+                .map(|summary, actor, ctx| match summary {
+                    Ok(summary) => actor.write_hello(&summary, ctx),
+                    Err(_) => ctx.stop(),
+                }),
+        );
+    }
+
+    fn write_hello(&mut self, summary: &ChainSummary, ctx: &mut Context<Self>) {
+        let hello = PeerHello {
+            version: PROTOCOL_VERSION,
+            genesis: self.settings.genesis,
+            best_height: summary.tip.height,
+            best_hash: summary.tip.hash,
+            work: summary.tip.work,
+            listen_port: self.settings.listen_port,
+            node_id: self.settings.node_id,
+        };
+        self.send(Message::HelloPeer(hello), ctx);
+    }
+
+    fn on_hello_peer(&mut self, hello: PeerHello, ctx: &mut Context<Self>) {
+        if hello.version != PROTOCOL_VERSION {
+            let reason = format!(
+                "protocol version {} is not ours ({PROTOCOL_VERSION})",
+                hello.version
+            );
+            info!("refusing peer {}: {reason}", self.remote);
+            return self.reject_and_close(reason, ctx);
+        }
+        if hello.genesis != self.settings.genesis {
+            let reason = format!(
+                "genesis {} is not ours ({}): another network",
+                hello.genesis.short(),
+                self.settings.genesis.short()
+            );
+            info!("refusing peer {}: {reason}", self.remote);
+            return self.reject_and_close(reason, ctx);
+        }
+        // Answer with our own hello (if not sent yet) strictly before anything that follows
+        // the peer manager's decision, such as our address request.
+        let summary = (!self.hello_sent).then(|| self.chain.send(GetSummary));
+        self.hello_sent = true;
+        self.peer_height = hello.best_height;
+        // Peer messages may arrive while the peer manager decides; they are served as a
+        // peer's, and the connection closes if the peer manager refuses.
+        self.role = Role::Peer;
+        let ready = self.peers.send(PeerReady { id: self.id, hello });
+        let steps = async move {
+            let summary = match summary {
+                Some(request) => request.await.ok(),
+                None => None,
+            };
+            (summary, ready.await)
+        };
+        ctx.wait(steps.into_actor(self).map(|(summary, ready), actor, ctx| {
+            if let Some(summary) = summary {
+                actor.write_hello(&summary, ctx);
+            }
+            match ready {
+                Ok(Ok(())) => actor.send(Message::GetAddrs, ctx),
+                Ok(Err(reason)) => actor.reject_and_close(reason, ctx),
+                Err(_) => ctx.stop(),
+            }
+        }));
+    }
+
+    fn request_blocks(&mut self, ctx: &mut Context<Self>) {
+        ctx.wait(
+            self.chain
+                .send(GetSummary)
+                .into_actor(self)
+                .map(|summary, actor, ctx| {
+                    if let Ok(summary) = summary {
+                        actor.send(
+                            Message::GetBlocks {
+                                locator: summary.locator,
+                            },
+                            ctx,
+                        );
+                    }
+                }),
+        );
+    }
+
+    fn on_blocks(
+        &mut self,
+        blocks: Vec<crate::consensus::block::Block>,
+        more: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let count = blocks.len();
+        let request = self.chain.send(SubmitBlocks {
+            blocks,
+            origin: Origin::Sync(self.id),
+        });
+        ctx.wait(
+            request
+                .into_actor(self)
+                .then(|outcome, actor, _| {
+                    let summary = actor.chain.send(GetSummary);
+                    summary
+                        .into_actor(actor)
+                        .map(move |summary, _, _| (outcome, summary))
+                })
+                .map(move |(outcome, summary), actor, ctx| {
+                    let Ok(outcome) = outcome else { return };
+                    if actor.judge_blocks(&outcome, ctx) {
+                        return;
+                    }
+                    let height = summary.map_or(0, |summary| summary.tip.height);
+                    if more && outcome.stored > 0 {
+                        info!(
+                            "sync: height {height} of {} from {} ({count} blocks in batch)",
+                            actor.peer_height.max(height),
+                            actor.remote
+                        );
+                        actor.request_blocks(ctx);
+                    } else {
+                        if actor.syncing {
+                            info!("sync: caught up with {} at height {height}", actor.remote);
+                        }
+                        actor.syncing = false;
+                        actor.peers.do_send(SyncDone { id: actor.id });
+                    }
+                }),
+        );
+    }
+
+    /// Penalises invalid blocks and fetches missing ancestors. Returns whether the
+    /// connection is being closed.
+    fn judge_blocks(&mut self, outcome: &SubmitOutcome, ctx: &mut Context<Self>) -> bool {
+        if let Some(reason) = &outcome.invalid {
+            let text = format!("invalid block: {reason}");
+            self.send(
+                Message::Reject {
+                    reason: text.clone(),
+                },
+                ctx,
+            );
+            self.misbehaved(SCORE_INVALID_BLOCK, text);
+            return true;
+        }
+        if outcome.missing.is_some() {
+            self.request_blocks(ctx);
+        }
+        false
+    }
+
+    fn on_message(&mut self, message: Message, ctx: &mut Context<Self>) {
+        match (self.role, message) {
+            (Role::AwaitingHello, Message::HelloPeer(hello)) => self.on_hello_peer(hello, ctx),
+            (Role::AwaitingHello, Message::HelloClient { version }) => {
+                if version != PROTOCOL_VERSION {
+                    let reason =
+                        format!("protocol version {version} is not ours ({PROTOCOL_VERSION})");
+                    return self.reject_and_close(reason, ctx);
+                }
+                self.role = Role::Client;
+                debug!("client connected from {}", self.remote);
+                self.send(
+                    Message::Welcome {
+                        version: PROTOCOL_VERSION,
+                        genesis: self.settings.genesis,
+                    },
+                    ctx,
+                );
+            }
+            (Role::AwaitingHello, other) => {
+                self.misbehaved(
+                    SCORE_PROTOCOL_VIOLATION,
+                    format!("{} before hello", name(&other)),
+                );
+                self.reject_and_close("the first message must be a hello".into(), ctx);
+            }
+            (_, Message::HelloPeer(_) | Message::HelloClient { .. }) => {
+                self.misbehaved(SCORE_PROTOCOL_VIOLATION, "second hello".into());
+            }
+            (
+                _,
+                request @ (Message::GetTip
+                | Message::GetAccount(_)
+                | Message::GetBlock(_)
+                | Message::GetTx(_)
+                | Message::GetBlocks { .. }),
+            ) => {
+                ctx.spawn(self.chain.send(Query(request)).into_actor(self).map(
+                    |reply, actor, ctx| {
+                        if let Ok(Some(reply)) = reply {
+                            actor.send(reply, ctx);
+                        }
+                    },
+                ));
+            }
+            (_, Message::GetPeers) => {
+                ctx.spawn(
+                    self.peers
+                        .send(GetPeers)
+                        .into_actor(self)
+                        .map(|peers, actor, ctx| {
+                            actor.send(Message::Peers(peers.unwrap_or_default()), ctx);
+                        }),
+                );
+            }
+            (_, Message::GetAddrs) => {
+                ctx.spawn(
+                    self.peers
+                        .send(GetAddrs)
+                        .into_actor(self)
+                        .map(|addrs, actor, ctx| {
+                            actor.send(Message::Addrs(addrs.unwrap_or_default()), ctx);
+                        }),
+                );
+            }
+            (_, Message::Ping { nonce }) => {
+                ctx.spawn(self.chain.send(GetSummary).into_actor(self).map(
+                    move |summary, actor, ctx| {
+                        if let Ok(summary) = summary {
+                            actor.send(
+                                Message::Pong {
+                                    nonce,
+                                    best_height: summary.tip.height,
+                                    work: summary.tip.work,
+                                },
+                                ctx,
+                            );
+                        }
+                    },
+                ));
+            }
+            (role, Message::SubmitTx(tx)) | (role @ Role::Peer, Message::NewTx(tx)) => {
+                let from_peer = role == Role::Peer;
+                let request = self.chain.send(SubmitTx {
+                    tx,
+                    origin: from_peer.then_some(self.id),
+                });
+                ctx.spawn(
+                    request
+                        .into_actor(self)
+                        .map(move |result, actor, ctx| match result {
+                            Ok(Ok(txid)) if !from_peer => {
+                                actor.send(Message::TxAccepted(txid), ctx)
+                            }
+                            Ok(Err(reason)) if !from_peer => actor.send(
+                                Message::TxRejected {
+                                    reason: reason.to_string(),
+                                },
+                                ctx,
+                            ),
+                            Ok(Err(reason)) if is_stateless(&reason) => actor.misbehaved(
+                                SCORE_INVALID_TX,
+                                format!("invalid transaction: {reason}"),
+                            ),
+                            _ => {}
+                        }),
+                );
+            }
+            (Role::Peer, Message::NewBlock(block)) => {
+                self.peer_height = self.peer_height.max(block.header.height);
+                let request = self.chain.send(SubmitBlocks {
+                    blocks: vec![block],
+                    origin: Origin::Relay(self.id),
+                });
+                ctx.wait(request.into_actor(self).map(|outcome, actor, ctx| {
+                    if let Ok(outcome) = outcome {
+                        actor.judge_blocks(&outcome, ctx);
+                    }
+                }));
+            }
+            (Role::Peer, Message::Blocks { blocks, more }) => self.on_blocks(blocks, more, ctx),
+            (Role::Peer, Message::Addrs(addrs)) => {
+                let parsed = addrs
+                    .iter()
+                    .filter_map(|text| text.parse::<SocketAddr>().ok())
+                    .collect();
+                self.peers.do_send(LearnAddrs(parsed));
+            }
+            (
+                Role::Peer,
+                Message::Pong {
+                    best_height, work, ..
+                },
+            ) => {
+                self.peer_height = best_height;
+                self.peers.do_send(PeerTip {
+                    id: self.id,
+                    best_height,
+                    work,
+                });
+            }
+            (_, Message::Reject { reason }) => {
+                info!("{} refused our message: {reason}", self.remote)
+            }
+            (role, other) => {
+                let reason = format!("{} is not a valid request from a {role:?}", name(&other));
+                self.send(
+                    Message::Reject {
+                        reason: reason.clone(),
+                    },
+                    ctx,
+                );
+                self.misbehaved(SCORE_PROTOCOL_VIOLATION, reason);
+            }
+        }
+    }
+}
+
+/// A transaction error that no honest relay could cause (as opposed to nonce or balance
+/// races between mempools).
+fn is_stateless(error: &TxError) -> bool {
+    matches!(
+        error,
+        TxError::BadSignature
+            | TxError::InvalidSenderKey
+            | TxError::MessageTooLong { .. }
+            | TxError::AmountOverflow
+            | TxError::FeeTooLow { .. }
+    )
+}
+
+/// A message's kind, for reasons and logs.
+fn name(message: &Message) -> String {
+    let debug = format!("{message:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric())
+        .next()
+        .unwrap_or("message")
+        .to_string()
+}
+
+impl Actor for ConnectionActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        if !self.inbound {
+            self.send_hello(ctx);
+        }
+        ctx.run_later(HELLO_TIMEOUT, |actor, ctx| {
+            if actor.role == Role::AwaitingHello {
+                actor.reject_and_close("no hello in time".into(), ctx);
+            }
+        });
+        ctx.run_interval(PING_INTERVAL, |actor, ctx| {
+            if actor.last_received.elapsed() > IDLE_TIMEOUT {
+                info!(
+                    "{} idle for {} s, disconnecting",
+                    actor.remote,
+                    IDLE_TIMEOUT.as_secs()
+                );
+                ctx.stop();
+            } else if actor.role == Role::Peer {
+                actor.send(
+                    Message::Ping {
+                        nonce: rand::random(),
+                    },
+                    ctx,
+                );
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.peers.do_send(Closed { id: self.id });
+    }
+}
+
+impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
+    fn handle(&mut self, item: Result<Decoded, FrameError>, ctx: &mut Self::Context) {
+        self.last_received = Instant::now();
+        match item {
+            Ok(Decoded::Message(message)) => self.on_message(*message, ctx),
+            Ok(Decoded::Malformed(reason)) => {
+                self.send(
+                    Message::Reject {
+                        reason: reason.clone(),
+                    },
+                    ctx,
+                );
+                self.misbehaved(SCORE_MALFORMED_FRAME, reason);
+            }
+            Err(FrameError::TooLarge { length }) => {
+                let reason = FrameError::TooLarge { length }.to_string();
+                self.misbehaved(SCORE_OVERSIZE_FRAME, reason.clone());
+                self.reject_and_close(reason, ctx);
+            }
+            Err(error) => {
+                debug!("{}: {error}", self.remote);
+                ctx.stop();
+            }
+        }
+    }
+}
+
+impl WriteHandler<FrameError> for ConnectionActor {}
+
+impl Handler<Send> for ConnectionActor {
+    type Result = ();
+
+    fn handle(&mut self, message: Send, ctx: &mut Self::Context) {
+        self.send(message.0, ctx);
+    }
+}
+
+impl Handler<Disconnect> for ConnectionActor {
+    type Result = ();
+
+    fn handle(&mut self, message: Disconnect, ctx: &mut Self::Context) {
+        self.reject_and_close(message.reason, ctx);
+    }
+}
+
+impl Handler<StartSync> for ConnectionActor {
+    type Result = ();
+
+    fn handle(&mut self, _: StartSync, ctx: &mut Self::Context) {
+        if !self.syncing {
+            self.syncing = true;
+            info!(
+                "sync: downloading from {} (its height {})",
+                self.remote, self.peer_height
+            );
+            self.request_blocks(ctx);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! `MinerActor`: hashes block templates from the `ChainActor`, on its own arbiter so
+//! hashing never stalls networking.
+//!
+//! It mines in bounded batches (sized to take about a millisecond), so its mailbox is
+//! served between batches: a [`NewVerifiedBlock`] from the chain replaces the template at
+//! once. There is no shared stop flag. Each template starts at a random nonce, so several
+//! miner threads (and nodes mining to the same address) never repeat each other's work.
+
+use super::chain_actor::{ChainActor, Origin, SubmitBlocks};
+use crate::chain::BlockTemplate;
+use crate::consensus::pow::MidstateHasher;
+use actix::prelude::*;
+use log::debug;
+use rand::Rng;
+use std::time::{Duration, Instant};
+
+const MIN_BATCH: u64 = 1 << 10;
+const MAX_BATCH: u64 = 1 << 24;
+/// Batches aim for this duration: short enough for a fast restart, long enough that
+/// message handling is negligible next to hashing.
+const BATCH_TARGET: Duration = Duration::from_millis(1);
+
+/// A new tip (or a refreshed mempool): mine on this template from now on.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub struct NewVerifiedBlock {
+    pub template: BlockTemplate,
+}
+
+/// Stop hashing until the next template (the node is syncing: its tip is stale).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PauseMining;
+
+/// Hash the next batch of the current template, if it is still `generation`.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct MineBatch {
+    generation: u64,
+}
+
+struct Job {
+    template: BlockTemplate,
+    hasher: MidstateHasher,
+    next_nonce: u64,
+}
+
+/// One mining thread.
+pub struct MinerActor {
+    chain: Addr<ChainActor>,
+    job: Option<Job>,
+    generation: u64,
+    batch: u64,
+}
+
+impl MinerActor {
+    pub fn new(chain: Addr<ChainActor>) -> Self {
+        MinerActor {
+            chain,
+            job: None,
+            generation: 0,
+            batch: MIN_BATCH,
+        }
+    }
+}
+
+impl Actor for MinerActor {
+    type Context = Context<Self>;
+}
+
+impl Handler<NewVerifiedBlock> for MinerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: NewVerifiedBlock, ctx: &mut Self::Context) {
+        let hasher = MidstateHasher::new(&message.template.block.header);
+        self.job = Some(Job {
+            template: message.template,
+            hasher,
+            next_nonce: rand::thread_rng().gen(),
+        });
+        self.generation += 1;
+        ctx.notify(MineBatch {
+            generation: self.generation,
+        });
+    }
+}
+
+impl Handler<PauseMining> for MinerActor {
+    type Result = ();
+
+    fn handle(&mut self, _: PauseMining, _: &mut Self::Context) {
+        self.job = None;
+        self.generation += 1;
+    }
+}
+
+impl Handler<MineBatch> for MinerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: MineBatch, ctx: &mut Self::Context) {
+        if message.generation != self.generation {
+            return;
+        }
+        let Some(job) = self.job.as_mut() else {
+            return;
+        };
+        let started = Instant::now();
+        let found = job
+            .hasher
+            .search(&job.template.target, job.next_nonce, self.batch);
+        let elapsed = started.elapsed();
+        if let Some(nonce) = found {
+            let mut block = job.template.block.clone();
+            block.header.nonce = nonce;
+            debug!("found nonce {nonce} for height {}", block.header.height);
+            self.job = None;
+            self.chain.do_send(SubmitBlocks {
+                blocks: vec![block],
+                origin: Origin::Mined,
+            });
+            return;
+        }
+        job.next_nonce = job.next_nonce.wrapping_add(self.batch);
+        if elapsed < BATCH_TARGET / 2 {
+            self.batch = (self.batch * 2).min(MAX_BATCH);
+        } else if elapsed > BATCH_TARGET * 2 {
+            self.batch = (self.batch / 2).max(MIN_BATCH);
+        }
+        ctx.notify(MineBatch {
+            generation: self.generation,
+        });
+    }
+}

@@ -1,0 +1,208 @@
+//! The node: the four actors of SPEC §2 wired together.
+//!
+//! - [`chain_actor::ChainActor`] (own arbiter) owns the chain and is its only writer;
+//! - [`miner::MinerActor`] (one per thread, each on its own arbiter) hashes templates;
+//! - [`peer_manager::PeerManagerActor`] keeps peers, addresses, bans and relays;
+//! - [`connection::ConnectionActor`], one per TCP socket, speaks the wire protocol.
+//!
+//! [`start_node`] starts them inside a running actix system; [`NodeHandle::stop`] stops
+//! them and closes the store.
+
+pub mod chain_actor;
+pub mod connection;
+pub mod miner;
+pub mod peer_manager;
+
+use crate::chain::mempool::MempoolLimits;
+use crate::chain::Chain;
+use crate::consensus::address::Address;
+use crate::consensus::params::ChainParams;
+use actix::prelude::*;
+use chain_actor::{ChainActor, GetSummary, RegisterMiner, SetPeerManager, Shutdown};
+use connection::ConnectionSettings;
+use log::{info, warn};
+use miner::MinerActor;
+use peer_manager::{Inbound, PeerManagerActor, PeerSettings, StopNetwork, TipChanged};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Identifies one connection within a node.
+pub type PeerId = u64;
+
+/// Name of the miner's key file inside the data directory.
+pub const MINER_KEY_FILE: &str = "miner.key";
+
+/// Everything needed to start a node.
+#[derive(Clone, Debug)]
+pub struct NodeSettings {
+    pub params: ChainParams,
+    pub data_dir: PathBuf,
+    /// Address to listen on; port 0 lets the OS choose.
+    pub listen: SocketAddr,
+    pub peers: Vec<SocketAddr>,
+    pub mine: bool,
+    /// Default: the key in `data_dir/miner.key`, created on first start.
+    pub miner_address: Option<Address>,
+    pub miner_threads: usize,
+    pub max_inbound: usize,
+    pub max_outbound: usize,
+    /// Delay added to every outgoing message (simulations).
+    pub send_delay: Duration,
+}
+
+/// Why a node could not start.
+#[derive(Debug)]
+pub struct NodeError(pub String);
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+/// A running node.
+pub struct NodeHandle {
+    pub listen_addr: SocketAddr,
+    pub chain: Addr<ChainActor>,
+    pub peers: Addr<PeerManagerActor>,
+    pub miner_address: Address,
+    chain_arbiter: Arbiter,
+    miner_arbiters: Vec<Arbiter>,
+    accept_task: actix_rt::task::JoinHandle<()>,
+}
+
+/// Starts a node inside the current actix system.
+pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError> {
+    let chain = Chain::open(
+        &settings.data_dir,
+        settings.params.clone(),
+        MempoolLimits::default(),
+    )
+    .map_err(|e| {
+        NodeError(format!(
+            "cannot open chain in {}: {e}",
+            settings.data_dir.display()
+        ))
+    })?;
+    let genesis = chain.genesis_hash();
+    let tip = chain.tip();
+    info!(
+        "chain in {}: genesis {}, tip height {} hash {}",
+        settings.data_dir.display(),
+        genesis.short(),
+        tip.height,
+        tip.hash.short()
+    );
+    let miner_address = match settings.miner_address {
+        Some(address) => address,
+        None => {
+            let path = settings.data_dir.join(MINER_KEY_FILE);
+            let (key, created) =
+                crate::wallet::load_or_create(&path).map_err(|e| NodeError(e.to_string()))?;
+            let address = Address::of(&key);
+            if created {
+                info!("created miner key {}", path.display());
+            }
+            address
+        }
+    };
+    if settings.mine {
+        info!("mining to {miner_address}");
+    }
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| NodeError(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let listen_addr = listener
+        .local_addr()
+        .map_err(|e| NodeError(format!("cannot read listening address: {e}")))?;
+
+    let chain_arbiter = Arbiter::new();
+    let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| {
+        ChainActor::new(chain, miner_address)
+    });
+    let node_id: u64 = rand::random();
+    let peers = PeerManagerActor::new(
+        chain_addr.clone(),
+        PeerSettings {
+            listen_port: listen_addr.port(),
+            node_id,
+            max_inbound: settings.max_inbound,
+            max_outbound: settings.max_outbound,
+            seeds: settings.peers.clone(),
+        },
+        ConnectionSettings {
+            genesis,
+            node_id,
+            listen_port: listen_addr.port(),
+            send_delay: settings.send_delay,
+        },
+    )
+    .start();
+    peers.do_send(TipChanged {
+        height: tip.height,
+        work: tip.work,
+    });
+    chain_addr.do_send(SetPeerManager(peers.clone()));
+
+    let mut miner_arbiters = Vec::new();
+    if settings.mine {
+        for _ in 0..settings.miner_threads {
+            let arbiter = Arbiter::new();
+            let chain_for_miner = chain_addr.clone();
+            let miner = MinerActor::start_in_arbiter(&arbiter.handle(), move |_| {
+                MinerActor::new(chain_for_miner)
+            });
+            chain_addr.do_send(RegisterMiner(miner));
+            miner_arbiters.push(arbiter);
+        }
+    }
+
+    let accept_peers = peers.clone();
+    let accept_task = actix_rt::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, remote)) => accept_peers.do_send(Inbound { stream, remote }),
+                Err(error) => {
+                    warn!("accept failed: {error}");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+    });
+    info!("listening on {listen_addr}");
+    Ok(NodeHandle {
+        listen_addr,
+        chain: chain_addr,
+        peers,
+        miner_address,
+        chain_arbiter,
+        miner_arbiters,
+        accept_task,
+    })
+}
+
+impl NodeHandle {
+    /// The chain's current summary.
+    pub async fn summary(&self) -> Option<chain_actor::ChainSummary> {
+        self.chain.send(GetSummary).await.ok()
+    }
+
+    /// Stops every actor and closes the store; returns once the data directory can be
+    /// reopened.
+    pub async fn stop(self) {
+        self.accept_task.abort();
+        self.peers.do_send(StopNetwork);
+        for arbiter in self.miner_arbiters {
+            arbiter.stop();
+        }
+        let _ = self.chain.send(Shutdown).await;
+        let arbiter = self.chain_arbiter;
+        arbiter.stop();
+        // The chain (and its database lock) is dropped when the arbiter's thread ends.
+        let _ = actix_rt::task::spawn_blocking(move || arbiter.join()).await;
+    }
+}

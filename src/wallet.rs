@@ -1,0 +1,151 @@
+//! Key files: an Ed25519 secret key on disk, for wallets and for the miner's default
+//! reward address.
+//!
+//! Format (JSON, file mode 0600):
+//! `{"address": "ic…", "secret_key": "<64 hex digits: the 32-byte Ed25519 seed>"}`.
+//! The address is stored for people and checked against the key when loading, so a
+//! damaged file is caught instead of signing with the wrong key.
+
+use crate::consensus::address::Address;
+use crate::consensus::hash::{from_hex, to_hex};
+use ed25519_dalek::SigningKey;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeyFile {
+    address: String,
+    secret_key: String,
+}
+
+/// Why a key file could not be read or written.
+#[derive(Debug)]
+pub struct KeyFileError {
+    pub path: String,
+    pub reason: String,
+}
+
+impl fmt::Display for KeyFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "key file {}: {}", self.path, self.reason)
+    }
+}
+
+impl std::error::Error for KeyFileError {}
+
+fn error(path: &Path, reason: impl Into<String>) -> KeyFileError {
+    KeyFileError {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// A new random key from the operating system's generator.
+pub fn generate() -> SigningKey {
+    SigningKey::generate(&mut rand::rngs::OsRng)
+}
+
+/// Writes `key` to a new file at `path` (never overwrites), readable only by its owner.
+pub fn save(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
+    let contents = serde_json::to_string_pretty(&KeyFile {
+        address: Address::of(key).to_string(),
+        secret_key: to_hex(key.as_bytes()),
+    })
+    .map_err(|e| error(path, e.to_string()))?;
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| error(path, e.to_string()))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => error(path, "already exists; not overwriting a key"),
+        _ => error(path, e.to_string()),
+    })?;
+    file.write_all(contents.as_bytes())
+        .and_then(|_| file.write_all(b"\n"))
+        .map_err(|e| error(path, e.to_string()))
+}
+
+/// Reads a key file.
+pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    let file: KeyFile =
+        serde_json::from_str(&text).map_err(|e| error(path, format!("not a key file: {e}")))?;
+    let seed = from_hex::<32>(file.secret_key.trim())
+        .map_err(|e| error(path, format!("secret_key: {e}")))?;
+    let key = SigningKey::from_bytes(&seed);
+    let stored: Address = file
+        .address
+        .parse()
+        .map_err(|e| error(path, format!("address: {e}")))?;
+    if stored != Address::of(&key) {
+        return Err(error(
+            path,
+            "address does not belong to secret_key (damaged file?)",
+        ));
+    }
+    Ok(key)
+}
+
+/// Loads the key at `path`, creating it first if there is none. Returns whether it was
+/// created.
+pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), KeyFileError> {
+    if path.exists() {
+        return load(path).map(|key| (key, false));
+    }
+    let key = generate();
+    save(path, &key)?;
+    Ok((key, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn save_load_round_trip_and_refuse_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let key = generate();
+        save(&path, &key).unwrap();
+        assert_eq!(load(&path).unwrap().to_bytes(), key.to_bytes());
+        assert!(save(&path, &key)
+            .unwrap_err()
+            .reason
+            .contains("already exists"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+
+    #[test]
+    fn damaged_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        std::fs::write(&path, "not json").unwrap();
+        assert!(load(&path).unwrap_err().reason.contains("not a key file"));
+        let other = Address::of(&generate());
+        let text = format!(
+            "{{\"address\": \"{other}\", \"secret_key\": \"{}\"}}",
+            to_hex(generate().as_bytes())
+        );
+        std::fs::write(&path, text).unwrap();
+        assert!(load(&path).unwrap_err().reason.contains("does not belong"));
+        assert!(load(&dir.path().join("missing"))
+            .unwrap_err()
+            .reason
+            .contains("cannot read"));
+    }
+}
