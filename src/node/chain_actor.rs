@@ -104,6 +104,13 @@ pub struct ChainSummary {
     pub genesis: BlockHash,
     pub locator: Vec<BlockHash>,
     pub mempool: usize,
+    /// Blocks in the block tree, active or not.
+    pub blocks_in_tree: usize,
+    /// Blocks this node's miners found.
+    pub mined: u64,
+    /// Of those, blocks that did not extend the tip when they arrived: work wasted on a
+    /// stale template.
+    pub mined_stale: u64,
 }
 
 /// Stops the actor (closing the store) and its arbiter.
@@ -120,6 +127,8 @@ pub struct ChainActor {
     syncing: bool,
     peers: Option<Addr<PeerManagerActor>>,
     refresh_scheduled: bool,
+    mined: u64,
+    mined_stale: u64,
 }
 
 impl ChainActor {
@@ -131,6 +140,8 @@ impl ChainActor {
             syncing: false,
             peers: None,
             refresh_scheduled: false,
+            mined: 0,
+            mined_stale: 0,
         }
     }
 
@@ -247,6 +258,12 @@ impl ChainActor {
                     height: tip.height,
                     work: tip.work,
                 });
+            }
+        }
+        if origin == Origin::Mined {
+            self.mined += 1;
+            if !tip_moved {
+                self.mined_stale += 1;
             }
         }
         // A mined block that did not move the tip (it lost a race) leaves the miner idle
@@ -426,6 +443,9 @@ impl Handler<GetSummary> for ChainActor {
             genesis: self.chain.genesis_hash(),
             locator: self.chain.locator(),
             mempool: self.chain.mempool().len(),
+            blocks_in_tree: self.chain.index().len(),
+            mined: self.mined,
+            mined_stale: self.mined_stale,
         })
     }
 }

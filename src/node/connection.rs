@@ -30,6 +30,7 @@ use tokio_util::codec::FramedRead;
 const PING_INTERVAL: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 
 /// Misbehaviour scores (the ban threshold is 100).
 const SCORE_MALFORMED_FRAME: u32 = 25;
@@ -86,6 +87,8 @@ pub struct ConnectionActor {
     last_received: Instant,
     peer_height: u64,
     syncing: bool,
+    /// Set once the connection is closing: input is ignored while the reason flushes.
+    closing: bool,
 }
 
 impl ConnectionActor {
@@ -115,6 +118,7 @@ impl ConnectionActor {
                 last_received: Instant::now(),
                 peer_height: 0,
                 syncing: false,
+                closing: false,
             }
         })
     }
@@ -129,11 +133,17 @@ impl ConnectionActor {
         }
     }
 
+    /// Sends `reason`, then closes once it is flushed: the actor stops when the writer
+    /// finishes (or after a grace period, if the peer does not read).
     fn reject_and_close(&mut self, reason: String, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
         debug!("closing {}: {reason}", self.remote);
+        self.closing = true;
         self.writer.write(Message::Reject { reason });
         self.writer.close();
-        ctx.stop();
+        ctx.run_later(CLOSE_GRACE, |_, ctx| ctx.stop());
     }
 
     fn misbehaved(&mut self, score: u32, reason: String) {
@@ -517,6 +527,9 @@ impl Actor for ConnectionActor {
 
 impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
     fn handle(&mut self, item: Result<Decoded, FrameError>, ctx: &mut Self::Context) {
+        if self.closing {
+            return;
+        }
         self.last_received = Instant::now();
         match item {
             Ok(Decoded::Message(message)) => self.on_message(*message, ctx),
@@ -538,6 +551,13 @@ impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
                 debug!("{}: {error}", self.remote);
                 ctx.stop();
             }
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        // While closing, the writer decides when to stop, so the reason gets out.
+        if !self.closing {
+            ctx.stop();
         }
     }
 }

@@ -648,6 +648,22 @@ impl Handler<GetPeers> for PeerManagerActor {
     }
 }
 
+/// Dial `addr` now and keep it in the address table.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct AddPeer(pub SocketAddr);
+
+impl Handler<AddPeer> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: AddPeer, ctx: &mut Self::Context) {
+        self.learn(message.0);
+        if !self.connected_to(&message.0) && !self.dialing.contains(&message.0) {
+            self.dial(message.0, ctx);
+        }
+    }
+}
+
 /// Whether `addr` is banned now (for tests and operators).
 #[derive(Message)]
 #[rtype(result = "bool")]

@@ -1,0 +1,127 @@
+//! Helpers for tests that run real nodes on loopback inside one actix system: settings
+//! with OS-assigned ports and tiny difficulty, polling with a timeout instead of sleeps,
+//! and short-hand queries to a node's actors.
+
+#![allow(dead_code)]
+
+use ironchain::chain::state::Account;
+use ironchain::consensus::address::Address;
+use ironchain::consensus::block::Block;
+use ironchain::consensus::params::ChainParams;
+use ironchain::net::message::{BlockRef, Message};
+use ironchain::node::chain_actor::{ChainSummary, GetSummary, Query};
+use ironchain::node::peer_manager::GetPeers;
+use ironchain::node::{start_node, NodeHandle, NodeSettings};
+use ironchain::testkit;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Chain parameters for node tests: blocks come quickly, retargeting toward 100 ms.
+pub fn fast_params(allocations: &[(Address, u64)]) -> ChainParams {
+    ChainParams {
+        initial_difficulty_bits: 10,
+        target_block_time_ms: 100,
+        retarget_interval: 10,
+        ..testkit::params(allocations)
+    }
+}
+
+/// Settings for a node on 127.0.0.1 with an OS-chosen port.
+pub fn settings(
+    params: &ChainParams,
+    dir: &Path,
+    peers: &[SocketAddr],
+    mine: bool,
+    miner: u64,
+) -> NodeSettings {
+    NodeSettings {
+        params: params.clone(),
+        data_dir: dir.to_path_buf(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+        peers: peers.to_vec(),
+        mine,
+        miner_address: Some(testkit::address(miner)),
+        miner_threads: 1,
+        max_inbound: 16,
+        max_outbound: 8,
+        send_delay: Duration::ZERO,
+    }
+}
+
+pub async fn start(settings: NodeSettings) -> NodeHandle {
+    start_node(settings).await.expect("node starts")
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+pub async fn wait_until<F, Fut>(timeout: Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn summary(node: &NodeHandle) -> ChainSummary {
+    node.chain
+        .send(GetSummary)
+        .await
+        .expect("chain actor answers")
+}
+
+pub async fn account(node: &NodeHandle, address: Address) -> Account {
+    match node.chain.send(Query(Message::GetAccount(address))).await {
+        Ok(Some(Message::Account { account, .. })) => account,
+        other => panic!("unexpected account reply {other:?}"),
+    }
+}
+
+pub async fn block_at(node: &NodeHandle, height: u64) -> Option<Block> {
+    match node
+        .chain
+        .send(Query(Message::GetBlock(BlockRef::Height(height))))
+        .await
+    {
+        Ok(Some(Message::BlockReply(block))) => block,
+        other => panic!("unexpected block reply {other:?}"),
+    }
+}
+
+pub async fn has_block(node: &NodeHandle, hash: ironchain::consensus::hash::BlockHash) -> bool {
+    match node
+        .chain
+        .send(Query(Message::GetBlock(BlockRef::Hash(hash))))
+        .await
+    {
+        Ok(Some(Message::BlockReply(block))) => block.is_some(),
+        other => panic!("unexpected block reply {other:?}"),
+    }
+}
+
+pub async fn peer_count(node: &NodeHandle) -> usize {
+    node.peers
+        .send(GetPeers)
+        .await
+        .map(|peers| peers.len())
+        .unwrap_or(0)
+}
+
+/// Whether all nodes report the same tip at a height of at least `min_height`.
+pub async fn converged(nodes: Vec<&NodeHandle>, min_height: u64) -> bool {
+    let mut tips = Vec::new();
+    for node in &nodes {
+        tips.push(summary(node).await.tip);
+    }
+    tips.iter()
+        .all(|tip| tip.hash == tips[0].hash && tip.height >= min_height)
+}

@@ -1,0 +1,199 @@
+//! Hostile input against a real node (issue 3): garbage frames and an oversize length
+//! prefix get their sender disconnected and banned while honest peers stay connected and
+//! the node keeps extending its chain; blocks with bad proof of work or a bad signature
+//! inside are refused with their reason and not relayed.
+
+mod common;
+
+use common::*;
+use ironchain::chain::mempool::MempoolLimits;
+use ironchain::chain::Chain;
+use ironchain::consensus::block::Block;
+use ironchain::consensus::hash::BlockHash;
+use ironchain::consensus::target::Work;
+use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
+use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+use ironchain::node::peer_manager::IsBanned;
+use ironchain::testkit;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const LONG: Duration = Duration::from_secs(60);
+
+/// Reads one frame; `None` when the node closed the connection.
+async fn read_message(stream: &mut TcpStream) -> Option<Message> {
+    let mut length = [0u8; 4];
+    stream.read_exact(&mut length).await.ok()?;
+    let length = u32::from_be_bytes(length) as usize;
+    assert!(length <= MAX_FRAME_BYTES);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some(serde_cbor::from_slice(&body).expect("the node sends valid messages"))
+}
+
+/// Reads frames until a `Reject`, returning its reason (`None` if the stream ends).
+async fn next_reject(stream: &mut TcpStream) -> Option<String> {
+    loop {
+        match tokio::time::timeout(LONG, read_message(stream))
+            .await
+            .ok()??
+        {
+            Message::Reject { reason } => return Some(reason),
+            _ => continue,
+        }
+    }
+}
+
+/// Whether the node has closed `stream` (reads to EOF within the timeout).
+async fn closed_by_node(stream: &mut TcpStream) -> bool {
+    let mut sink = Vec::new();
+    matches!(
+        tokio::time::timeout(LONG, stream.read_to_end(&mut sink)).await,
+        Ok(Ok(_)) | Ok(Err(_))
+    )
+}
+
+/// Opens a connection that has completed a peer handshake.
+async fn fake_peer(node: SocketAddr, genesis: BlockHash) -> TcpStream {
+    let mut stream = TcpStream::connect(node).await.unwrap();
+    let hello = Message::HelloPeer(PeerHello {
+        version: PROTOCOL_VERSION,
+        genesis,
+        best_height: 0,
+        best_hash: genesis,
+        work: Work::ZERO,
+        listen_port: 0,
+        node_id: 42,
+    });
+    stream
+        .write_all(&encode_frame(hello).unwrap())
+        .await
+        .unwrap();
+    stream
+}
+
+#[actix_rt::test]
+async fn garbage_and_oversize_senders_are_banned_and_honest_peers_stay() {
+    let params = fast_params(&[]);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(settings(&params, dir_a.path(), &[], true, 1)).await;
+    let b = start(settings(&params, dir_b.path(), &[a.listen_addr], false, 2)).await;
+    assert!(wait_until(LONG, || async { peer_count(&a).await == 1 }).await);
+
+    // Frames with a sane length and a body that is not CBOR of any message.
+    let mut garbage = TcpStream::connect(a.listen_addr).await.unwrap();
+    let garbage_addr = garbage.local_addr().unwrap();
+    for _ in 0..4 {
+        let mut frame = 16u32.to_be_bytes().to_vec();
+        frame.extend((0..16).map(|i| 0xff ^ (i * 37) as u8));
+        garbage.write_all(&frame).await.unwrap();
+    }
+    let reason = next_reject(&mut garbage)
+        .await
+        .expect("a reason comes back");
+    assert!(reason.contains("undecodable"), "{reason}");
+    assert!(
+        closed_by_node(&mut garbage).await,
+        "garbage sender not disconnected"
+    );
+    assert!(
+        a.peers.send(IsBanned(garbage_addr)).await.unwrap(),
+        "garbage sender not banned"
+    );
+
+    // A length prefix far above the limit: refused before any body is read.
+    let mut oversize = TcpStream::connect(a.listen_addr).await.unwrap();
+    let oversize_addr = oversize.local_addr().unwrap();
+    oversize.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+    let reason = next_reject(&mut oversize)
+        .await
+        .expect("a reason comes back");
+    assert!(reason.contains("exceeds the limit"), "{reason}");
+    assert!(closed_by_node(&mut oversize).await);
+    assert!(a.peers.send(IsBanned(oversize_addr)).await.unwrap());
+
+    let height = summary(&a).await.tip.height;
+    assert!(
+        wait_until(LONG, || converged(vec![&a, &b], height + 3)).await,
+        "node stalled"
+    );
+    assert_eq!(peer_count(&a).await, 1, "the honest peer was dropped");
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A block on genesis whose hash misses its target.
+fn bad_pow_block(local: &Chain) -> Block {
+    let mut block = testkit::next_block(local, testkit::address(9), Vec::new());
+    let target = block.header.target.to_target().unwrap();
+    while target.is_met_by(block.hash().as_bytes()) {
+        block.header.nonce += 1;
+    }
+    block
+}
+
+/// A block on genesis with valid proof of work but a transfer whose signature is broken.
+fn bad_signature_block(local: &Chain) -> Block {
+    let mut tx = testkit::transfer(
+        &testkit::key(1),
+        testkit::address(2),
+        10,
+        1,
+        0,
+        &local.genesis_hash(),
+    );
+    tx.amount = 11;
+    let mut block = testkit::next_block(local, testkit::address(9), Vec::new());
+    block.reward.amount += tx.fee;
+    block.txs.push(tx);
+    testkit::seal(&mut block);
+    block
+}
+
+#[actix_rt::test]
+async fn invalid_blocks_are_refused_with_a_reason_and_not_relayed() {
+    let params = ironchain::consensus::params::ChainParams {
+        initial_difficulty_bits: 8,
+        ..fast_params(&[(testkit::address(1), 1_000)])
+    };
+    let (dir_a, dir_b, mirror) = (
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+        tempfile::tempdir().unwrap(),
+    );
+    let local = Chain::open(mirror.path(), params.clone(), MempoolLimits::default()).unwrap();
+    let cases = [
+        (bad_pow_block(&local), "proof of work"),
+        (bad_signature_block(&local), "signature does not verify"),
+    ];
+    let genesis = local.genesis_hash();
+    drop(local);
+
+    let a = start(settings(&params, dir_a.path(), &[], false, 1)).await;
+    let b = start(settings(&params, dir_b.path(), &[a.listen_addr], false, 2)).await;
+    assert!(wait_until(LONG, || async { peer_count(&a).await == 1 }).await);
+
+    for (block, expected) in cases {
+        let mut peer = fake_peer(a.listen_addr, genesis).await;
+        peer.write_all(&encode_frame(Message::NewBlock(block.clone())).unwrap())
+            .await
+            .unwrap();
+        let reason = next_reject(&mut peer).await.expect("a reason comes back");
+        assert!(reason.contains(expected), "{reason}");
+        assert!(
+            closed_by_node(&mut peer).await,
+            "sender of an invalid block kept"
+        );
+        assert!(!has_block(&a, block.hash()).await);
+        assert!(
+            !has_block(&b, block.hash()).await,
+            "invalid block was relayed"
+        );
+    }
+    assert_eq!(summary(&a).await.tip.height, 0);
+    assert_eq!(peer_count(&a).await, 1, "the honest peer was dropped");
+    b.stop().await;
+    a.stop().await;
+}
