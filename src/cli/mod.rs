@@ -2,7 +2,14 @@
 //! chain, and the client subcommands. Every failure is one clear line on stderr and a
 //! non-zero exit code.
 
+pub mod client;
+pub mod format;
 pub mod node;
+pub mod proof;
+pub mod rpc;
+pub mod send;
+pub mod tx_file;
+pub mod wallet;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -28,6 +35,25 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Create a key file, or show a key file's address.
+    Wallet {
+        #[command(subcommand)]
+        command: wallet::WalletCommand,
+    },
+    /// Balance and next nonce of an address.
+    Balance(client::BalanceArgs),
+    /// Sign a transfer with a key file and submit it to a node.
+    Send(send::SendArgs),
+    /// Submit a transaction signed earlier (`send --save-tx FILE`).
+    Submit(send::SubmitArgs),
+    /// The node's best block: height, hash, difficulty.
+    Tip(client::TipArgs),
+    /// A block by height or hash, with its transactions.
+    Block(client::BlockArgs),
+    /// A transaction by id; for one in a block, checks its merkle proof against the header.
+    Tx(client::TxArgs),
+    /// The node's connected peers.
+    Peers(client::PeersArgs),
 }
 
 /// Runs the command line; the error is the one line to print.
@@ -35,5 +61,13 @@ pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         None => node::run_node(cli.node),
         Some(Command::Verify { data_dir, config }) => node::run_verify(data_dir, config),
+        Some(Command::Wallet { command }) => wallet::run(command),
+        Some(Command::Balance(args)) => client::balance(args),
+        Some(Command::Send(args)) => send::send(args),
+        Some(Command::Submit(args)) => send::submit(args),
+        Some(Command::Tip(args)) => client::tip(args),
+        Some(Command::Block(args)) => client::block(args),
+        Some(Command::Tx(args)) => client::tx(args),
+        Some(Command::Peers(args)) => client::peers(args),
     }
 }

@@ -1,0 +1,400 @@
+//! The read-only client subcommands: `balance`, `tip`, `block`, `tx` (with its merkle
+//! proof checked against the block header) and `peers`. Each asks one node over a
+//! blocking connection and prints text, or JSON with `--json`.
+
+use super::format::{
+    block_json, difficulty_bits, print_json, reward_json, transaction_json, transaction_lines, utc,
+};
+use super::proof::check_inclusion;
+use super::rpc::{NodeConnection, DEFAULT_TIMEOUT};
+use crate::consensus::address::Address;
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::net::message::{BlockRef, Message, TxEntryWire, TxStatus};
+use clap::Args;
+use serde_json::json;
+
+/// Options every client subcommand shares.
+#[derive(Args, Debug, Clone)]
+pub struct NodeOpts {
+    /// The node to ask.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:1111")]
+    pub node: String,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl NodeOpts {
+    /// Connects to the node and greets it.
+    pub fn connect(&self) -> Result<NodeConnection, String> {
+        NodeConnection::open(&self.node, DEFAULT_TIMEOUT)
+    }
+}
+
+/// `ironchain balance ADDR`.
+#[derive(Args, Debug)]
+pub struct BalanceArgs {
+    /// The address (ic…).
+    pub address: String,
+    #[command(flatten)]
+    pub opts: NodeOpts,
+}
+
+/// `ironchain tip`.
+#[derive(Args, Debug)]
+pub struct TipArgs {
+    #[command(flatten)]
+    pub opts: NodeOpts,
+}
+
+/// `ironchain block HEIGHT|HASH`.
+#[derive(Args, Debug)]
+pub struct BlockArgs {
+    /// A height on the node's active chain, or a block hash (64 hex digits).
+    #[arg(value_name = "HEIGHT|HASH")]
+    pub block: String,
+    #[command(flatten)]
+    pub opts: NodeOpts,
+}
+
+/// `ironchain tx TXID`.
+#[derive(Args, Debug)]
+pub struct TxArgs {
+    /// The transaction id (64 hex digits).
+    pub txid: String,
+    #[command(flatten)]
+    pub opts: NodeOpts,
+}
+
+/// `ironchain peers`.
+#[derive(Args, Debug)]
+pub struct PeersArgs {
+    #[command(flatten)]
+    pub opts: NodeOpts,
+}
+
+/// Parses a command-line address, naming the argument in the error.
+pub fn parse_address(what: &str, text: &str) -> Result<Address, String> {
+    text.parse().map_err(|e| format!("{what} {text:?}: {e}"))
+}
+
+/// Parses a transaction id.
+pub fn parse_txid(text: &str) -> Result<TxId, String> {
+    text.parse()
+        .map_err(|e| format!("TXID {text:?} is not a transaction id: {e}"))
+}
+
+/// `ironchain balance`.
+pub fn balance(args: BalanceArgs) -> Result<(), String> {
+    let address = parse_address("address", &args.address)?;
+    let mut node = args.opts.connect()?;
+    let reply = node.request(Message::GetAccount(address))?;
+    let Message::Account {
+        account,
+        next_nonce,
+        ..
+    } = reply
+    else {
+        return Err(node.unexpected(&reply));
+    };
+    if args.opts.json {
+        return print_json(&json!({
+            "address": address.to_string(),
+            "balance": account.balance,
+            "nonce": next_nonce,
+            "confirmed_nonce": account.nonce,
+        }));
+    }
+    let pending = next_nonce.saturating_sub(account.nonce);
+    println!("address     {address}");
+    println!("balance     {}", account.balance);
+    println!("next nonce  {next_nonce} ({pending} pending in the mempool)");
+    Ok(())
+}
+
+/// `ironchain tip`.
+pub fn tip(args: TipArgs) -> Result<(), String> {
+    let mut node = args.opts.connect()?;
+    let reply = node.request(Message::GetTip)?;
+    let Message::Tip {
+        height,
+        hash,
+        work,
+        difficulty_bits,
+        timestamp_ms,
+    } = reply
+    else {
+        return Err(node.unexpected(&reply));
+    };
+    if args.opts.json {
+        return print_json(&json!({
+            "height": height,
+            "hash": hash.to_string(),
+            "difficulty_bits": difficulty_bits,
+            "timestamp_ms": timestamp_ms,
+            "work": work.to_string(),
+            "genesis": node.genesis().to_string(),
+        }));
+    }
+    println!("height      {height}");
+    println!("hash        {hash}");
+    println!("difficulty  {difficulty_bits} bits");
+    println!("time        {}", utc(timestamp_ms));
+    println!("total work  {work}");
+    println!("genesis     {}", node.genesis());
+    Ok(())
+}
+
+fn parse_block_ref(text: &str) -> Result<BlockRef, String> {
+    // A hash made only of decimal digits must not be read as a height.
+    if text.len() < 64 {
+        if let Ok(height) = text.parse::<u64>() {
+            return Ok(BlockRef::Height(height));
+        }
+    }
+    text.parse::<BlockHash>().map(BlockRef::Hash).map_err(|e| {
+        format!("{text:?} is neither a block height nor a block hash (64 hex digits): {e}")
+    })
+}
+
+/// `ironchain block`.
+pub fn block(args: BlockArgs) -> Result<(), String> {
+    let reference = parse_block_ref(&args.block)?;
+    let mut node = args.opts.connect()?;
+    let reply = node.request(Message::GetBlock(reference.clone()))?;
+    let Message::BlockReply(found) = reply else {
+        return Err(node.unexpected(&reply));
+    };
+    let block = found.ok_or_else(|| match &reference {
+        BlockRef::Height(height) => format!("no block at height {height} on the node's chain"),
+        BlockRef::Hash(hash) => format!("unknown block {hash}"),
+    })?;
+    let hash = block.hash();
+    let matches = match &reference {
+        BlockRef::Height(height) => block.header.height == *height,
+        BlockRef::Hash(wanted) => hash == *wanted,
+    };
+    if !matches {
+        return Err(format!("the node answered with another block ({hash})"));
+    }
+    if args.opts.json {
+        return print_json(&block_json(&block));
+    }
+    let header = &block.header;
+    println!("block {} {hash}", header.height);
+    println!("  prev         {}", header.prev);
+    println!("  time         {}", utc(header.timestamp_ms));
+    println!(
+        "  difficulty   {} bits (target {})",
+        difficulty_bits(header.target),
+        header.target
+    );
+    println!("  nonce        {}", header.nonce);
+    println!("  merkle root  {}", header.merkle_root);
+    println!(
+        "  reward       {} to {} (txid {})",
+        block.reward.amount,
+        block.reward.miner,
+        block.reward.id()
+    );
+    println!("{} transaction(s)", block.txs.len());
+    for tx in &block.txs {
+        println!("  txid     {}", tx.id());
+        println!("{}", transaction_lines(tx, "    "));
+    }
+    Ok(())
+}
+
+/// `ironchain tx`: prints the transaction and checks its merkle proof.
+pub fn tx(args: TxArgs) -> Result<(), String> {
+    let txid = parse_txid(&args.txid)?;
+    let mut node = args.opts.connect()?;
+    let reply = node.request(Message::GetTx(txid))?;
+    let Message::TxReply(status) = reply else {
+        return Err(node.unexpected(&reply));
+    };
+    match &*status {
+        TxStatus::NotFound => Err(format!(
+            "transaction {txid} is not known to {} (neither in its chain nor in its mempool)",
+            args.opts.node
+        )),
+        TxStatus::Pending(tx) => {
+            if tx.id() != txid {
+                return Err(format!(
+                    "{} answered with another transaction",
+                    args.opts.node
+                ));
+            }
+            if args.opts.json {
+                return print_json(&json!({
+                    "txid": txid.to_string(),
+                    "status": "pending",
+                    "block_hash": null,
+                    "height": null,
+                    "proof_valid": null,
+                    "transaction": transaction_json(tx),
+                }));
+            }
+            println!("transaction {txid}");
+            println!("  status   pending (in the mempool, not yet in a block)");
+            println!("{}", transaction_lines(tx, "  "));
+            Ok(())
+        }
+        TxStatus::Confirmed {
+            entry,
+            block_hash,
+            header,
+            proof,
+        } => {
+            let check = check_inclusion(&txid, &status)
+                .ok_or_else(|| "internal error: confirmed status not checked".to_string())?;
+            let (kind, entry_json) = match entry {
+                TxEntryWire::Transfer(tx) => ("transfer", transaction_json(tx)),
+                TxEntryWire::Reward(reward) => ("reward", reward_json(reward)),
+            };
+            if args.opts.json {
+                print_json(&json!({
+                    "txid": txid.to_string(),
+                    "status": "confirmed",
+                    "block_hash": block_hash.to_string(),
+                    "height": header.height,
+                    "proof_valid": check.holds(),
+                    "kind": kind,
+                    "transaction": entry_json,
+                    "proof": {
+                        "index": proof.index,
+                        "leaf_count": proof.leaf_count,
+                        "siblings": proof.siblings.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                        "computed_root": check.computed_root.map(|root| root.to_string()),
+                        "header_merkle_root": header.merkle_root.to_string(),
+                        "root_matches": check.root_matches,
+                        "header_matches": check.header_matches,
+                        "proof_of_work": check.proof_of_work,
+                        "entry_matches": check.entry_matches,
+                    },
+                }))?;
+            } else {
+                println!("transaction {txid}");
+                println!(
+                    "  status   confirmed in block {} {block_hash}",
+                    header.height
+                );
+                match entry {
+                    TxEntryWire::Transfer(tx) => println!("{}", transaction_lines(tx, "  ")),
+                    TxEntryWire::Reward(reward) => println!(
+                        "  reward   {} to {} for block {}",
+                        reward.amount, reward.miner, reward.height
+                    ),
+                }
+                println!(
+                    "merkle proof: leaf {} of {}, {} sibling hash(es)",
+                    proof.index,
+                    proof.leaf_count,
+                    proof.siblings.len()
+                );
+                for sibling in &proof.siblings {
+                    println!("  sibling        {sibling}");
+                }
+                let verdict = |ok: bool| if ok { "ok" } else { "FAILED" };
+                match &check.computed_root {
+                    Some(root) => println!("  computed root  {root}"),
+                    None => println!("  computed root  none (malformed proof)"),
+                }
+                println!(
+                    "  header root    {}  {}",
+                    header.merkle_root,
+                    verdict(check.root_matches)
+                );
+                println!(
+                    "  header hash    {}  {}",
+                    header.hash(),
+                    verdict(check.header_matches)
+                );
+                println!(
+                    "  proof of work  {} bits  {}",
+                    difficulty_bits(header.target),
+                    verdict(check.proof_of_work)
+                );
+                if check.holds() {
+                    println!(
+                        "proof holds: {txid} is in block {} {block_hash}",
+                        header.height
+                    );
+                }
+            }
+            if check.holds() {
+                Ok(())
+            } else if !check.entry_matches {
+                Err("the node returned a different transaction than asked for".into())
+            } else {
+                Err(format!(
+                    "the merkle proof for {txid} does not hold: the node's answer is wrong"
+                ))
+            }
+        }
+    }
+}
+
+/// `ironchain peers`.
+pub fn peers(args: PeersArgs) -> Result<(), String> {
+    let mut node = args.opts.connect()?;
+    let reply = node.request(Message::GetPeers)?;
+    let Message::Peers(peers) = reply else {
+        return Err(node.unexpected(&reply));
+    };
+    if args.opts.json {
+        let list: Vec<_> = peers
+            .iter()
+            .map(|peer| {
+                json!({
+                    "addr": peer.addr,
+                    "inbound": peer.inbound,
+                    "best_height": peer.best_height,
+                })
+            })
+            .collect();
+        return print_json(&json!(list));
+    }
+    if peers.is_empty() {
+        println!("no peers connected to {}", args.opts.node);
+    }
+    for peer in &peers {
+        let direction = if peer.inbound { "inbound" } else { "outbound" };
+        println!(
+            "{:<22} {direction:<8} height {}",
+            peer.addr, peer.best_height
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_references() {
+        assert_eq!(parse_block_ref("12"), Ok(BlockRef::Height(12)));
+        let zeros = "0".repeat(64);
+        assert_eq!(
+            parse_block_ref(&zeros),
+            Ok(BlockRef::Hash(BlockHash::default()))
+        );
+        let hash = BlockHash::from_bytes([0xab; 32]);
+        assert_eq!(parse_block_ref(&hash.to_string()), Ok(BlockRef::Hash(hash)));
+        assert!(parse_block_ref("-1")
+            .unwrap_err()
+            .contains("neither a block height nor a block hash"));
+    }
+
+    #[test]
+    fn a_typo_in_an_address_is_named() {
+        let address = crate::testkit::address(1).to_string();
+        let mut typo = address.clone().into_bytes();
+        typo[10] = if typo[10] == b'0' { b'1' } else { b'0' };
+        let typo = String::from_utf8(typo).unwrap();
+        let error = parse_address("--to", &typo).unwrap_err();
+        assert!(error.contains("checksum does not match"), "{error}");
+        assert!(parse_address("--to", &address).is_ok());
+    }
+}

@@ -1,0 +1,111 @@
+//! How the client subcommands show chain data: JSON views (a stable interface for
+//! scripts, documented in the README) and helpers for the human-readable text.
+
+use crate::consensus::block::Block;
+use crate::consensus::target::CompactTarget;
+use crate::consensus::transaction::{Reward, Transaction};
+use serde_json::{json, Value};
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &Value) -> Result<(), String> {
+    let text =
+        serde_json::to_string_pretty(value).map_err(|e| format!("cannot write JSON: {e}"))?;
+    println!("{text}");
+    Ok(())
+}
+
+/// Difficulty as leading zero bits of the target (0 for an undecodable target).
+pub fn difficulty_bits(target: CompactTarget) -> u32 {
+    target
+        .to_target()
+        .map_or(0, |target| target.leading_zero_bits())
+}
+
+/// A transfer's fields.
+pub fn transaction_json(tx: &Transaction) -> Value {
+    json!({
+        "txid": tx.id().to_string(),
+        "sender": tx.sender.to_string(),
+        "receiver": tx.receiver.to_string(),
+        "amount": tx.amount,
+        "fee": tx.fee,
+        "nonce": tx.nonce,
+        "message": tx.message,
+    })
+}
+
+/// A reward record's fields.
+pub fn reward_json(reward: &Reward) -> Value {
+    json!({
+        "txid": reward.id().to_string(),
+        "miner": reward.miner.to_string(),
+        "amount": reward.amount,
+        "height": reward.height,
+    })
+}
+
+/// A whole block.
+pub fn block_json(block: &Block) -> Value {
+    let header = &block.header;
+    json!({
+        "height": header.height,
+        "hash": block.hash().to_string(),
+        "prev": header.prev.to_string(),
+        "timestamp_ms": header.timestamp_ms,
+        "difficulty_bits": difficulty_bits(header.target),
+        "target": header.target.to_string(),
+        "nonce": header.nonce,
+        "merkle_root": header.merkle_root.to_string(),
+        "reward": reward_json(&block.reward),
+        "txs": block.txs.iter().map(transaction_json).collect::<Vec<_>>(),
+    })
+}
+
+/// A transfer as indented lines of text.
+pub fn transaction_lines(tx: &Transaction, indent: &str) -> String {
+    let mut out = format!(
+        "{indent}from     {}\n{indent}to       {}\n{indent}amount   {}\n{indent}fee      {}\n{indent}nonce    {}",
+        tx.sender, tx.receiver, tx.amount, tx.fee, tx.nonce
+    );
+    if !tx.message.is_empty() {
+        out.push_str(&format!("\n{indent}message  {:?}", tx.message));
+    }
+    out
+}
+
+/// A timestamp in ms since the Unix epoch as `YYYY-MM-DD hh:mm:ss.mmm UTC`.
+pub fn utc(timestamp_ms: u64) -> String {
+    let seconds = timestamp_ms / 1000;
+    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
+    // Days to a civil date (H. Hinnant's algorithm, for dates after 1970).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03} UTC",
+        second_of_day / 3600,
+        second_of_day / 60 % 60,
+        second_of_day % 60,
+        timestamp_ms % 1000
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates() {
+        assert_eq!(utc(0), "1970-01-01 00:00:00.000 UTC");
+        assert_eq!(utc(1_767_225_600_000), "2026-01-01 00:00:00.000 UTC");
+        assert_eq!(utc(951_825_599_999), "2000-02-29 11:59:59.999 UTC");
+        assert_eq!(utc(1_709_251_199_000), "2024-02-29 23:59:59.000 UTC");
+    }
+}

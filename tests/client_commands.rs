@@ -1,0 +1,440 @@
+//! The client subcommands (issue 4) as a user runs them: the real `ironchain` binary
+//! against a real node started by the test as a child process, on a throw-away chain
+//! with a tiny difficulty and a genesis allocation to a wallet the test created.
+
+use ironchain::consensus::address::Address;
+use ironchain::consensus::hash::BlockHash;
+use ironchain::consensus::transaction::UnsignedTransaction;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use tempfile::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ironchain");
+const FUNDS: u64 = 1_000_000;
+
+/// A node child process, killed when dropped.
+struct Node {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a node on a free port with its data in `dir`, paying `FUNDS` at genesis to
+/// `funded`. Learns the port from the node's "listening on" log line.
+fn start_node(dir: &Path, funded: &str, mine: bool) -> Node {
+    let config = dir.join("chain.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[chain]\npow_limit_bits = 0\ninitial_difficulty_bits = 8\n\
+             target_block_time_ms = 100\n\n\
+             [[chain.allocations]]\naddress = \"{funded}\"\namount = {FUNDS}\n"
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(BIN);
+    command
+        .args(["--port", "0", "--miner-threads", "1", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.join("node"))
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    if !mine {
+        command.arg("--no-mine");
+    }
+    let mut child = command.spawn().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (port_tx, port_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // Keep draining the log after the port is known so the node never blocks on it.
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                if let Some(port) = rest.trim().rsplit(':').next() {
+                    let _ = port_tx.send(port.to_string());
+                }
+            }
+        }
+    });
+    let mut node = Node {
+        child,
+        addr: String::new(),
+    };
+    let port = port_rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("the node logged its listening address");
+    node.addr = format!("127.0.0.1:{port}");
+    node
+}
+
+fn run(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a command that must succeed and print JSON; returns the JSON.
+fn json(args: &[&str]) -> Value {
+    let output = run(args);
+    assert!(
+        output.status.success(),
+        "{args:?} failed: {}",
+        text(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", text(&output.stdout)))
+}
+
+/// Runs a command that must fail with one `error: …` line on stderr; returns the line
+/// and stdout.
+fn fails(args: &[&str]) -> (String, String) {
+    let output = run(args);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{args:?} succeeded");
+    assert_ne!(
+        output.status.code(),
+        Some(101),
+        "{args:?} panicked: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error: "), "{args:?}: {stderr}");
+    (stderr.trim_end().to_string(), text(&output.stdout))
+}
+
+fn assert_fields(value: &Value, fields: &[&str]) {
+    for field in fields {
+        assert!(value.get(field).is_some(), "no {field:?} in {value}");
+    }
+}
+
+/// Creates a key file with `wallet new --json`; returns its path and address.
+fn new_wallet(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    let out = json(&["wallet", "new", "--out", path.to_str().unwrap(), "--json"]);
+    assert_fields(&out, &["address", "key_file"]);
+    assert_eq!(out["key_file"], path.to_str().unwrap());
+    let address = out["address"].as_str().unwrap().to_string();
+    (path, address)
+}
+
+fn balance(node: &Node, address: &str) -> (u64, u64) {
+    let out = json(&["balance", address, "--node", &node.addr, "--json"]);
+    assert_fields(&out, &["address", "balance", "nonce"]);
+    assert_eq!(out["address"], address);
+    (
+        out["balance"].as_u64().unwrap(),
+        out["nonce"].as_u64().unwrap(),
+    )
+}
+
+/// The address with one hex digit changed.
+fn typo(address: &str) -> String {
+    let mut bytes = address.as_bytes().to_vec();
+    bytes[20] = if bytes[20] == b'0' { b'1' } else { b'0' };
+    String::from_utf8(bytes).unwrap()
+}
+
+#[test]
+fn wallet_new_writes_a_private_key_file_and_never_overwrites() {
+    let dir = TempDir::new().unwrap();
+    let (path, address) = new_wallet(dir.path(), "alice.key");
+    assert!(address.parse::<Address>().is_ok());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = ironchain::wallet::load(&path).unwrap();
+    assert_eq!(Address::of(&key).to_string(), address);
+
+    let before = std::fs::read(&path).unwrap();
+    let (error, _) = fails(&["wallet", "new", "--out", path.to_str().unwrap()]);
+    assert!(error.contains("already exists"), "{error}");
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    let shown = json(&[
+        "wallet",
+        "address",
+        "--key",
+        path.to_str().unwrap(),
+        "--json",
+    ]);
+    assert_eq!(shown["address"], address.as_str());
+
+    let output = run(&[
+        "wallet",
+        "new",
+        "--out",
+        dir.path().join("b.key").to_str().unwrap(),
+    ]);
+    assert!(output.status.success());
+    assert!(text(&output.stdout).contains("address ic"));
+}
+
+#[test]
+fn transfer_waits_for_its_block_moves_exact_amounts_and_cannot_be_replayed() {
+    let dir = TempDir::new().unwrap();
+    let (alice_key, alice) = new_wallet(dir.path(), "alice.key");
+    let (_, bob) = new_wallet(dir.path(), "bob.key");
+    let node = start_node(dir.path(), &alice, true);
+    let at = node.addr.as_str();
+
+    assert_eq!(balance(&node, &alice), (FUNDS, 0));
+    assert_eq!(balance(&node, &bob), (0, 0));
+
+    let saved = dir.path().join("signed.json");
+    let (amount, fee) = (1_234, 7);
+    let sent = json(&[
+        "send",
+        "--key",
+        alice_key.to_str().unwrap(),
+        "--to",
+        &bob,
+        "--amount",
+        &amount.to_string(),
+        "--fee",
+        &fee.to_string(),
+        "--message",
+        "rent for March",
+        "--save-tx",
+        saved.to_str().unwrap(),
+        "--wait",
+        "--timeout",
+        "60",
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_fields(
+        &sent,
+        &["txid", "accepted", "reason", "height", "block_hash"],
+    );
+    assert_eq!(sent["accepted"], true);
+    assert_eq!(sent["reason"], Value::Null);
+    assert_eq!(sent["proof_valid"], true);
+    let txid = sent["txid"].as_str().unwrap();
+    let height = sent["height"].as_u64().unwrap();
+    let block_hash = sent["block_hash"].as_str().unwrap();
+
+    assert_eq!(balance(&node, &alice), (FUNDS - amount - fee, 1));
+    assert_eq!(balance(&node, &bob), (amount, 0));
+
+    // The inclusion proof, checked by the client against the header.
+    let tx = json(&["tx", txid, "--node", at, "--json"]);
+    assert_fields(
+        &tx,
+        &["txid", "block_hash", "height", "proof_valid", "status"],
+    );
+    assert_eq!(tx["txid"], txid);
+    assert_eq!(tx["status"], "confirmed");
+    assert_eq!(tx["proof_valid"], true);
+    assert_eq!(tx["height"], height);
+    assert_eq!(tx["block_hash"], block_hash);
+    assert_eq!(tx["transaction"]["message"], "rent for March");
+    let human = run(&["tx", txid, "--node", at]);
+    assert!(human.status.success());
+    assert!(text(&human.stdout).contains("proof holds"));
+
+    // The block, by height and by hash.
+    let block = json(&["block", &height.to_string(), "--node", at, "--json"]);
+    assert_fields(
+        &block,
+        &[
+            "height",
+            "hash",
+            "prev",
+            "timestamp_ms",
+            "difficulty_bits",
+            "nonce",
+            "merkle_root",
+            "reward",
+            "txs",
+        ],
+    );
+    assert_eq!(block["hash"], block_hash);
+    let txs = block["txs"].as_array().unwrap();
+    let ours = txs.iter().find(|t| t["txid"] == txid).unwrap();
+    for field in ["sender", "receiver", "amount", "fee", "nonce", "message"] {
+        assert!(ours.get(field).is_some(), "no {field} in {ours}");
+    }
+    assert_eq!(ours["amount"], amount);
+    assert_eq!(ours["fee"], fee);
+    assert_eq!(
+        json(&["block", block_hash, "--node", at, "--json"])["height"],
+        height
+    );
+
+    let tip = json(&["tip", "--node", at, "--json"]);
+    assert_fields(&tip, &["height", "hash", "difficulty_bits"]);
+    assert!(tip["height"].as_u64().unwrap() >= height);
+
+    let peers = json(&["peers", "--node", at, "--json"]);
+    assert!(peers
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|p| p.get("addr").is_some()));
+
+    // The same signed transaction again: the node refuses the replay by its nonce.
+    let (error, stdout) = fails(&["submit", saved.to_str().unwrap(), "--node", at, "--json"]);
+    assert!(error.contains("nonce 0 already used"), "{error}");
+    let replay: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(replay["accepted"], false);
+    assert_eq!(replay["txid"], txid);
+    assert!(replay["reason"].as_str().unwrap().contains("already used"));
+    assert_eq!(balance(&node, &alice), (FUNDS - amount - fee, 1));
+    assert_eq!(balance(&node, &bob), (amount, 0));
+}
+
+#[test]
+fn bad_transactions_and_bad_input_each_get_their_own_reason() {
+    let dir = TempDir::new().unwrap();
+    let (alice_key, alice) = new_wallet(dir.path(), "alice.key");
+    let (_, bob) = new_wallet(dir.path(), "bob.key");
+    let (mallory_key, _) = new_wallet(dir.path(), "mallory.key");
+    // Not mining: accepted transactions stay pending.
+    let node = start_node(dir.path(), &alice, false);
+    let at = node.addr.as_str();
+    let alice_key = alice_key.to_str().unwrap();
+    let send = |to: &str, amount: &str, fee: &str| {
+        fails(&[
+            "send", "--key", alice_key, "--to", to, "--amount", amount, "--fee", fee, "--node", at,
+        ])
+        .0
+    };
+
+    // A duplicate submission while the first is still in the mempool.
+    let saved = dir.path().join("signed.json");
+    let sent = json(&[
+        "send",
+        "--key",
+        alice_key,
+        "--to",
+        &bob,
+        "--amount",
+        "10",
+        "--fee",
+        "1",
+        "--save-tx",
+        saved.to_str().unwrap(),
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_fields(&sent, &["txid", "accepted", "reason"]);
+    assert_eq!(sent["accepted"], true);
+    let txid = sent["txid"].as_str().unwrap();
+    let (error, _) = fails(&["submit", saved.to_str().unwrap(), "--node", at]);
+    assert!(error.contains("already in the mempool"), "{error}");
+    let pending = json(&["tx", txid, "--node", at, "--json"]);
+    assert_eq!(pending["status"], "pending");
+    assert_eq!(pending["proof_valid"], Value::Null);
+    assert_eq!(balance(&node, &alice), (FUNDS, 1));
+
+    // Signed by another key than the sender's, for the right network and nonce.
+    let genesis: BlockHash = json(&["tip", "--node", at, "--json"])["genesis"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let mut forged = UnsignedTransaction {
+        receiver: bob.parse().unwrap(),
+        amount: 10,
+        fee: 1,
+        nonce: 1,
+        message: String::new(),
+    }
+    .sign(&ironchain::wallet::load(&mallory_key).unwrap(), &genesis);
+    forged.sender = alice.parse().unwrap();
+    let forged_file = dir.path().join("forged.json");
+    ironchain::cli::tx_file::save(&forged_file, &forged).unwrap();
+    let (error, _) = fails(&["submit", forged_file.to_str().unwrap(), "--node", at]);
+    assert!(error.contains("signature does not verify"), "{error}");
+
+    let error = send(&bob, &FUNDS.to_string(), "1");
+    assert!(error.contains("insufficient balance"), "{error}");
+    let error = send(&typo(&bob), "10", "1");
+    assert!(error.contains("checksum does not match"), "{error}");
+    let error = fails(&["balance", &typo(&bob), "--node", at]).0;
+    assert!(error.contains("checksum does not match"), "{error}");
+    let error = send(&bob, "10", "0");
+    assert!(error.contains("fee 0 is below the minimum 1"), "{error}");
+    let long = "x".repeat(300);
+    let error = fails(&[
+        "send",
+        "--key",
+        alice_key,
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+        "--fee",
+        "1",
+        "--message",
+        &long,
+        "--node",
+        at,
+    ])
+    .0;
+    assert!(error.contains("at most 256"), "{error}");
+    let missing = dir.path().join("missing.key");
+    let error = fails(&[
+        "send",
+        "--key",
+        missing.to_str().unwrap(),
+        "--to",
+        &bob,
+        "--amount",
+        "1",
+        "--fee",
+        "1",
+        "--node",
+        at,
+    ])
+    .0;
+    assert!(error.contains("cannot read"), "{error}");
+    // None of the refused transactions changed anything.
+    assert_eq!(balance(&node, &alice), (FUNDS, 1));
+    assert_eq!(balance(&node, &bob), (0, 0));
+
+    let error = fails(&["block", "1000000", "--node", at]).0;
+    assert!(error.contains("no block at height 1000000"), "{error}");
+    let error = fails(&["block", &"ab".repeat(32), "--node", at]).0;
+    assert!(error.contains("unknown block"), "{error}");
+    let error = fails(&["tx", &"cd".repeat(32), "--node", at]).0;
+    assert!(error.contains("is not known"), "{error}");
+
+    let genesis_block = json(&["block", "0", "--node", at, "--json"]);
+    assert_eq!(genesis_block["hash"], genesis.to_string());
+
+    // Nothing listens on a port that was just released.
+    let free = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (error, _) = fails(&["tip", "--node", &free.to_string()]);
+    assert_eq!(
+        error,
+        format!("error: cannot reach {free}: connection refused")
+    );
+}
