@@ -534,8 +534,10 @@ impl Chain {
             };
             returned.extend(block.txs);
         }
-        self.mempool.revalidate(&self.state);
+        // Returned transactions go back first: pending ones whose nonces follow theirs
+        // are valid again only once they are in.
         let returned_to_mempool = self.mempool.readd(returned, &self.state, &self.params);
+        self.mempool.revalidate(&self.state);
         Ok((
             Some(TipChange {
                 old_tip,
@@ -729,4 +731,142 @@ fn tip_info(entry: &IndexEntry) -> TipInfo {
 fn encode_block(block: &Block) -> Vec<u8> {
     // Serializing a block to CBOR cannot fail: no maps with non-string keys, no floats.
     serde_cbor::to_vec(block).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Crash safety (SPEC §4): a commit that never happens (the process dies just before
+    //! it) leaves the store at the previous commit, which reopens as a consistent chain
+    //! that `verify_store` accepts and that carries on from there.
+
+    use super::*;
+    use crate::chain::verify::verify_store;
+    use crate::testkit::{self, address, key};
+
+    const ALICE: u64 = 1;
+    const BOB: u64 = 2;
+    const MINER: u64 = 9;
+
+    fn params() -> ChainParams {
+        testkit::params(&[(address(ALICE), 1_000)])
+    }
+
+    fn open(dir: &Path) -> Chain {
+        Chain::open(dir, params(), MempoolLimits::default()).unwrap()
+    }
+
+    fn offer(chain: &mut Chain, block: &Block) -> Result<BlockOutcome, ChainError> {
+        chain.process_block(block.clone(), block.header.timestamp_ms)
+    }
+
+    fn offer_with_crash(chain: &mut Chain, block: &Block) {
+        chain.store.fail_next_commit.set(true);
+        match offer(chain, block) {
+            Err(ChainError::Store(StoreError::Database(reason))) => {
+                assert_eq!(reason, "simulated crash before commit")
+            }
+            other => panic!("expected the simulated crash, got {other:?}"),
+        }
+    }
+
+    fn pay(chain: &Chain, amount: u64, nonce: u64) -> Transaction {
+        testkit::transfer(
+            &key(ALICE),
+            address(BOB),
+            amount,
+            1,
+            nonce,
+            &chain.genesis_hash(),
+        )
+    }
+
+    #[test]
+    fn crash_between_two_commits_reopens_at_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        testkit::extend(&mut chain, address(MINER), 2);
+        let first = pay(&chain, 100, 0);
+        let block = testkit::next_block(&chain, address(MINER), vec![first.clone()]);
+        assert!(matches!(
+            offer(&mut chain, &block).unwrap(),
+            BlockOutcome::Accepted(_)
+        ));
+        let tip = chain.tip();
+        let state = chain.state().clone();
+        let active = chain.index().active().to_vec();
+
+        let second = pay(&chain, 200, 1);
+        let lost = testkit::next_block(&chain, address(MINER), vec![second.clone()]);
+        offer_with_crash(&mut chain, &lost);
+        drop(chain);
+
+        let report = verify_store(dir.path(), &params()).unwrap();
+        assert_eq!(report.height, 3);
+        assert_eq!(report.transactions, 1);
+        let mut chain = open(dir.path());
+        assert_eq!(chain.tip(), tip);
+        assert_eq!(chain.state(), &state);
+        assert_eq!(chain.index().active(), active.as_slice());
+        assert!(!chain.index().contains(&lost.hash()));
+        assert_eq!(chain.block(&lost.hash()).unwrap(), None);
+        assert!(chain.transaction(&second.id()).unwrap().is_none());
+        assert!(matches!(
+            chain.transaction(&first.id()).unwrap(),
+            Some(TxLookup::InBlock { block_hash, .. }) if block_hash == tip.hash
+        ));
+
+        // It carries on: the lost block is simply offered again.
+        assert!(matches!(
+            offer(&mut chain, &lost).unwrap(),
+            BlockOutcome::Accepted(_)
+        ));
+        assert_eq!(chain.tip().hash, lost.hash());
+        assert_eq!(chain.state().account(&address(ALICE)).balance, 1_000 - 302);
+        drop(chain);
+        assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 4);
+    }
+
+    #[test]
+    fn crash_during_a_reorg_reopens_on_the_old_branch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        let common = testkit::extend(&mut chain, address(MINER), 1)[0];
+        let base = chain.tip().timestamp_ms;
+        let spend = pay(&chain, 100, 0);
+        let a1 = testkit::block_on(&chain, &common, address(MINER), vec![spend], base + 1_000);
+        offer(&mut chain, &a1).unwrap();
+        let tip = chain.tip();
+        let state = chain.state().clone();
+
+        // Branch B: its first block is committed as a side branch; the block that makes
+        // it heavier crashes before its reorg commits.
+        let b1 = testkit::block_on(&chain, &common, address(BOB), Vec::new(), base + 1_100);
+        offer(&mut chain, &b1).unwrap();
+        assert_eq!(chain.tip(), tip);
+        let b2 = testkit::block_on(&chain, &b1.hash(), address(BOB), Vec::new(), base + 2_100);
+        offer_with_crash(&mut chain, &b2);
+        drop(chain);
+
+        assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 2);
+        let mut chain = open(dir.path());
+        assert_eq!(chain.tip(), tip);
+        assert_eq!(chain.state(), &state);
+        assert!(chain.index().contains(&b1.hash()));
+        assert!(!chain.index().contains(&b2.hash()));
+
+        // Offered again, the reorg happens and is stored.
+        match offer(&mut chain, &b2).unwrap() {
+            BlockOutcome::Accepted(accepted) => {
+                let change = accepted.tip_change.unwrap();
+                assert_eq!(change.disconnected, vec![a1.hash()]);
+                assert_eq!(change.connected, vec![b1.hash(), b2.hash()]);
+            }
+            other => panic!("expected the reorg, got {other:?}"),
+        }
+        assert_eq!(chain.state().account(&address(ALICE)).balance, 1_000);
+        let state = chain.state().clone();
+        drop(chain);
+        assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 3);
+        assert_eq!(open(dir.path()).state(), &state);
+    }
 }

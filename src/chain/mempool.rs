@@ -196,29 +196,39 @@ impl Mempool {
     }
 
     /// Evicts lowest-fee run ends of other senders until `size` more bytes fit, as long
-    /// as each evicted transaction pays less than `fee`.
+    /// as each evicted transaction pays less than `fee`. The evictions are planned first
+    /// and made only if they make enough room, so a refused transaction evicts nothing.
     fn make_room(&mut self, size: usize, fee: u64, sender: &Address) -> Result<(), TxError> {
-        while self.by_id.len() + 1 > self.limits.max_count
-            || self.bytes + size > self.limits.max_bytes
-        {
-            let cheapest = self
-                .by_sender
-                .iter()
-                .filter(|(address, _)| *address != sender)
-                .filter_map(|(address, queue)| {
-                    queue
-                        .txs
-                        .last_key_value()
-                        .map(|(nonce, pending)| (pending.tx.fee, *address, *nonce))
-                })
-                .min();
+        let mut count = self.by_id.len();
+        let mut bytes = self.bytes;
+        // How many transactions at the end of each sender's run are planned to go.
+        let mut planned: HashMap<Address, usize> = HashMap::new();
+        let mut evictions = Vec::new();
+        while count + 1 > self.limits.max_count || bytes + size > self.limits.max_bytes {
+            let cheapest =
+                self.by_sender
+                    .iter()
+                    .filter(|(address, _)| *address != sender)
+                    .filter_map(|(address, queue)| {
+                        let gone = planned.get(address).copied().unwrap_or(0);
+                        queue.txs.iter().nth_back(gone).map(|(nonce, pending)| {
+                            (pending.tx.fee, *address, *nonce, pending.size)
+                        })
+                    })
+                    .min();
             match cheapest {
-                Some((lowest, address, nonce)) if lowest < fee => {
-                    self.remove_last(&address, nonce);
+                Some((lowest, address, nonce, evicted_size)) if lowest < fee => {
+                    *planned.entry(address).or_default() += 1;
+                    evictions.push((address, nonce));
+                    count -= 1;
+                    bytes -= evicted_size;
                 }
-                Some((lowest, _, _)) => return Err(TxError::MempoolFull { lowest_fee: lowest }),
+                Some((lowest, ..)) => return Err(TxError::MempoolFull { lowest_fee: lowest }),
                 None => return Err(TxError::MempoolFull { lowest_fee: fee }),
             }
+        }
+        for (address, nonce) in evictions {
+            self.remove_last(&address, nonce);
         }
         Ok(())
     }

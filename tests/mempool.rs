@@ -1,0 +1,251 @@
+//! The mempool behind a `Chain` (SPEC §3, "Mempool"): block templates take the highest
+//! fees first while keeping each sender's nonce order; a full pool evicts its lowest fee
+//! for a better one and refuses the rest without changing; transactions a connected block
+//! includes leave the pool.
+
+use ironchain::chain::mempool::MempoolLimits;
+use ironchain::chain::{BlockOutcome, Chain};
+use ironchain::consensus::error::TxError;
+use ironchain::consensus::hash::TxId;
+use ironchain::consensus::params::ChainParams;
+use ironchain::consensus::transaction::{Transaction, UnsignedTransaction, TX_BASE_SIZE};
+use ironchain::testkit::{self, address, key};
+use tempfile::TempDir;
+
+const FUNDS: u64 = 1_000;
+const ALICE: u64 = 1;
+const BOB: u64 = 2;
+const CAROL: u64 = 3;
+const DAVE: u64 = 4;
+const SINK: u64 = 8;
+const MINER: u64 = 9;
+
+fn params() -> ChainParams {
+    testkit::params(&[
+        (address(ALICE), FUNDS),
+        (address(BOB), FUNDS),
+        (address(CAROL), FUNDS),
+        (address(DAVE), FUNDS),
+    ])
+}
+
+fn open(limits: MempoolLimits) -> (TempDir, Chain) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::open(dir.path(), params(), limits).unwrap();
+    chain.set_sync_each_commit(false);
+    (dir, chain)
+}
+
+fn pay(chain: &Chain, from: u64, fee: u64, nonce: u64) -> Transaction {
+    testkit::transfer(
+        &key(from),
+        address(SINK),
+        10,
+        fee,
+        nonce,
+        &chain.genesis_hash(),
+    )
+}
+
+fn submit(chain: &mut Chain, tx: &Transaction) {
+    chain.submit_transaction(tx.clone()).unwrap();
+}
+
+fn pending_ids(chain: &Chain) -> Vec<TxId> {
+    let mut ids: Vec<TxId> = chain
+        .mempool()
+        .transactions()
+        .map(Transaction::id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn sorted(txs: &[&Transaction]) -> Vec<TxId> {
+    let mut ids: Vec<TxId> = txs.iter().map(|tx| tx.id()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn template_takes_highest_fee_first_but_keeps_each_senders_nonce_order() {
+    let (_dir, mut chain) = open(MempoolLimits::default());
+    // Alice's cheap nonce 0 gates her expensive nonce 1.
+    let a0 = pay(&chain, ALICE, 1, 0);
+    let a1 = pay(&chain, ALICE, 10, 1);
+    let b0 = pay(&chain, BOB, 5, 0);
+    let c0 = pay(&chain, CAROL, 3, 0);
+    let c1 = pay(&chain, CAROL, 2, 1);
+    for tx in [&a1, &c1] {
+        // Out of order is refused, so the pool never holds a gap.
+        assert_eq!(
+            chain.submit_transaction(tx.clone()),
+            Err(TxError::NonceTooHigh {
+                nonce: 1,
+                expected: 0
+            })
+        );
+    }
+    for tx in [&a0, &a1, &b0, &c0, &c1] {
+        submit(&mut chain, tx);
+    }
+    let now = chain.tip().timestamp_ms + 1_000;
+    let template = chain.template(address(MINER), now);
+    assert_eq!(template.block.txs, vec![b0, c0, c1, a0, a1]);
+    assert_eq!(template.block.reward.amount, 50 + 5 + 3 + 2 + 1 + 10);
+    assert_eq!(template.block.reward.height, 1);
+    assert_eq!(
+        template.block.header.merkle_root,
+        template.block.compute_merkle_root()
+    );
+
+    // Mined as it is, the template is a valid block.
+    let mut block = template.block;
+    testkit::mine(&mut block.header, &template.target);
+    assert!(matches!(
+        chain.process_block(block, now).unwrap(),
+        BlockOutcome::Accepted(_)
+    ));
+    assert!(chain.mempool().is_empty());
+    assert_eq!(
+        chain.state().account(&address(MINER)).balance,
+        50 + 5 + 3 + 2 + 1 + 10
+    );
+}
+
+#[test]
+fn template_respects_max_block_txs_and_leaves_the_rest_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut params = params();
+    params.max_block_txs = 2;
+    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
+    let a0 = pay(&chain, ALICE, 4, 0);
+    let b0 = pay(&chain, BOB, 6, 0);
+    let c0 = pay(&chain, CAROL, 5, 0);
+    for tx in [&a0, &b0, &c0] {
+        submit(&mut chain, tx);
+    }
+    let now = chain.tip().timestamp_ms + 1_000;
+    let template = chain.template(address(MINER), now);
+    assert_eq!(template.block.txs, vec![b0, c0]);
+    let mut block = template.block;
+    testkit::mine(&mut block.header, &template.target);
+    chain.process_block(block, now).unwrap();
+    assert_eq!(pending_ids(&chain), sorted(&[&a0]));
+}
+
+#[test]
+fn full_mempool_evicts_the_lowest_fee_for_a_higher_one() {
+    let (_dir, mut chain) = open(MempoolLimits {
+        max_count: 3,
+        max_bytes: 1 << 20,
+    });
+    let a0 = pay(&chain, ALICE, 2, 0);
+    let b0 = pay(&chain, BOB, 1, 0);
+    let c0 = pay(&chain, CAROL, 3, 0);
+    for tx in [&a0, &b0, &c0] {
+        submit(&mut chain, tx);
+    }
+    // Not above the lowest fee (1): refused.
+    let d_cheap = pay(&chain, DAVE, 1, 0);
+    assert_eq!(
+        chain.submit_transaction(d_cheap),
+        Err(TxError::MempoolFull { lowest_fee: 1 })
+    );
+    assert_eq!(pending_ids(&chain), sorted(&[&a0, &b0, &c0]));
+    // Above it: Bob's fee-1 transaction makes room.
+    let d0 = pay(&chain, DAVE, 4, 0);
+    submit(&mut chain, &d0);
+    assert_eq!(pending_ids(&chain), sorted(&[&a0, &c0, &d0]));
+    assert_eq!(chain.account(&address(BOB)).1, 0);
+}
+
+#[test]
+fn eviction_takes_the_end_of_a_run_never_its_middle() {
+    let (_dir, mut chain) = open(MempoolLimits {
+        max_count: 3,
+        max_bytes: 1 << 20,
+    });
+    // Alice's run: fee 1 then fee 9; Bob: fee 5. The lowest *run end* is Bob's 5.
+    let a0 = pay(&chain, ALICE, 1, 0);
+    let a1 = pay(&chain, ALICE, 9, 1);
+    let b0 = pay(&chain, BOB, 5, 0);
+    for tx in [&a0, &a1, &b0] {
+        submit(&mut chain, tx);
+    }
+    let c0 = pay(&chain, CAROL, 6, 0);
+    submit(&mut chain, &c0);
+    assert_eq!(pending_ids(&chain), sorted(&[&a0, &a1, &c0]));
+}
+
+#[test]
+fn a_refused_transaction_evicts_nothing() {
+    // Room for three empty-message transactions by bytes.
+    let (_dir, mut chain) = open(MempoolLimits {
+        max_count: 100,
+        max_bytes: 3 * TX_BASE_SIZE,
+    });
+    let a0 = pay(&chain, ALICE, 1, 0);
+    let b0 = pay(&chain, BOB, 5, 0);
+    let c0 = pay(&chain, CAROL, 9, 0);
+    for tx in [&a0, &b0, &c0] {
+        submit(&mut chain, tx);
+    }
+    // A large transaction paying 3 would need both Alice's (fee 1) and Bob's (fee 5)
+    // places; Bob's pays more, so it is refused, and Alice's must stay.
+    let big = UnsignedTransaction {
+        receiver: address(SINK),
+        amount: 10,
+        fee: 3,
+        nonce: 0,
+        message: "x".repeat(100),
+    }
+    .sign(&key(DAVE), &chain.genesis_hash());
+    assert_eq!(
+        chain.submit_transaction(big),
+        Err(TxError::MempoolFull { lowest_fee: 5 })
+    );
+    assert_eq!(pending_ids(&chain), sorted(&[&a0, &b0, &c0]));
+    assert_eq!(chain.mempool().bytes(), 3 * TX_BASE_SIZE);
+
+    // Paying 6, it is worth both evictions.
+    let big = UnsignedTransaction {
+        receiver: address(SINK),
+        amount: 10,
+        fee: 6,
+        nonce: 0,
+        message: "x".repeat(100),
+    }
+    .sign(&key(DAVE), &chain.genesis_hash());
+    submit(&mut chain, &big);
+    assert_eq!(pending_ids(&chain), sorted(&[&c0, &big]));
+    assert_eq!(chain.mempool().bytes(), 2 * TX_BASE_SIZE + 100);
+}
+
+#[test]
+fn connected_blocks_remove_their_transactions() {
+    let (_dir, mut chain) = open(MempoolLimits::default());
+    let a0 = pay(&chain, ALICE, 1, 0);
+    let a1 = pay(&chain, ALICE, 1, 1);
+    let b0 = pay(&chain, BOB, 1, 0);
+    for tx in [&a0, &a1, &b0] {
+        submit(&mut chain, tx);
+    }
+    // A block with only Alice's first transaction.
+    let block = testkit::next_block(&chain, address(MINER), vec![a0.clone()]);
+    chain
+        .process_block(block.clone(), block.header.timestamp_ms)
+        .unwrap();
+    assert_eq!(pending_ids(&chain), sorted(&[&a1, &b0]));
+    assert_eq!(chain.account(&address(ALICE)).1, 2);
+
+    // A block with a conflicting transaction for Bob's nonce 0 drops Bob's pending one.
+    let conflicting = testkit::transfer(&key(BOB), address(CAROL), 20, 1, 0, &chain.genesis_hash());
+    let block = testkit::next_block(&chain, address(MINER), vec![conflicting]);
+    chain
+        .process_block(block.clone(), block.header.timestamp_ms)
+        .unwrap();
+    assert_eq!(pending_ids(&chain), sorted(&[&a1]));
+    assert_eq!(chain.account(&address(BOB)).1, 1);
+    assert_eq!(chain.mempool().bytes(), a1.encoded_size());
+}
