@@ -197,3 +197,53 @@ async fn invalid_blocks_are_refused_with_a_reason_and_not_relayed() {
     b.stop().await;
     a.stop().await;
 }
+
+#[actix_rt::test]
+async fn peer_of_another_network_is_refused_with_the_reason() {
+    let ours = fast_params(&[]);
+    let theirs = ironchain::consensus::params::ChainParams {
+        genesis_message: "another network".into(),
+        ..fast_params(&[])
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(settings(&ours, dir_a.path(), &[], false, 1)).await;
+    let b = start(settings(&theirs, dir_b.path(), &[], false, 2)).await;
+
+    let their_genesis = summary(&b).await.genesis;
+    assert_ne!(their_genesis, summary(&a).await.genesis);
+    let mut stranger = fake_peer(a.listen_addr, their_genesis).await;
+    let reason = next_reject(&mut stranger)
+        .await
+        .expect("a reason comes back");
+    assert!(reason.contains("another network"), "{reason}");
+    assert!(closed_by_node(&mut stranger).await);
+
+    // Two real nodes of different networks never become peers.
+    b.peers
+        .do_send(ironchain::node::peer_manager::AddPeer(a.listen_addr));
+    let joined = wait_until(Duration::from_secs(3), || async {
+        peer_count(&a).await > 0 || peer_count(&b).await > 0
+    })
+    .await;
+    assert!(!joined, "nodes of different networks connected");
+    b.stop().await;
+    a.stop().await;
+}
+
+#[actix_rt::test]
+async fn node_pointed_at_itself_detects_it_and_stays_alone() {
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let own = listener.local_addr().unwrap();
+    drop(listener);
+    let mut node_settings = settings(&params, dir.path(), &[own], false, 1);
+    node_settings.listen = own;
+    let node = start(node_settings).await;
+    let alone = !wait_until(Duration::from_secs(3), || async {
+        peer_count(&node).await > 0
+    })
+    .await;
+    assert!(alone, "the node counts itself as a peer");
+    node.stop().await;
+}
