@@ -150,6 +150,9 @@ struct Changes {
     batch: StoreBatch,
     new_blocks: HashMap<BlockHash, Block>,
     new_undo: HashMap<BlockHash, BlockUndo>,
+    /// Transaction ids of the blocks stored by this call (from `check_body`), so that
+    /// connecting them does not hash every transaction again.
+    new_txids: HashMap<BlockHash, Vec<TxId>>,
     touched_accounts: HashSet<Address>,
     touched_entries: HashSet<BlockHash>,
     tx_locations: HashMap<TxId, Option<(BlockHash, u32)>>,
@@ -344,6 +347,53 @@ impl Chain {
 
     /// Offers a block (mined here, or received from a peer).
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<BlockOutcome, ChainError> {
+        let mut changes = Changes::default();
+        let outcome = self.process_into(block, now_ms, &mut changes);
+        if let Err(ChainError::Store(_)) = outcome {
+            // Memory is ahead of disk: the caller must stop; nothing more is written.
+            return outcome;
+        }
+        self.finish(changes)?;
+        outcome
+    }
+
+    /// Offers blocks in order (a sync batch), as [`Chain::process_block`] would one by one,
+    /// but with ONE store commit for the whole batch instead of one (with its fsync) per
+    /// block. Processing stops at the first error, which ends the returned list; what came
+    /// before it (including blocks that error marked invalid) is committed. A failed
+    /// commit is reported as a store error at the end of the list.
+    pub fn process_blocks(
+        &mut self,
+        blocks: Vec<Block>,
+        now_ms: u64,
+    ) -> Vec<Result<BlockOutcome, ChainError>> {
+        let mut changes = Changes::default();
+        let mut outcomes = Vec::with_capacity(blocks.len());
+        for block in blocks {
+            let outcome = self.process_into(block, now_ms, &mut changes);
+            let stop = outcome.is_err();
+            let store_failed = matches!(outcome, Err(ChainError::Store(_)));
+            outcomes.push(outcome);
+            if store_failed {
+                return outcomes;
+            }
+            if stop {
+                break;
+            }
+        }
+        if let Err(error) = self.finish(changes) {
+            outcomes.push(Err(error.into()));
+        }
+        outcomes
+    }
+
+    /// [`Chain::process_block`] without the commit: what it changes goes into `changes`.
+    fn process_into(
+        &mut self,
+        block: Block,
+        now_ms: u64,
+        changes: &mut Changes,
+    ) -> Result<BlockOutcome, ChainError> {
         let hash = block.hash();
         if self.orphans.contains(&hash) {
             return Ok(BlockOutcome::AlreadyKnown);
@@ -360,17 +410,15 @@ impl Chain {
             let missing = self.orphans.missing_root(&hash).unwrap_or(hash);
             return Ok(BlockOutcome::Orphan { missing });
         }
-        let mut changes = Changes::default();
-        self.accept(block, hash, now_ms, &mut changes)?;
+        self.accept(block, hash, now_ms, changes)?;
         let mut accepted = Accepted {
             stored: vec![hash],
             ..Accepted::default()
         };
-        self.accept_orphans_of(hash, now_ms, &mut changes, &mut accepted);
-        let (tip_change, rejected) = self.activate_best_chain(&mut changes)?;
+        self.accept_orphans_of(hash, now_ms, changes, &mut accepted);
+        let (tip_change, rejected) = self.activate_best_chain(changes)?;
         accepted.tip_change = tip_change;
         accepted.rejected.extend(rejected);
-        self.finish(changes)?;
         if let Some((_, error)) = accepted.rejected.iter().find(|(h, _)| *h == hash) {
             return Err(error.clone().into());
         }
@@ -420,7 +468,7 @@ impl Chain {
             now_ms,
         };
         check_header(&block.header, &context, &self.params)?;
-        check_body(&block, &self.params, &self.genesis)?;
+        let txids = check_body(&block, &self.params, &self.genesis)?;
         let block_work = block
             .header
             .target
@@ -438,6 +486,7 @@ impl Chain {
         changes.touched_entries.insert(hash);
         changes.batch.blocks.push((hash, encode_block(&block)));
         changes.new_blocks.insert(hash, block);
+        changes.new_txids.insert(hash, txids);
         Ok(())
     }
 
@@ -565,7 +614,11 @@ impl Chain {
         changes.new_undo.insert(hash, undo);
         self.index.set_status(&hash, BlockStatus::Valid);
         changes.touched_entries.insert(hash);
-        for (position, txid) in block.leaf_ids().into_iter().enumerate() {
+        let leaves: Vec<TxId> = match changes.new_txids.remove(&hash) {
+            Some(txids) => std::iter::once(block.reward.id()).chain(txids).collect(),
+            None => block.leaf_ids(),
+        };
+        for (position, txid) in leaves.into_iter().enumerate() {
             changes
                 .tx_locations
                 .insert(txid, Some((hash, position as u32)));

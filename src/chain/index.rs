@@ -43,6 +43,14 @@ pub struct BlockIndex {
     /// Block hashes of the active chain, by height.
     active: Vec<BlockHash>,
     next_seq: u64,
+    /// The best entry that is not invalid (most work, then lowest seq), kept up to date
+    /// so fork choice does not scan the whole tree for every block.
+    best: Option<BlockHash>,
+}
+
+/// Fork-choice order: more work first, then the one received first.
+fn better(a: &IndexEntry, b: &IndexEntry) -> bool {
+    a.work > b.work || (a.work == b.work && a.seq < b.seq)
 }
 
 impl BlockIndex {
@@ -74,7 +82,31 @@ impl BlockIndex {
                 .or_default()
                 .push(entry.hash);
         }
-        self.entries.insert(entry.hash, entry);
+        let hash = entry.hash;
+        let valid = entry.status != BlockStatus::Invalid;
+        let replaced_best = self.best == Some(hash);
+        let beats_best = valid
+            && self
+                .best
+                .and_then(|best| self.entries.get(&best))
+                .is_none_or(|best| better(&entry, best));
+        self.entries.insert(hash, entry);
+        if beats_best {
+            self.best = Some(hash);
+        } else if replaced_best {
+            self.recompute_best();
+        }
+    }
+
+    /// Finds the best entry that is not invalid by scanning the tree (after invalidation).
+    fn recompute_best(&mut self) {
+        let mut best: Option<&IndexEntry> = None;
+        for entry in self.entries.values() {
+            if entry.status != BlockStatus::Invalid && best.is_none_or(|b| better(entry, b)) {
+                best = Some(entry);
+            }
+        }
+        self.best = best.map(|entry| entry.hash);
     }
 
     /// The sequence number the next received block gets.
@@ -106,6 +138,18 @@ impl BlockIndex {
         if let Some(entry) = self.entries.get_mut(hash) {
             entry.status = status;
         }
+        if status == BlockStatus::Invalid && self.best == Some(*hash) {
+            self.recompute_best();
+        } else if status != BlockStatus::Invalid {
+            let beats_best = self.entries.get(hash).is_some_and(|entry| {
+                self.best
+                    .and_then(|best| self.entries.get(&best))
+                    .is_none_or(|best| better(entry, best))
+            });
+            if beats_best {
+                self.best = Some(*hash);
+            }
+        }
     }
 
     /// Marks `hash` and every descendant invalid; returns the hashes changed.
@@ -122,6 +166,9 @@ impl BlockIndex {
             if let Some(children) = self.children.get(&next) {
                 pending.extend(children.iter().copied());
             }
+        }
+        if self.best.is_some_and(|best| changed.contains(&best)) {
+            self.recompute_best();
         }
         changed
     }
@@ -231,15 +278,14 @@ impl BlockIndex {
 
     /// The block with the most work that is not invalid (ties: first received).
     pub fn best_candidate(&self) -> &IndexEntry {
-        let mut best = self.tip();
-        for entry in self.entries.values() {
-            if entry.status != BlockStatus::Invalid
-                && (entry.work > best.work || (entry.work == best.work && entry.seq < best.seq))
-            {
-                best = entry;
-            }
+        // The same as folding `better` over the tip and every entry that is not invalid,
+        // with the fold over the entries kept up to date by insert / set_status /
+        // mark_invalid.
+        let tip = self.tip();
+        match self.best.and_then(|best| self.entries.get(&best)) {
+            Some(best) if better(best, tip) => best,
+            _ => tip,
         }
-        best
     }
 
     /// The path from the active chain to `hash`: the fork point's height, and the blocks
