@@ -1,5 +1,6 @@
-//! Configuration files (SPEC §7): TOML with a `[chain]` table of consensus parameters and
-//! a `[node]` table of node settings.
+//! Configuration files (SPEC §7): TOML with a `[chain]` table of consensus parameters, a
+//! `[node]` table of node settings, and for multi-node launches `[[nodes]]` entries and a
+//! `[simulation]` table (described in [`crate::launch::config`]).
 //!
 //! The embedded default (`config/default.toml`) is compiled in. A file given with
 //! `--config` is merged over it key by key, so a file only needs the keys it changes.
@@ -7,6 +8,7 @@
 
 use crate::consensus::address::Address;
 use crate::consensus::params::ChainParams;
+use crate::launch::config::{NodeEntry, Simulation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -20,6 +22,12 @@ pub const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
 pub struct Config {
     pub chain: ChainParams,
     pub node: NodeConfig,
+    /// The nodes of a launch (`ironchain launch`); none for a plain node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeEntry>,
+    /// A launch's network simulation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub simulation: Option<Simulation>,
 }
 
 /// The `[node]` table.
@@ -94,9 +102,15 @@ impl Config {
             toml::from_str(text).map_err(|e| error("", e.message().to_string()))?;
         let mut merged = base.unwrap_or_default();
         merge(&mut merged, overlay);
-        let config: Config = toml::Value::Table(merged)
-            .try_into()
-            .map_err(|e: toml::de::Error| error("", e.message().to_string()))?;
+        let config: Config =
+            toml::Value::Table(merged.clone())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    error(
+                        &locate_error(&merged).unwrap_or_default(),
+                        e.message().to_string(),
+                    )
+                })?;
         config
             .chain
             .validate()
@@ -105,6 +119,8 @@ impl Config {
             .node
             .validate()
             .map_err(|(key, reason)| error(&format!("node.{key}"), reason))?;
+        crate::launch::config::validate(&config.nodes, config.simulation.as_ref())
+            .map_err(|(key, reason)| error(&key, reason))?;
         Ok(config)
     }
 }
@@ -130,6 +146,82 @@ pub fn parse_peer(text: &str) -> Result<std::net::SocketAddr, String> {
     addrs
         .next()
         .ok_or_else(|| format!("\"{text}\" resolves to no address"))
+}
+
+/// The key a deserialization error of `Config` comes from: serde's messages (such as
+/// "invalid type: string, expected i64") do not say, so each suspect is tried alone.
+fn locate_error(merged: &toml::Table) -> Option<String> {
+    use crate::consensus::params::Allocation;
+    use crate::launch::config::{
+        AccountEntry, LinkEntry, PartitionEntry, Simulation as Sim, TransferEntry,
+    };
+    let key = culprit::<Config>(merged)?;
+    let inner = |value: Option<&toml::Value>| value.and_then(toml::Value::as_table).cloned();
+    let path = match key.as_str() {
+        "chain" => {
+            let table = inner(merged.get("chain"))?;
+            match culprit::<ChainParams>(&table) {
+                Some(field) if field == "allocations" => {
+                    let at = failing_element::<Allocation>(table.get("allocations"))?;
+                    format!("chain.allocations[{at}]")
+                }
+                Some(field) => format!("chain.{field}"),
+                None => key,
+            }
+        }
+        "node" => {
+            let table = inner(merged.get("node"))?;
+            culprit::<NodeConfig>(&table).map_or(key, |field| format!("node.{field}"))
+        }
+        "nodes" => {
+            let at = failing_element::<NodeEntry>(merged.get("nodes"))?;
+            let table = inner(merged.get("nodes")?.as_array()?.get(at))?;
+            culprit::<NodeEntry>(&table).map_or(format!("nodes[{at}]"), |field| {
+                format!("nodes[{at}].{field}")
+            })
+        }
+        "simulation" => {
+            let table = inner(merged.get("simulation"))?;
+            let field = culprit::<Sim>(&table)?;
+            let element = match field.as_str() {
+                "links" => failing_element::<LinkEntry>(table.get("links")),
+                "partitions" => failing_element::<PartitionEntry>(table.get("partitions")),
+                "accounts" => failing_element::<AccountEntry>(table.get("accounts")),
+                "transfers" => failing_element::<TransferEntry>(table.get("transfers")),
+                _ => None,
+            };
+            match element {
+                Some(at) => format!("simulation.{field}[{at}]"),
+                None => format!("simulation.{field}"),
+            }
+        }
+        _ => key,
+    };
+    Some(path)
+}
+
+/// The key of `table` whose removal changes how deserializing it as `T` fails.
+fn culprit<T: serde::de::DeserializeOwned>(table: &toml::Table) -> Option<String> {
+    let message = |table: toml::Table| {
+        toml::Value::Table(table)
+            .try_into::<T>()
+            .err()
+            .map(|e| e.message().to_string())
+    };
+    let original = message(table.clone())?;
+    table.keys().find_map(|key| {
+        let mut without = table.clone();
+        without.remove(key);
+        (message(without).as_ref() != Some(&original)).then(|| key.clone())
+    })
+}
+
+/// The position of the first element of an array that does not deserialize as `T`.
+fn failing_element<T: serde::de::DeserializeOwned>(array: Option<&toml::Value>) -> Option<usize> {
+    array?
+        .as_array()?
+        .iter()
+        .position(|value| value.clone().try_into::<T>().is_err())
 }
 
 /// Deep-merges `overlay` into `base`: tables merge key by key, anything else replaces.

@@ -9,6 +9,7 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod consensus;
+pub mod launch;
 pub mod net;
 pub mod node;
 pub mod testkit;

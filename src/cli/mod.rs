@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod format;
+pub mod launch;
 pub mod node;
 pub mod proof;
 pub mod rpc;
@@ -54,6 +55,9 @@ pub enum Command {
     Tx(client::TxArgs),
     /// The node's connected peers.
     Peers(client::PeersArgs),
+    /// Start every node a config file lists (with its simulated network) and summarise
+    /// the forks when the run ends.
+    Launch(launch::LaunchArgs),
 }
 
 /// Runs the command line; the error is the one line to print.
@@ -69,5 +73,6 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Block(args)) => client::block(args),
         Some(Command::Tx(args)) => client::tx(args),
         Some(Command::Peers(args)) => client::peers(args),
+        Some(Command::Launch(args)) => launch::run(args),
     }
 }

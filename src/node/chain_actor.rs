@@ -2,9 +2,15 @@
 //! writer of chain data. Runs on its own arbiter so block validation never stalls the
 //! sockets. Tells miners to restart when the tip moves, and the peer manager what to
 //! relay.
+//!
+//! For launches (SPEC §7) it can start with mining switched off ([`SetMining`]), and it
+//! reports what happens to its block tree — blocks stored, blocks mined here, reorgs —
+//! as [`NodeEvent`]s to a recipient the launcher registers, stamped with the moment it
+//! happened, so the launcher can measure propagation delays and reorg depths.
 
-use super::miner::{MinerActor, NewVerifiedBlock, PauseMining};
+use super::miner::{NewVerifiedBlock, PauseMining};
 use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
+use super::sim_miner::FindInfo;
 use super::PeerId;
 use crate::chain::blockchain::TxEntry;
 use crate::chain::{unix_time_ms, BlockOutcome, Chain, ChainError, TipChange, TxLookup};
@@ -18,7 +24,7 @@ use crate::net::message::{
 };
 use actix::prelude::*;
 use log::{debug, error, info, warn};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How often a miner gets a fresh template when only the mempool changed.
 const TEMPLATE_REFRESH: Duration = Duration::from_millis(500);
@@ -77,10 +83,98 @@ pub struct SubmitTx {
 #[rtype(result = "Option<Message>")]
 pub struct Query(pub Message);
 
+/// A block found by a simulated miner (see [`super::sim_miner`]): processed like a
+/// [`SubmitBlocks`] from [`Origin::Mined`], and reported with which draw found it.
+#[derive(Message)]
+#[rtype(result = "SubmitOutcome")]
+pub struct SubmitMined {
+    pub block: Block,
+    pub find: FindInfo,
+}
+
+/// Where to send a miner its templates and pauses: a hashing [`super::miner::MinerActor`]
+/// or a [`super::sim_miner::SimMinerActor`].
+#[derive(Clone)]
+pub struct MinerHandle {
+    template: Recipient<NewVerifiedBlock>,
+    pause: Recipient<PauseMining>,
+}
+
+impl<A> From<Addr<A>> for MinerHandle
+where
+    A: Actor<Context = Context<A>> + Handler<NewVerifiedBlock> + Handler<PauseMining>,
+{
+    fn from(addr: Addr<A>) -> Self {
+        MinerHandle {
+            template: addr.clone().recipient(),
+            pause: addr.recipient(),
+        }
+    }
+}
+
 /// Registers a miner to be told about new tips.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct RegisterMiner(pub Addr<MinerActor>);
+pub struct RegisterMiner(pub MinerHandle);
+
+/// Switches mining on (templates flow to the miners) or off (miners are paused and get
+/// no templates until switched on again).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetMining(pub bool);
+
+/// Where to report [`NodeEvent`]s, and the node number to stamp them with.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetEventSink {
+    pub node: usize,
+    pub sink: Recipient<NodeEvent>,
+}
+
+/// Something that happened to a node's block tree, for a launch's statistics.
+#[derive(Message, Clone, Debug)]
+#[rtype(result = "()")]
+pub struct NodeEvent {
+    pub node: usize,
+    pub at: Instant,
+    pub kind: NodeEventKind,
+}
+
+/// See [`NodeEvent`].
+#[derive(Clone, Debug)]
+pub enum NodeEventKind {
+    /// Blocks newly stored in the block tree, on the active chain or not.
+    Stored(Vec<BlockHash>),
+    /// This node's miner found the block (reported as stored just before).
+    Mined {
+        hash: BlockHash,
+        height: u64,
+        /// Set for simulated mining.
+        find: Option<FindInfo>,
+    },
+    /// The active chain switched branches, disconnecting `depth` blocks.
+    Reorg {
+        depth: usize,
+        old_tip: BlockHash,
+        new_tip: BlockHash,
+        height: u64,
+    },
+}
+
+/// Every block of the tree, for a launch's statistics.
+#[derive(Message)]
+#[rtype(result = "Vec<TreeEntry>")]
+pub struct GetBlockTree;
+
+/// One block of [`GetBlockTree`]'s answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeEntry {
+    pub hash: BlockHash,
+    pub prev: BlockHash,
+    pub height: u64,
+    /// On the active chain.
+    pub active: bool,
+}
 
 /// The node started (true) or finished (false) downloading a better chain.
 #[derive(Message)]
@@ -122,7 +216,10 @@ pub struct Shutdown;
 pub struct ChainActor {
     chain: Chain,
     miner_address: Address,
-    miners: Vec<Addr<MinerActor>>,
+    miners: Vec<MinerHandle>,
+    /// Switched off by [`SetMining`]: no templates go out.
+    mining: bool,
+    events: Option<(usize, Recipient<NodeEvent>)>,
     /// While downloading a better chain, mining on our stale tip would be wasted work.
     syncing: bool,
     peers: Option<Addr<PeerManagerActor>>,
@@ -137,6 +234,8 @@ impl ChainActor {
             chain,
             miner_address,
             miners: Vec::new(),
+            mining: true,
+            events: None,
             syncing: false,
             peers: None,
             refresh_scheduled: false,
@@ -145,14 +244,37 @@ impl ChainActor {
         }
     }
 
+    /// Starts with mining switched on (`true`, as a plain node) or off until a
+    /// [`SetMining`] (launches start mining once the network is connected).
+    pub fn with_mining(mut self, on: bool) -> Self {
+        self.mining = on;
+        self
+    }
+
     fn send_templates(&self) {
-        if self.syncing || self.miners.is_empty() {
+        if !self.mining || self.syncing || self.miners.is_empty() {
             return;
         }
         let template = self.chain.template(self.miner_address, unix_time_ms());
         for miner in &self.miners {
-            miner.do_send(NewVerifiedBlock {
+            miner.template.do_send(NewVerifiedBlock {
                 template: template.clone(),
+            });
+        }
+    }
+
+    fn pause_miners(&self) {
+        for miner in &self.miners {
+            miner.pause.do_send(PauseMining);
+        }
+    }
+
+    fn report(&self, at: Instant, kind: NodeEventKind) {
+        if let Some((node, sink)) = &self.events {
+            sink.do_send(NodeEvent {
+                node: *node,
+                at,
+                kind,
             });
         }
     }
@@ -197,26 +319,67 @@ impl ChainActor {
         }
     }
 
-    fn process(&mut self, blocks: Vec<Block>, origin: Origin) -> SubmitOutcome {
+    fn process(
+        &mut self,
+        blocks: Vec<Block>,
+        origin: Origin,
+        find: Option<FindInfo>,
+    ) -> SubmitOutcome {
         let mut outcome = SubmitOutcome::default();
         let mut tip_moved = false;
         let mut relay = Vec::new();
-        for block in blocks {
-            let relay_copy = (!matches!(origin, Origin::Sync(_))).then(|| block.clone());
-            let hash = block.hash();
-            match self.chain.process_block(block, unix_time_ms()) {
+        // One store commit for the whole batch (a sync batch is up to 500 blocks).
+        let mut prepared = blocks
+            .iter()
+            .map(|block| {
+                let relay_copy = (!matches!(origin, Origin::Sync(_))).then(|| block.clone());
+                (block.hash(), relay_copy)
+            })
+            .collect::<Vec<_>>()
+            .into_iter();
+        for result in self.chain.process_blocks(blocks, unix_time_ms()) {
+            // A failed commit comes after the last block's outcome.
+            let (hash, relay_copy) = prepared.next().unwrap_or_default();
+            match result {
                 Ok(BlockOutcome::AlreadyKnown) => {}
                 Ok(BlockOutcome::Orphan { missing }) => {
                     debug!("orphan block {}: missing {}", hash.short(), missing.short());
                     outcome.missing = Some(missing);
                 }
                 Ok(BlockOutcome::Accepted(accepted)) => {
+                    let now = Instant::now();
                     outcome.stored += accepted.stored.len();
                     for (rejected, reason) in &accepted.rejected {
                         warn!("block {} rejected: {reason}", rejected.short());
                     }
+                    self.report(now, NodeEventKind::Stored(accepted.stored.clone()));
+                    if origin == Origin::Mined {
+                        self.report(
+                            now,
+                            NodeEventKind::Mined {
+                                hash,
+                                height: self
+                                    .chain
+                                    .index()
+                                    .get(&hash)
+                                    .map_or(0, |entry| entry.header.height),
+                                find,
+                            },
+                        );
+                    }
                     if let Some(change) = &accepted.tip_change {
                         self.log_tip_change(change, origin);
+                        if !change.disconnected.is_empty() {
+                            self.report(
+                                now,
+                                NodeEventKind::Reorg {
+                                    depth: change.disconnected.len(),
+                                    old_tip: change.old_tip,
+                                    new_tip: change.new_tip,
+                                    height: change.height,
+                                },
+                            );
+                        }
                         tip_moved = true;
                     }
                     if let Some(block) = relay_copy {
@@ -363,7 +526,15 @@ impl Handler<SubmitBlocks> for ChainActor {
     type Result = MessageResult<SubmitBlocks>;
 
     fn handle(&mut self, message: SubmitBlocks, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.process(message.blocks, message.origin))
+        MessageResult(self.process(message.blocks, message.origin, None))
+    }
+}
+
+impl Handler<SubmitMined> for ChainActor {
+    type Result = MessageResult<SubmitMined>;
+
+    fn handle(&mut self, message: SubmitMined, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.process(vec![message.block], Origin::Mined, Some(message.find)))
     }
 }
 
@@ -417,12 +588,50 @@ impl Handler<SetSyncing> for ChainActor {
         }
         self.syncing = message.0;
         if self.syncing {
-            for miner in &self.miners {
-                miner.do_send(PauseMining);
-            }
+            self.pause_miners();
         } else {
             self.send_templates();
         }
+    }
+}
+
+impl Handler<SetMining> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetMining, _: &mut Self::Context) {
+        self.mining = message.0;
+        if self.mining {
+            self.send_templates();
+        } else {
+            self.pause_miners();
+        }
+    }
+}
+
+impl Handler<SetEventSink> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetEventSink, _: &mut Self::Context) {
+        self.events = Some((message.node, message.sink));
+    }
+}
+
+impl Handler<GetBlockTree> for ChainActor {
+    type Result = MessageResult<GetBlockTree>;
+
+    fn handle(&mut self, _: GetBlockTree, _: &mut Self::Context) -> Self::Result {
+        let index = self.chain.index();
+        MessageResult(
+            index
+                .entries()
+                .map(|entry| TreeEntry {
+                    hash: entry.hash,
+                    prev: entry.header.prev,
+                    height: entry.header.height,
+                    active: index.is_active(&entry.hash),
+                })
+                .collect(),
+        )
     }
 }
 

@@ -5,10 +5,14 @@
 //! Misbehaviour (bad frames, invalid blocks, invalid transactions from peers) is answered
 //! with a reason where a reply is possible and reported to the `PeerManagerActor`, which
 //! bans past a threshold. Nothing here can make the node panic.
+//!
+//! In simulations, what the connection sends waits out the link's delay in a
+//! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
 use super::chain_actor::{
     ChainActor, ChainSummary, GetSummary, Origin, Query, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
+use super::netsim::{DelayLine, LinkDelay, Pushed};
 use super::peer_manager::{
     Closed, GetAddrs, GetPeers, LearnAddrs, Misbehaved, PeerManagerActor, PeerReady, PeerTip,
     SyncDone,
@@ -45,8 +49,9 @@ pub struct ConnectionSettings {
     pub genesis: BlockHash,
     pub node_id: u64,
     pub listen_port: u16,
-    /// Delivery delay added to every outgoing message (network simulation); zero normally.
-    pub send_delay: Duration,
+    /// Delay of what this connection sends (network simulation); zero normally. The peer
+    /// manager sets each peer's own link once it knows who the peer is.
+    pub link: LinkDelay,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +87,8 @@ pub struct ConnectionActor {
     peers: Addr<PeerManagerActor>,
     settings: ConnectionSettings,
     writer: FramedWrite<Message, OwnedWriteHalf, FrameCodec>,
+    /// Outgoing messages waiting out the link's delay.
+    outbox: DelayLine<Message>,
     role: Role,
     hello_sent: bool,
     last_received: Instant,
@@ -103,6 +110,7 @@ impl ConnectionActor {
         settings: ConnectionSettings,
     ) -> Addr<Self> {
         let (read, write) = stream.into_split();
+        let outbox = DelayLine::new(settings.link);
         ConnectionActor::create(move |ctx| {
             ctx.add_stream(FramedRead::new(read, FrameCodec));
             ConnectionActor {
@@ -113,6 +121,7 @@ impl ConnectionActor {
                 peers,
                 settings,
                 writer: FramedWrite::new(write, FrameCodec, ctx),
+                outbox,
                 role: Role::AwaitingHello,
                 hello_sent: false,
                 last_received: Instant::now(),
@@ -124,11 +133,34 @@ impl ConnectionActor {
     }
 
     fn send(&mut self, message: Message, ctx: &mut Context<Self>) {
-        if self.settings.send_delay.is_zero() {
+        let now = Instant::now();
+        match self.outbox.push(now, message) {
+            Pushed::Now(message) => self.writer.write(message),
+            Pushed::Queued { due, arm_timer } => {
+                if arm_timer {
+                    ctx.run_later(due.saturating_duration_since(now), |actor, ctx| {
+                        actor.flush_outbox(ctx)
+                    });
+                }
+            }
+        }
+    }
+
+    /// Writes the delayed messages that are due, and sets the timer for the next one.
+    fn flush_outbox(&mut self, ctx: &mut Context<Self>) {
+        let now = Instant::now();
+        let (due, next) = self.outbox.pop_due(now);
+        if self.closing {
+            // The close reason went out already; the rest would follow it into a closed
+            // writer.
+            return;
+        }
+        for message in due {
             self.writer.write(message);
-        } else {
-            ctx.run_later(self.settings.send_delay, move |actor, _| {
-                actor.writer.write(message)
+        }
+        if let Some(next) = next {
+            ctx.run_later(next.saturating_duration_since(now), |actor, ctx| {
+                actor.flush_outbox(ctx)
             });
         }
     }
@@ -215,11 +247,14 @@ impl ConnectionActor {
             (summary, ready.await)
         };
         ctx.wait(steps.into_actor(self).map(|(summary, ready), actor, ctx| {
+            if let Ok(Ok(link)) = &ready {
+                actor.outbox.set_link(*link);
+            }
             if let Some(summary) = summary {
                 actor.write_hello(&summary, ctx);
             }
             match ready {
-                Ok(Ok(())) => actor.send(Message::GetAddrs, ctx),
+                Ok(Ok(_)) => actor.send(Message::GetAddrs, ctx),
                 Ok(Err(reason)) => actor.reject_and_close(reason, ctx),
                 Err(_) => ctx.stop(),
             }

@@ -6,12 +6,16 @@
 //! - [`connection::ConnectionActor`], one per TCP socket, speaks the wire protocol.
 //!
 //! [`start_node`] starts them inside a running actix system; [`NodeHandle::stop`] stops
-//! them and closes the store.
+//! them and closes the store. Launches (`crate::launch`) start several nodes in one system
+//! with [`start_node_with`], which adds simulated mining ([`sim_miner`]) and network
+//! conditions ([`netsim`]).
 
 pub mod chain_actor;
 pub mod connection;
 pub mod miner;
+pub mod netsim;
 pub mod peer_manager;
+pub mod sim_miner;
 
 use crate::chain::mempool::MempoolLimits;
 use crate::chain::Chain;
@@ -22,7 +26,9 @@ use chain_actor::{ChainActor, GetSummary, RegisterMiner, SetPeerManager, Shutdow
 use connection::ConnectionSettings;
 use log::{info, warn};
 use miner::MinerActor;
+use netsim::LinkDelay;
 use peer_manager::{Inbound, PeerManagerActor, PeerSettings, StopNetwork, TipChanged};
+use sim_miner::{SimMinerActor, SimMining};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -52,6 +58,30 @@ pub struct NodeSettings {
     pub send_delay: Duration,
 }
 
+/// What a launch sets beyond [`NodeSettings`]; the default is a plain node.
+#[derive(Clone, Debug)]
+pub struct NodeOptions {
+    /// Mine with a [`SimMinerActor`] instead of hashing (when `NodeSettings::mine`).
+    pub sim_mining: Option<SimMining>,
+    /// Mine from the start, or only once told [`chain_actor::SetMining`].
+    pub mining_on_start: bool,
+    /// Dial addresses learned from gossip, or keep to seeds and added peers.
+    pub dial_learned: bool,
+    /// Sync the store to disk on every commit; throw-away simulation runs need not.
+    pub sync_each_commit: bool,
+}
+
+impl Default for NodeOptions {
+    fn default() -> Self {
+        NodeOptions {
+            sim_mining: None,
+            mining_on_start: true,
+            dial_learned: true,
+            sync_each_commit: true,
+        }
+    }
+}
+
 /// Why a node could not start.
 #[derive(Debug)]
 pub struct NodeError(pub String);
@@ -70,6 +100,8 @@ pub struct NodeHandle {
     pub chain: Addr<ChainActor>,
     pub peers: Addr<PeerManagerActor>,
     pub miner_address: Address,
+    /// The simulated miner, if the node mines that way.
+    pub sim_miner: Option<Addr<SimMinerActor>>,
     chain_arbiter: Arbiter,
     miner_arbiters: Vec<Arbiter>,
     accept_task: actix_rt::task::JoinHandle<()>,
@@ -77,7 +109,15 @@ pub struct NodeHandle {
 
 /// Starts a node inside the current actix system.
 pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError> {
-    let chain = Chain::open(
+    start_node_with(settings, NodeOptions::default()).await
+}
+
+/// Starts a node inside the current actix system, with a launch's options.
+pub async fn start_node_with(
+    settings: NodeSettings,
+    options: NodeOptions,
+) -> Result<NodeHandle, NodeError> {
+    let mut chain = Chain::open(
         &settings.data_dir,
         settings.params.clone(),
         MempoolLimits::default(),
@@ -88,6 +128,7 @@ pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError>
             settings.data_dir.display()
         ))
     })?;
+    chain.set_sync_each_commit(options.sync_each_commit);
     let genesis = chain.genesis_hash();
     let tip = chain.tip();
     info!(
@@ -121,8 +162,9 @@ pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError>
         .map_err(|e| NodeError(format!("cannot read listening address: {e}")))?;
 
     let chain_arbiter = Arbiter::new();
+    let mining_on_start = options.mining_on_start;
     let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| {
-        ChainActor::new(chain, miner_address)
+        ChainActor::new(chain, miner_address).with_mining(mining_on_start)
     });
     let node_id: u64 = rand::random();
     let peers = PeerManagerActor::new(
@@ -133,12 +175,13 @@ pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError>
             max_inbound: settings.max_inbound,
             max_outbound: settings.max_outbound,
             seeds: settings.peers.clone(),
+            dial_learned: options.dial_learned,
         },
         ConnectionSettings {
             genesis,
             node_id,
             listen_port: listen_addr.port(),
-            send_delay: settings.send_delay,
+            link: LinkDelay::fixed(settings.send_delay),
         },
     )
     .start();
@@ -149,15 +192,29 @@ pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError>
     chain_addr.do_send(SetPeerManager(peers.clone()));
 
     let mut miner_arbiters = Vec::new();
-    if settings.mine {
-        for _ in 0..settings.miner_threads {
+    let mut sim_miner = None;
+    match (settings.mine, options.sim_mining) {
+        (false, _) => {}
+        (true, Some(sim)) => {
             let arbiter = Arbiter::new();
             let chain_for_miner = chain_addr.clone();
-            let miner = MinerActor::start_in_arbiter(&arbiter.handle(), move |_| {
-                MinerActor::new(chain_for_miner)
+            let miner = SimMinerActor::start_in_arbiter(&arbiter.handle(), move |_| {
+                SimMinerActor::new(chain_for_miner, sim)
             });
-            chain_addr.do_send(RegisterMiner(miner));
+            chain_addr.do_send(RegisterMiner(miner.clone().into()));
+            sim_miner = Some(miner);
             miner_arbiters.push(arbiter);
+        }
+        (true, None) => {
+            for _ in 0..settings.miner_threads {
+                let arbiter = Arbiter::new();
+                let chain_for_miner = chain_addr.clone();
+                let miner = MinerActor::start_in_arbiter(&arbiter.handle(), move |_| {
+                    MinerActor::new(chain_for_miner)
+                });
+                chain_addr.do_send(RegisterMiner(miner.into()));
+                miner_arbiters.push(arbiter);
+            }
         }
     }
 
@@ -179,6 +236,7 @@ pub async fn start_node(settings: NodeSettings) -> Result<NodeHandle, NodeError>
         chain: chain_addr,
         peers,
         miner_address,
+        sim_miner,
         chain_arbiter,
         miner_arbiters,
         accept_task,

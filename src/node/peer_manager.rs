@@ -7,9 +7,14 @@
 //! Bans are per IP address, except on loopback: every node of a one-laptop network shares
 //! 127.0.0.1, so there a ban covers one socket address and one bad local process cannot
 //! cut the whole network apart.
+//!
+//! For simulations (SPEC §7) it also holds the injected network conditions: the delay of
+//! each peer's link (handed to the peer's `ConnectionActor`, see [`super::netsim`]) and the
+//! peers cut off by a partition, whose connections it closes and refuses until healed.
 
 use super::chain_actor::{ChainActor, SetSyncing};
 use super::connection::{ConnectionActor, ConnectionSettings, Disconnect, Send, StartSync};
+use super::netsim::{LinkDelay, LinkTable};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TxId};
@@ -43,6 +48,9 @@ pub struct PeerSettings {
     pub max_outbound: usize,
     /// Addresses to dial at start (and keep dialing with backoff).
     pub seeds: Vec<SocketAddr>,
+    /// Whether to dial addresses learned from gossip, or only seeds and [`AddPeer`]s.
+    /// Launches turn it off so the network keeps the topology their config describes.
+    pub dial_learned: bool,
 }
 
 /// Where an address stands.
@@ -50,6 +58,8 @@ pub struct PeerSettings {
 struct KnownAddr {
     failures: u32,
     next_attempt: Instant,
+    /// A seed or an explicitly added peer, as opposed to one learned from gossip.
+    seed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -123,6 +133,10 @@ pub struct PeerManagerActor {
     relayed_txs: RecentSet<TxId>,
     our_work: Work,
     syncing: Option<PeerId>,
+    /// Simulated delays of links to peers, by their listening address.
+    links: LinkTable,
+    /// Listening addresses cut off by a simulated partition.
+    blocked: HashSet<SocketAddr>,
 }
 
 impl PeerManagerActor {
@@ -141,6 +155,7 @@ impl PeerManagerActor {
                     KnownAddr {
                         failures: 0,
                         next_attempt: now,
+                        seed: true,
                     },
                 )
             })
@@ -148,7 +163,6 @@ impl PeerManagerActor {
         PeerManagerActor {
             chain,
             settings,
-            connection,
             conns: HashMap::new(),
             next_id: 1,
             addrs,
@@ -159,6 +173,12 @@ impl PeerManagerActor {
             relayed_txs: RecentSet::default(),
             our_work: Work::ZERO,
             syncing: None,
+            links: LinkTable {
+                default: connection.link,
+                ..LinkTable::default()
+            },
+            blocked: HashSet::new(),
+            connection,
         }
     }
 
@@ -194,6 +214,9 @@ impl PeerManagerActor {
     ) {
         let id = self.next_id;
         self.next_id += 1;
+        let mut settings = self.connection.clone();
+        // An inbound peer's link is known once its hello names its listening port.
+        settings.link = dialed.map_or(self.links.default, |addr| self.links.get(&addr));
         let actor = ConnectionActor::start_on(
             stream,
             id,
@@ -201,7 +224,7 @@ impl PeerManagerActor {
             dialed.is_none(),
             self.chain.clone(),
             ctx.address(),
-            self.connection.clone(),
+            settings,
         );
         self.conns.insert(
             id,
@@ -228,8 +251,10 @@ impl PeerManagerActor {
             .iter()
             .filter(|(addr, known)| {
                 known.next_attempt <= now
+                    && (known.seed || self.settings.dial_learned)
                     && !self.self_addrs.contains(*addr)
                     && !self.dialing.contains(*addr)
+                    && !self.blocked.contains(*addr)
             })
             .map(|(addr, _)| *addr)
             .collect();
@@ -290,6 +315,7 @@ impl PeerManagerActor {
         self.addrs.entry(addr).or_insert(KnownAddr {
             failures: 0,
             next_attempt: Instant::now(),
+            seed: false,
         });
     }
 
@@ -362,16 +388,17 @@ impl Handler<Inbound> for PeerManagerActor {
     }
 }
 
-/// A peer completed its hello. The reply is a reason to refuse it, if any.
+/// A peer completed its hello. The reply is the delay of its link, or a reason to refuse
+/// it.
 #[derive(Message)]
-#[rtype(result = "Result<(), String>")]
+#[rtype(result = "Result<LinkDelay, String>")]
 pub struct PeerReady {
     pub id: PeerId,
     pub hello: PeerHello,
 }
 
 impl Handler<PeerReady> for PeerManagerActor {
-    type Result = Result<(), String>;
+    type Result = Result<LinkDelay, String>;
 
     fn handle(&mut self, message: PeerReady, _: &mut Self::Context) -> Self::Result {
         let hello = message.hello;
@@ -396,6 +423,9 @@ impl Handler<PeerReady> for PeerManagerActor {
         if duplicate {
             return Err("already connected to this node".into());
         }
+        if self.blocked.contains(&listen) {
+            return Err("link cut by a simulated partition".into());
+        }
         let inbound = conn.inbound;
         if let Some(conn) = self.conns.get_mut(&message.id) {
             conn.peer = Some(PeerState {
@@ -412,7 +442,7 @@ impl Handler<PeerReady> for PeerManagerActor {
         );
         self.learn(listen);
         self.choose_sync_peer();
-        Ok(())
+        Ok(self.links.get(&listen))
     }
 }
 
@@ -658,9 +688,63 @@ impl Handler<AddPeer> for PeerManagerActor {
 
     fn handle(&mut self, message: AddPeer, ctx: &mut Self::Context) {
         self.learn(message.0);
-        if !self.connected_to(&message.0) && !self.dialing.contains(&message.0) {
+        if let Some(known) = self.addrs.get_mut(&message.0) {
+            known.seed = true;
+        }
+        if !self.connected_to(&message.0)
+            && !self.dialing.contains(&message.0)
+            && !self.blocked.contains(&message.0)
+        {
             self.dial(message.0, ctx);
         }
+    }
+}
+
+/// The simulated delays of links to peers, by listening address (launches). Applies to
+/// connections made from now on.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetLinks(pub LinkTable);
+
+impl Handler<SetLinks> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetLinks, _: &mut Self::Context) {
+        self.links = message.0;
+    }
+}
+
+/// A simulated partition: close connections to these listening addresses and refuse them
+/// until the next `SetBlocked` (an empty set heals). Seeds and added peers among them are
+/// dialed again by the regular maintenance once healed.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetBlocked(pub HashSet<SocketAddr>);
+
+impl Handler<SetBlocked> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetBlocked, ctx: &mut Self::Context) {
+        self.blocked = message.0;
+        for conn in self.conns.values() {
+            let listen = conn.peer.as_ref().map(|peer| peer.listen);
+            if conn
+                .dialed
+                .iter()
+                .chain(listen.iter())
+                .any(|addr| self.blocked.contains(addr))
+            {
+                conn.actor.do_send(Disconnect {
+                    reason: "link cut by a simulated partition".into(),
+                });
+            }
+        }
+        let now = Instant::now();
+        for known in self.addrs.values_mut() {
+            // Healed links come back at once rather than after a backoff.
+            known.next_attempt = known.next_attempt.min(now);
+        }
+        self.maintain(ctx);
     }
 }
 

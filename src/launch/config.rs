@@ -1,0 +1,450 @@
+//! The multi-node part of a config file (SPEC §7): `[[nodes]]` entries and the
+//! `[simulation]` table that `ironchain launch` reads, and their consistency checks.
+//!
+//! ```toml
+//! [[nodes]]
+//! name = "a"            # also names the data directory: <run dir>/node-a
+//! port = 0              # 0 (default): the OS picks a free port
+//! peers = ["b"]         # nodes this one dials, by name
+//! mine = true           # default true
+//! hash_power = 2.0      # relative share of the network's hash power (simulated mining)
+//! delay_ms = 40         # optional: delay of everything this node sends
+//! jitter_ms = 10
+//!
+//! [simulation]
+//! mining = "simulated"  # or "real" (default): real hashing with the [chain] difficulty
+//! seed = 7              # default: drawn at random and reported in the summary
+//! duration_ms = 60000   # stop after this long ...
+//! stop_after_blocks = 200 # ... or once this many blocks were mined, whichever is first
+//! delay_ms = 50         # default one-way delay of every message between nodes
+//! jitter_ms = 10        # plus up to this much more, uniformly
+//! topology = "peers"    # each node dials its `peers` (default), or "mesh": every pair
+//! settle_ms = 10000     # at the end, wait up to this long for the nodes to agree
+//!
+//! [[simulation.links]]  # overrides the delays above for one link
+//! from = "a"
+//! to = "b"
+//! delay_ms = 200
+//! jitter_ms = 0
+//! both_ways = true      # default true: also from "b" to "a"
+//!
+//! [[simulation.partitions]]  # links between the groups are cut from start_ms to heal_ms
+//! groups = [["a", "b"], ["c", "d"]]
+//! start_ms = 2000
+//! heal_ms = 8000
+//!
+//! [[simulation.accounts]]  # genesis allocations whose keys the launcher holds
+//! name = "alice"
+//! balance = 100000
+//!
+//! [[simulation.transfers]]  # signed by the launcher and submitted to `node`
+//! at_ms = 3000
+//! node = "c"
+//! from = "alice"
+//! to = "bob"
+//! amount = 10
+//! fee = 1
+//! count = 5             # default 1: repeated ...
+//! every_ms = 500        # ... this far apart
+//! ```
+//!
+//! Delays are integers so that a negative one is reported as such (with its key) rather
+//! than as a type error. Every error names the key (`simulation.links[0].to`) and why.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+
+/// Longest delay, jitter or time accepted: one day, in milliseconds.
+const MAX_MS: i64 = 86_400_000;
+
+/// One `[[nodes]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NodeEntry {
+    pub name: String,
+    #[serde(default)]
+    pub port: u16,
+    #[serde(default)]
+    pub peers: Vec<String>,
+    #[serde(default = "default_true")]
+    pub mine: bool,
+    #[serde(default = "default_hash_power")]
+    pub hash_power: f64,
+    pub delay_ms: Option<i64>,
+    pub jitter_ms: Option<i64>,
+}
+
+/// How blocks are found.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MiningMode {
+    /// Hashing with the `[chain]` difficulty (the node's `MinerActor`).
+    #[default]
+    Real,
+    /// Exponential waits, then a trivially easy target (`SimMinerActor`).
+    Simulated,
+}
+
+/// Which nodes connect.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Topology {
+    /// Each node dials the nodes in its `peers`.
+    #[default]
+    Peers,
+    /// Every pair of nodes is connected (and `peers` must be empty).
+    Mesh,
+}
+
+/// The `[simulation]` table.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Simulation {
+    #[serde(default)]
+    pub mining: MiningMode,
+    pub seed: Option<u64>,
+    pub duration_ms: Option<i64>,
+    pub stop_after_blocks: Option<u64>,
+    #[serde(default)]
+    pub delay_ms: i64,
+    #[serde(default)]
+    pub jitter_ms: i64,
+    #[serde(default)]
+    pub topology: Topology,
+    pub settle_ms: Option<i64>,
+    #[serde(default)]
+    pub links: Vec<LinkEntry>,
+    #[serde(default)]
+    pub partitions: Vec<PartitionEntry>,
+    #[serde(default)]
+    pub accounts: Vec<AccountEntry>,
+    #[serde(default)]
+    pub transfers: Vec<TransferEntry>,
+}
+
+/// One `[[simulation.links]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct LinkEntry {
+    pub from: String,
+    pub to: String,
+    pub delay_ms: i64,
+    #[serde(default)]
+    pub jitter_ms: i64,
+    #[serde(default = "default_true")]
+    pub both_ways: bool,
+}
+
+/// One `[[simulation.partitions]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PartitionEntry {
+    pub groups: Vec<Vec<String>>,
+    pub start_ms: i64,
+    /// Absent: the partition lasts to the end of the run.
+    pub heal_ms: Option<i64>,
+}
+
+/// One `[[simulation.accounts]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEntry {
+    pub name: String,
+    pub balance: u64,
+}
+
+/// One `[[simulation.transfers]]` entry.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TransferEntry {
+    pub at_ms: i64,
+    pub node: String,
+    pub from: String,
+    pub to: String,
+    pub amount: u64,
+    pub fee: u64,
+    #[serde(default = "default_count")]
+    pub count: u64,
+    #[serde(default)]
+    pub every_ms: i64,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+fn default_hash_power() -> f64 {
+    1.0
+}
+
+fn default_count() -> u64 {
+    1
+}
+
+/// A key and the reason it is wrong.
+pub type KeyError = (String, String);
+
+fn fail<T>(key: impl Into<String>, reason: impl Into<String>) -> Result<T, KeyError> {
+    Err((key.into(), reason.into()))
+}
+
+/// Checks a duration or delay in milliseconds: not negative, not absurd.
+pub fn check_ms(key: &str, value: i64) -> Result<(), KeyError> {
+    if value < 0 {
+        return fail(key, format!("must not be negative (got {value})"));
+    }
+    if value > MAX_MS {
+        return fail(key, format!("{value} ms is more than a day"));
+    }
+    Ok(())
+}
+
+fn check_name(key: &str, name: &str, what: &str) -> Result<(), KeyError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if name.is_empty() || name.len() > 32 || !name.chars().all(allowed) {
+        return fail(
+            key,
+            format!(
+                "{what} name \"{name}\" must be 1 to 32 letters, digits, '-' or '_' \
+                 (it names a directory)"
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Resolves names to positions, with an error naming the known ones.
+struct Names<'a> {
+    what: &'static str,
+    index: HashMap<&'a str, usize>,
+    listed: String,
+}
+
+impl<'a> Names<'a> {
+    fn new(what: &'static str, names: impl Iterator<Item = &'a str>) -> Self {
+        let names: Vec<&str> = names.collect();
+        Names {
+            what,
+            listed: names.join(", "),
+            index: names.iter().enumerate().map(|(i, n)| (*n, i)).collect(),
+        }
+    }
+
+    fn get(&self, key: &str, name: &str) -> Result<usize, KeyError> {
+        self.index.get(name).copied().ok_or_else(|| {
+            (
+                key.to_string(),
+                format!(
+                    "unknown {} \"{name}\" (the {}s are: {})",
+                    self.what,
+                    self.what,
+                    if self.listed.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.listed.clone()
+                    }
+                ),
+            )
+        })
+    }
+}
+
+/// Checks that the `[[nodes]]` entries and the `[simulation]` table fit together.
+pub fn validate(nodes: &[NodeEntry], simulation: Option<&Simulation>) -> Result<(), KeyError> {
+    let mut seen = HashSet::new();
+    let mut ports = HashMap::new();
+    for (i, node) in nodes.iter().enumerate() {
+        let key = format!("nodes[{i}]");
+        check_name(&format!("{key}.name"), &node.name, "node")?;
+        if !seen.insert(node.name.as_str()) {
+            return fail(
+                format!("{key}.name"),
+                format!("node name \"{}\" is used twice", node.name),
+            );
+        }
+        if node.port != 0 {
+            if let Some(other) = ports.insert(node.port, i) {
+                return fail(
+                    format!("{key}.port"),
+                    format!("port {} is also nodes[{other}]'s", node.port),
+                );
+            }
+        }
+        if !node.hash_power.is_finite() || node.hash_power < 0.0 {
+            return fail(
+                format!("{key}.hash_power"),
+                format!("must be a non-negative number (got {})", node.hash_power),
+            );
+        }
+        if node.mine && node.hash_power == 0.0 {
+            return fail(
+                format!("{key}.hash_power"),
+                "a mining node needs a positive share (or set mine = false)",
+            );
+        }
+        if let Some(delay) = node.delay_ms {
+            check_ms(&format!("{key}.delay_ms"), delay)?;
+        }
+        if let Some(jitter) = node.jitter_ms {
+            check_ms(&format!("{key}.jitter_ms"), jitter)?;
+        }
+    }
+    let names = Names::new("node", nodes.iter().map(|node| node.name.as_str()));
+    let mesh = simulation.is_some_and(|sim| sim.topology == Topology::Mesh);
+    for (i, node) in nodes.iter().enumerate() {
+        let key = format!("nodes[{i}].peers");
+        if mesh && !node.peers.is_empty() {
+            return fail(
+                key,
+                "with simulation.topology = \"mesh\" every pair is connected: leave peers empty",
+            );
+        }
+        let mut listed = HashSet::new();
+        for peer in &node.peers {
+            names.get(&key, peer)?;
+            if *peer == node.name {
+                return fail(key, format!("node \"{peer}\" cannot be its own peer"));
+            }
+            if !listed.insert(peer) {
+                return fail(key, format!("\"{peer}\" is listed twice"));
+            }
+        }
+    }
+    match simulation {
+        Some(simulation) => validate_simulation(simulation, &names),
+        None => Ok(()),
+    }
+}
+
+fn validate_simulation(sim: &Simulation, nodes: &Names) -> Result<(), KeyError> {
+    check_ms("simulation.delay_ms", sim.delay_ms)?;
+    check_ms("simulation.jitter_ms", sim.jitter_ms)?;
+    if let Some(duration) = sim.duration_ms {
+        check_ms("simulation.duration_ms", duration)?;
+        if duration == 0 {
+            return fail("simulation.duration_ms", "must be positive");
+        }
+    }
+    if sim.stop_after_blocks == Some(0) {
+        return fail("simulation.stop_after_blocks", "must be positive");
+    }
+    if let Some(settle) = sim.settle_ms {
+        check_ms("simulation.settle_ms", settle)?;
+    }
+    let mut links = HashSet::new();
+    for (i, link) in sim.links.iter().enumerate() {
+        let key = format!("simulation.links[{i}]");
+        let from = nodes.get(&format!("{key}.from"), &link.from)?;
+        let to = nodes.get(&format!("{key}.to"), &link.to)?;
+        if from == to {
+            return fail(
+                format!("{key}.to"),
+                format!("a link joins two nodes, not \"{}\" to itself", link.to),
+            );
+        }
+        check_ms(&format!("{key}.delay_ms"), link.delay_ms)?;
+        check_ms(&format!("{key}.jitter_ms"), link.jitter_ms)?;
+        let directions = if link.both_ways {
+            vec![(from, to), (to, from)]
+        } else {
+            vec![(from, to)]
+        };
+        for (a, b) in directions {
+            if !links.insert((a, b)) {
+                return fail(
+                    key,
+                    format!(
+                        "the link from \"{}\" to \"{}\" is given twice",
+                        nodes_name(nodes, a),
+                        nodes_name(nodes, b)
+                    ),
+                );
+            }
+        }
+    }
+    let mut windows: Vec<(i64, i64, usize)> = Vec::new();
+    for (i, partition) in sim.partitions.iter().enumerate() {
+        let key = format!("simulation.partitions[{i}]");
+        if partition.groups.len() < 2 {
+            return fail(
+                format!("{key}.groups"),
+                "a partition needs at least two groups of nodes",
+            );
+        }
+        let mut placed = HashSet::new();
+        for (g, group) in partition.groups.iter().enumerate() {
+            let group_key = format!("{key}.groups[{g}]");
+            if group.is_empty() {
+                return fail(group_key, "names no node");
+            }
+            for name in group {
+                let node = nodes.get(&group_key, name)?;
+                if !placed.insert(node) {
+                    return fail(group_key, format!("node \"{name}\" is in two groups"));
+                }
+            }
+        }
+        check_ms(&format!("{key}.start_ms"), partition.start_ms)?;
+        let end = match partition.heal_ms {
+            Some(heal) => {
+                check_ms(&format!("{key}.heal_ms"), heal)?;
+                if heal <= partition.start_ms {
+                    return fail(
+                        format!("{key}.heal_ms"),
+                        format!("{heal} is not after start_ms = {}", partition.start_ms),
+                    );
+                }
+                heal
+            }
+            None => i64::MAX,
+        };
+        if let Some((_, _, other)) = windows
+            .iter()
+            .find(|(start, heal, _)| partition.start_ms < *heal && *start < end)
+        {
+            return fail(
+                format!("{key}.start_ms"),
+                format!("overlaps simulation.partitions[{other}]; partitions take turns"),
+            );
+        }
+        windows.push((partition.start_ms, end, i));
+    }
+    let mut seen = HashSet::new();
+    for (i, account) in sim.accounts.iter().enumerate() {
+        let key = format!("simulation.accounts[{i}]");
+        check_name(&format!("{key}.name"), &account.name, "account")?;
+        if !seen.insert(account.name.as_str()) {
+            return fail(
+                format!("{key}.name"),
+                format!("account name \"{}\" is used twice", account.name),
+            );
+        }
+        if account.balance == 0 {
+            return fail(format!("{key}.balance"), "must be positive");
+        }
+    }
+    let accounts = Names::new("account", sim.accounts.iter().map(|a| a.name.as_str()));
+    for (i, transfer) in sim.transfers.iter().enumerate() {
+        let key = format!("simulation.transfers[{i}]");
+        check_ms(&format!("{key}.at_ms"), transfer.at_ms)?;
+        check_ms(&format!("{key}.every_ms"), transfer.every_ms)?;
+        nodes.get(&format!("{key}.node"), &transfer.node)?;
+        accounts.get(&format!("{key}.from"), &transfer.from)?;
+        accounts.get(&format!("{key}.to"), &transfer.to)?;
+        if transfer.amount == 0 {
+            return fail(format!("{key}.amount"), "must be positive");
+        }
+        if transfer.count == 0 || transfer.count > 100_000 {
+            return fail(format!("{key}.count"), "must be between 1 and 100000");
+        }
+    }
+    Ok(())
+}
+
+fn nodes_name(names: &Names, index: usize) -> String {
+    names
+        .index
+        .iter()
+        .find(|(_, i)| **i == index)
+        .map_or_else(|| index.to_string(), |(name, _)| name.to_string())
+}

@@ -1,0 +1,755 @@
+//! Multi-node launches (SPEC §7, `ironchain launch FILE`): start every node a config
+//! lists in one actix system — each with its own actors, port and data directory under
+//! one run directory — inject delays and partitions inside the actor system, stop on a
+//! duration, a block count or an interrupt, and summarise the forks.
+//!
+//! A run goes: start the nodes with mining off; give each peer manager its link delays;
+//! connect the configured pairs and wait until they are connected; start mining on a
+//! shared clock (`epoch`); partition, heal and submit transfers on schedule; once the
+//! duration or block count is reached, keep mining only until every node is on one tip
+//! (a tie between branches is broken by a next block, as in a real network; at most
+//! `settle_ms`), then stop mining and wait until no block is in flight; read every
+//! node's tip and block tree; stop the nodes; write `summary.json` (see [`summary`]).
+//! Blocks mined while settling count like any other.
+//!
+//! The run directory holds `node-<name>/` (each node's store and miner key),
+//! `chain.toml` (the `[chain]` parameters the run really used, for `ironchain verify`),
+//! `accounts/<name>.key` (keys of the launch accounts) and `summary.json`.
+//!
+//! [`run`] is the library entry point (tests and examples use it; it never needs Ctrl-C);
+//! [`run_blocking`] wraps it in its own actix system and stops on Ctrl-C.
+
+pub mod config;
+pub mod plan;
+pub mod stats;
+pub mod summary;
+
+pub use plan::LaunchPlan;
+pub use summary::Summary;
+
+use crate::config::ConfigError;
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::params::ChainParams;
+use crate::consensus::transaction::UnsignedTransaction;
+use crate::net::message::{BlockRef, Message, TxStatus};
+use crate::node::chain_actor::{
+    GetBlockTree, GetSummary, Query, SetEventSink, SetMining, SubmitTx,
+};
+use crate::node::netsim::LinkTable;
+use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
+use crate::node::sim_miner::StartFinds;
+use crate::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
+use actix::prelude::*;
+use config::MiningMode;
+use futures::channel::oneshot;
+use futures::FutureExt;
+use serde::Serialize;
+use stats::{GetStats, LastStored, Note, NotifyAfterBlocks, SetEpoch, StatsActor};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use summary::{ForkView, NodeFinal, PartitionSummary, RunFacts, TipSummary, TxSummary};
+use tokio::time::sleep_until;
+
+/// How long connecting the configured pairs may take before the run starts anyway.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the launcher polls the nodes while connecting and settling.
+const POLL: Duration = Duration::from_millis(20);
+
+/// Why a launch failed.
+#[derive(Debug)]
+pub struct LaunchError(pub String);
+
+impl fmt::Display for LaunchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LaunchError {}
+
+impl From<ConfigError> for LaunchError {
+    fn from(error: ConfigError) -> Self {
+        LaunchError(error.to_string())
+    }
+}
+
+/// Where and how to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Must not exist yet, or be empty.
+    pub run_dir: PathBuf,
+    /// Print where the nodes listen and when mining starts.
+    pub announce: bool,
+    /// Print mined blocks, reorgs, partitions and transfers as they happen.
+    pub progress: bool,
+}
+
+/// `runs/<name>-<UTC date and time>`, with a suffix if that exists already.
+pub fn default_run_dir(name: &str) -> PathBuf {
+    let seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs());
+    let base = format!("{name}-{}", utc_stamp(seconds));
+    let mut dir = Path::new("runs").join(&base);
+    let mut n = 2;
+    while dir.exists() {
+        dir = Path::new("runs").join(format!("{base}-{n}"));
+        n += 1;
+    }
+    dir
+}
+
+/// `YYYYMMDD-HHMMSS` in UTC (days to civil date: Howard Hinnant's algorithm).
+fn utc_stamp(unix_seconds: u64) -> String {
+    let days = (unix_seconds / 86_400) as i64;
+    let rest = unix_seconds % 86_400;
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// Runs `plan` in its own actix system until its duration or block count, or Ctrl-C.
+pub fn run_blocking(plan: &LaunchPlan, options: &RunOptions) -> Result<Summary, LaunchError> {
+    let system = actix_rt::System::new();
+    system.block_on(async {
+        let interrupt = async {
+            if tokio::signal::ctrl_c().await.is_err() {
+                // No signal handling here: only the duration or block count stops the run.
+                futures::future::pending::<()>().await;
+            }
+        };
+        run(plan, options, interrupt).await
+    })
+}
+
+/// One scheduled action.
+#[derive(Clone, Copy, Debug)]
+enum Action {
+    Cut(usize),
+    Heal(usize),
+    Transfer(usize),
+}
+
+/// A submitted transfer.
+struct Submitted {
+    txid: TxId,
+    accepted: bool,
+}
+
+/// Everything a run holds while going.
+struct Launch<'a> {
+    plan: &'a LaunchPlan,
+    nodes: Vec<NodeHandle>,
+    stats: Addr<StatsActor>,
+    epoch: Instant,
+    genesis: BlockHash,
+    partitions: Vec<PartitionSummary>,
+    submitted: Vec<Submitted>,
+    rejected: Vec<String>,
+}
+
+/// Runs `plan` inside the current actix system until its duration or block count is
+/// reached or `interrupt` completes, and returns the summary (also written to
+/// `summary.json` in the run directory).
+pub async fn run<F: Future<Output = ()>>(
+    plan: &LaunchPlan,
+    options: &RunOptions,
+    interrupt: F,
+) -> Result<Summary, LaunchError> {
+    prepare_run_dir(plan, &options.run_dir)?;
+    let names: Vec<String> = plan.nodes.iter().map(|node| node.name.clone()).collect();
+    let stats = StatsActor::new(names, options.progress).start();
+    let nodes = start_nodes(plan, options, &stats).await?;
+    let genesis = match nodes.first() {
+        Some(node) => node.chain.send(GetSummary).await.map(|s| s.genesis),
+        None => return Err(LaunchError("no nodes to launch".into())),
+    };
+    let Ok(genesis) = genesis else {
+        stop_all(nodes).await;
+        return Err(LaunchError("a node stopped while starting".into()));
+    };
+    let mut launch = Launch {
+        plan,
+        nodes,
+        stats,
+        epoch: Instant::now(),
+        genesis,
+        partitions: plan
+            .partitions
+            .iter()
+            .map(|partition| PartitionSummary {
+                groups: partition
+                    .groups
+                    .iter()
+                    .map(|group| group.iter().map(|&i| plan.nodes[i].name.clone()).collect())
+                    .collect(),
+                start_ms: partition.start.as_millis() as u64,
+                heal_ms: partition.heal.map(|heal| heal.as_millis() as u64),
+                tips_at_heal: Vec::new(),
+            })
+            .collect(),
+        submitted: Vec::new(),
+        rejected: Vec::new(),
+    };
+    launch.connect(options.announce).await;
+    let stopped_by = launch.run_schedule(interrupt).await;
+    let elapsed = launch.epoch.elapsed();
+    // After Ctrl-C the user wants out: no mining on to settle a tie.
+    launch
+        .settle(
+            options.progress && stopped_by != "interrupt",
+            stopped_by != "interrupt",
+        )
+        .await;
+    let summary = launch
+        .summarize(&options.run_dir, stopped_by, elapsed)
+        .await;
+    stop_all(launch.nodes).await;
+    let path = options.run_dir.join("summary.json");
+    let json = serde_json::to_string_pretty(&summary)
+        .map_err(|e| LaunchError(format!("cannot encode the summary: {e}")))?;
+    std::fs::write(&path, json + "\n")
+        .map_err(|e| LaunchError(format!("cannot write {}: {e}", path.display())))?;
+    Ok(summary)
+}
+
+/// Creates the run directory (refusing a non-empty one: old chains would mix into the
+/// run), `chain.toml` and the account key files.
+fn prepare_run_dir(plan: &LaunchPlan, dir: &Path) -> Result<(), LaunchError> {
+    let cannot = |what: &Path, e: std::io::Error| {
+        LaunchError(format!("cannot create {}: {e}", what.display()))
+    };
+    if dir.exists() {
+        let empty = std::fs::read_dir(dir)
+            .map(|mut entries| entries.next().is_none())
+            .unwrap_or(false);
+        if !empty {
+            return Err(LaunchError(format!(
+                "run directory {} already exists and is not empty: choose another",
+                dir.display()
+            )));
+        }
+    }
+    std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
+    #[derive(Serialize)]
+    struct ChainOnly<'a> {
+        chain: &'a ChainParams,
+    }
+    let chain = toml::to_string(&ChainOnly {
+        chain: &plan.params,
+    })
+    .map_err(|e| LaunchError(format!("cannot encode the chain parameters: {e}")))?;
+    let text = format!(
+        "# The [chain] parameters of this run (from {}), e.g. for\n\
+         # ironchain verify --config {} --data-dir {}\n\n{chain}",
+        plan.file,
+        dir.join("chain.toml").display(),
+        dir.join("node-NAME").display(),
+    );
+    let path = dir.join("chain.toml");
+    std::fs::write(&path, text).map_err(|e| cannot(&path, e))?;
+    for account in &plan.accounts {
+        let path = dir.join("accounts").join(format!("{}.key", account.name));
+        crate::wallet::save(&path, &account.key).map_err(|e| LaunchError(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// Starts every node with mining off, reporting to `stats`.
+async fn start_nodes(
+    plan: &LaunchPlan,
+    options: &RunOptions,
+    stats: &Addr<StatsActor>,
+) -> Result<Vec<NodeHandle>, LaunchError> {
+    let simulated = plan.mining == MiningMode::Simulated;
+    let mut nodes: Vec<NodeHandle> = Vec::new();
+    for (i, node) in plan.nodes.iter().enumerate() {
+        let dials = plan.connections.iter().filter(|(a, _)| *a == i).count();
+        let accepts = plan.connections.iter().filter(|(_, b)| *b == i).count();
+        let data_dir = options.run_dir.join(format!("node-{}", node.name));
+        let settings = NodeSettings {
+            params: plan.params.clone(),
+            data_dir: data_dir.clone(),
+            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, node.port)),
+            peers: Vec::new(),
+            mine: node.mine,
+            miner_address: None,
+            miner_threads: plan.node.miner_threads,
+            max_inbound: plan.node.max_inbound.max(accepts),
+            max_outbound: plan.node.max_outbound.max(dials),
+            send_delay: Duration::ZERO,
+        };
+        let node_options = NodeOptions {
+            sim_mining: plan.sim_mining(i),
+            mining_on_start: false,
+            dial_learned: false,
+            sync_each_commit: !simulated,
+        };
+        match start_node_with(settings, node_options).await {
+            Ok(handle) => {
+                handle.chain.do_send(SetEventSink {
+                    node: i,
+                    sink: stats.clone().recipient(),
+                });
+                if options.announce {
+                    println!(
+                        "node {:<8} listening on {}, data in {}{}",
+                        node.name,
+                        handle.listen_addr,
+                        data_dir.display(),
+                        if node.mine { "" } else { " (not mining)" }
+                    );
+                }
+                nodes.push(handle);
+            }
+            Err(error) => {
+                stop_all(nodes).await;
+                return Err(LaunchError(format!("node {}: {error}", node.name)));
+            }
+        }
+    }
+    Ok(nodes)
+}
+
+async fn stop_all(nodes: Vec<NodeHandle>) {
+    for node in nodes {
+        node.stop().await;
+    }
+}
+
+async fn peer_count(node: &NodeHandle) -> usize {
+    node.peers
+        .send(GetPeers)
+        .await
+        .map_or(0, |peers| peers.len())
+}
+
+impl Launch<'_> {
+    fn note(&self, line: String) {
+        self.stats.do_send(Note(line));
+    }
+
+    /// Gives every node its link delays, connects the configured pairs and waits (up to
+    /// [`CONNECT_TIMEOUT`]) until every node has its peers.
+    async fn connect(&mut self, announce: bool) {
+        let addrs: Vec<SocketAddr> = self.nodes.iter().map(|n| n.listen_addr).collect();
+        for (from, node) in self.nodes.iter().enumerate() {
+            let table = LinkTable {
+                default: self.plan.links[from][from],
+                by_peer: addrs
+                    .iter()
+                    .enumerate()
+                    .map(|(to, addr)| (*addr, self.plan.links[from][to]))
+                    .collect(),
+            };
+            node.peers.do_send(SetLinks(table));
+        }
+        for (a, b) in &self.plan.connections {
+            self.nodes[*a].peers.do_send(AddPeer(addrs[*b]));
+        }
+        let degrees = self.plan.degrees();
+        let deadline = Instant::now() + CONNECT_TIMEOUT;
+        loop {
+            let mut missing = Vec::new();
+            for (i, node) in self.nodes.iter().enumerate() {
+                if peer_count(node).await < degrees[i] {
+                    missing.push(self.plan.nodes[i].name.clone());
+                }
+            }
+            if missing.is_empty() {
+                break;
+            }
+            if Instant::now() > deadline {
+                log::warn!(
+                    "starting although not every node is connected yet: {}",
+                    missing.join(", ")
+                );
+                break;
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        self.epoch = Instant::now();
+        self.stats.do_send(SetEpoch(self.epoch));
+        if announce {
+            println!(
+                "{} nodes connected; {} mining starts now{}",
+                self.nodes.len(),
+                match self.plan.mining {
+                    MiningMode::Real => "real",
+                    MiningMode::Simulated => "simulated",
+                },
+                match (self.plan.stop_after_blocks, self.plan.duration) {
+                    (Some(blocks), Some(duration)) => format!(
+                        " (until {blocks} blocks or {:.1} s, or Ctrl-C)",
+                        duration.as_secs_f64()
+                    ),
+                    (Some(blocks), None) => format!(" (until {blocks} blocks, or Ctrl-C)"),
+                    (None, Some(duration)) => {
+                        format!(" (for {:.1} s, or Ctrl-C)", duration.as_secs_f64())
+                    }
+                    (None, None) => " (until Ctrl-C)".to_string(),
+                }
+            );
+        }
+    }
+
+    /// Starts mining, carries out the schedule and returns what stopped the run.
+    async fn run_schedule<F: Future<Output = ()>>(&mut self, interrupt: F) -> String {
+        let plan = self.plan;
+        // When the last simulated find that counts is due: finds can be lost while a
+        // miner is paused (see `SimMinerActor`), so the count may come late or never.
+        let last_find = match (plan.mining, plan.stop_after_blocks) {
+            (MiningMode::Simulated, Some(blocks)) => plan
+                .first_finds(usize::try_from(blocks).unwrap_or(usize::MAX))
+                .last()
+                .map(|(at, _)| *at),
+            _ => None,
+        };
+        for node in &self.nodes {
+            node.chain.do_send(SetMining(true));
+            if let Some(miner) = &node.sim_miner {
+                miner.do_send(StartFinds { epoch: self.epoch });
+            }
+        }
+
+        let mut actions: Vec<(Duration, Action)> = Vec::new();
+        for (i, partition) in plan.partitions.iter().enumerate() {
+            actions.push((partition.start, Action::Cut(i)));
+            if let Some(heal) = partition.heal {
+                actions.push((heal, Action::Heal(i)));
+            }
+        }
+        for (i, transfer) in plan.transfers.iter().enumerate() {
+            actions.push((transfer.at, Action::Transfer(i)));
+        }
+        actions.sort_by_key(|(at, _)| *at);
+
+        let far = self.epoch + Duration::from_secs(86_400 * 365);
+        let stop_at = plan.duration.map_or(far, |duration| self.epoch + duration);
+        let blocks_reached = match plan.stop_after_blocks {
+            Some(blocks) => {
+                let (sender, receiver) = oneshot::channel();
+                self.stats.do_send(NotifyAfterBlocks(
+                    usize::try_from(blocks).unwrap_or(usize::MAX),
+                    sender,
+                ));
+                // Do not wait for ever for lost finds.
+                let fallback = last_find.map_or(far, |at| {
+                    self.epoch
+                        + at
+                        + Duration::from_secs(2)
+                        + Duration::from_millis(plan.params.target_block_time_ms) * 5
+                });
+                async move {
+                    tokio::select! {
+                        _ = receiver => {}
+                        _ = sleep_until(fallback.into()) => {}
+                    }
+                }
+                .boxed_local()
+            }
+            None => futures::future::pending().boxed_local(),
+        };
+        let mut blocks_reached = blocks_reached.fuse();
+        let interrupt = interrupt.fuse();
+        futures::pin_mut!(interrupt);
+        let mut next = 0;
+        loop {
+            let next_at = actions.get(next).map_or(far, |(at, _)| self.epoch + *at);
+            tokio::select! {
+                _ = &mut interrupt => return "interrupt".into(),
+                _ = &mut blocks_reached => return "blocks".into(),
+                _ = sleep_until(stop_at.into()) => return "duration".into(),
+                _ = sleep_until(next_at.into()) => {
+                    if let Some((_, action)) = actions.get(next).copied() {
+                        next += 1;
+                        self.act(action).await;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn act(&mut self, action: Action) {
+        let plan = self.plan;
+        match action {
+            Action::Cut(i) => {
+                let partition = &plan.partitions[i];
+                for (a, node) in self.nodes.iter().enumerate() {
+                    let blocked: HashSet<SocketAddr> = (0..self.nodes.len())
+                        .filter(|&b| partition.cuts(a, b))
+                        .map(|b| self.nodes[b].listen_addr)
+                        .collect();
+                    node.peers.do_send(SetBlocked(blocked));
+                }
+                let groups: Vec<String> = self.partitions[i]
+                    .groups
+                    .iter()
+                    .map(|group| format!("{{{}}}", group.join(", ")))
+                    .collect();
+                self.note(format!(
+                    "partition: links between {} cut",
+                    groups.join(" | ")
+                ));
+            }
+            Action::Heal(i) => {
+                let partition = &plan.partitions[i];
+                let mut tips = Vec::new();
+                for group in &partition.groups {
+                    let mut best: Option<crate::chain::TipInfo> = None;
+                    for &n in group {
+                        if let Ok(summary) = self.nodes[n].chain.send(GetSummary).await {
+                            if best.as_ref().is_none_or(|tip| summary.tip.work > tip.work) {
+                                best = Some(summary.tip);
+                            }
+                        }
+                    }
+                    tips.push(TipSummary {
+                        height: best.as_ref().map_or(0, |tip| tip.height),
+                        hash: best.map_or_else(String::new, |tip| tip.hash.to_string()),
+                    });
+                }
+                for node in &self.nodes {
+                    node.peers.do_send(SetBlocked(HashSet::new()));
+                }
+                let heights: Vec<String> = tips
+                    .iter()
+                    .map(|tip| format!("height {}", tip.height))
+                    .collect();
+                self.note(format!(
+                    "partition healed; the groups' tips were at {}",
+                    heights.join(" vs ")
+                ));
+                self.partitions[i].tips_at_heal = tips;
+            }
+            Action::Transfer(i) => self.transfer(i).await,
+        }
+    }
+
+    /// Signs transfer `i` with the next nonce its node expects, and submits it there.
+    async fn transfer(&mut self, i: usize) {
+        let plan = self.plan;
+        let transfer = &plan.transfers[i];
+        let (from, to) = (&plan.accounts[transfer.from], &plan.accounts[transfer.to]);
+        let node = &self.nodes[transfer.node];
+        let nonce = match node
+            .chain
+            .send(Query(Message::GetAccount(from.address)))
+            .await
+        {
+            Ok(Some(Message::Account { next_nonce, .. })) => next_nonce,
+            _ => return,
+        };
+        let tx = UnsignedTransaction {
+            receiver: to.address,
+            amount: transfer.amount,
+            fee: transfer.fee,
+            nonce,
+            message: format!("launch transfer {i}"),
+        }
+        .sign(&from.key, &self.genesis);
+        let txid = tx.id();
+        let result = node.chain.send(SubmitTx { tx, origin: None }).await;
+        let node_name = &plan.nodes[transfer.node].name;
+        let (accepted, outcome) = match result {
+            Ok(Ok(_)) => (true, "accepted".to_string()),
+            Ok(Err(reason)) => {
+                let line = format!("{} -> {} via {node_name}: {reason}", from.name, to.name);
+                self.rejected.push(line);
+                (false, format!("refused: {reason}"))
+            }
+            Err(_) => (false, "node stopped".to_string()),
+        };
+        self.note(format!(
+            "{node_name:<8} got transfer {} {} -> {} (amount {}, nonce {nonce}): {outcome}",
+            txid.short(),
+            from.name,
+            to.name,
+            transfer.amount
+        ));
+        self.submitted.push(Submitted { txid, accepted });
+    }
+
+    /// Ends the run: mining goes on until every node is on one tip (two branches of equal
+    /// work are only told apart by a next block, as in a real network), then stops, and
+    /// the launcher waits until no block has arrived anywhere for a while (blocks still in
+    /// flight are on their way to being stored). If late blocks split the nodes again,
+    /// mining resumes. After the plan's `settle` time mining stops regardless.
+    /// Without `keep_mining`, mining stops at once and only blocks in flight land.
+    async fn settle(&self, progress: bool, keep_mining: bool) {
+        let set_mining = |on: bool| async move {
+            for node in &self.nodes {
+                let _ = node.chain.send(SetMining(on)).await;
+            }
+        };
+        let longest = self
+            .plan
+            .links
+            .iter()
+            .flatten()
+            .map(|link| link.delay + link.jitter)
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let quiet = longest * 2 + Duration::from_millis(200);
+        let deadline = Instant::now() + self.plan.settle;
+        let mut mining = true;
+        if !keep_mining {
+            set_mining(false).await;
+            mining = false;
+        }
+        let mut said = false;
+        loop {
+            let mut tips = HashSet::new();
+            for node in &self.nodes {
+                if let Ok(summary) = node.chain.send(GetSummary).await {
+                    tips.insert(summary.tip.hash);
+                }
+            }
+            let agreed = tips.len() == 1;
+            let last = self.stats.send(LastStored).await.ok().flatten();
+            let calm = last.is_none_or(|at| at.elapsed() >= quiet);
+            let late = Instant::now() >= deadline;
+            if mining && (agreed || late) {
+                set_mining(false).await;
+                mining = false;
+            } else if !mining && agreed && calm {
+                return;
+            } else if !mining && !agreed && calm && !late && keep_mining {
+                set_mining(true).await;
+                mining = true;
+            } else if !mining && calm && (late || !keep_mining) {
+                return;
+            }
+            // Blocks in flight disagree for a moment; a tie stays.
+            if mining && !agreed && calm && !said && progress {
+                said = true;
+                self.note(format!(
+                    "the nodes are on {} tips: mining on until they agree (at most {:.1} s)",
+                    tips.len(),
+                    self.plan.settle.as_secs_f64()
+                ));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn summarize(&self, run_dir: &Path, stopped_by: String, elapsed: Duration) -> Summary {
+        let mut finals = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            let summary = node.chain.send(GetSummary).await.ok();
+            let tree = node.chain.send(GetBlockTree).await.unwrap_or_default();
+            finals.push(NodeFinal {
+                name: self.plan.nodes[i].name.clone(),
+                listen: node.listen_addr.to_string(),
+                tip_height: summary.as_ref().map_or(0, |s| s.tip.height),
+                tip_hash: summary
+                    .as_ref()
+                    .map_or_else(BlockHash::default, |s| s.tip.hash),
+                tip_work: summary.map_or(crate::consensus::target::Work::ZERO, |s| s.tip.work),
+                tree,
+            });
+        }
+        let stats = self.stats.send(GetStats).await.unwrap_or_default();
+        let transactions = self.transactions(&finals).await;
+        summary::summarize(
+            RunFacts {
+                config: self.plan.file.clone(),
+                run_dir: run_dir.display().to_string(),
+                mining: match self.plan.mining {
+                    MiningMode::Real => "real".into(),
+                    MiningMode::Simulated => "simulated".into(),
+                },
+                seed: self.plan.seed,
+                stopped_by,
+                epoch: self.epoch,
+                elapsed_ms: elapsed.as_millis() as u64,
+                target_block_time_ms: self.plan.params.target_block_time_ms,
+                partitions: self.partitions.clone(),
+                transactions,
+            },
+            &finals,
+            &stats,
+        )
+    }
+
+    /// Where the submitted transfers ended up: on the best chain, in stale blocks.
+    async fn transactions(&self, finals: &[NodeFinal]) -> TxSummary {
+        let mut summary = TxSummary {
+            submitted: self.submitted.len() as u64,
+            accepted: self.submitted.iter().filter(|s| s.accepted).count() as u64,
+            rejected: self.rejected.clone(),
+            ..TxSummary::default()
+        };
+        if self.submitted.is_empty() {
+            return summary;
+        }
+        let view = ForkView::new(finals);
+        let best = &self.nodes[view.best_node];
+        let mut confirmed = HashSet::new();
+        for submitted in self.submitted.iter().filter(|s| s.accepted) {
+            if let Ok(Some(Message::TxReply(status))) =
+                best.chain.send(Query(Message::GetTx(submitted.txid))).await
+            {
+                if let TxStatus::Confirmed { block_hash, .. } = *status {
+                    if view.best_chain.contains(&block_hash) {
+                        confirmed.insert(submitted.txid);
+                    }
+                }
+            }
+        }
+        // Which node holds each stale block.
+        let mut holder: HashMap<BlockHash, usize> = HashMap::new();
+        for (i, node) in finals.iter().enumerate() {
+            for entry in &node.tree {
+                holder.entry(entry.hash).or_insert(i);
+            }
+        }
+        let mut in_stale = HashSet::new();
+        for hash in &view.stale {
+            let Some(&i) = holder.get(hash) else { continue };
+            if let Ok(Some(Message::BlockReply(Some(block)))) = self.nodes[i]
+                .chain
+                .send(Query(Message::GetBlock(BlockRef::Hash(*hash))))
+                .await
+            {
+                in_stale.extend(block.txs.iter().map(|tx| tx.id()));
+            }
+        }
+        for submitted in self.submitted.iter().filter(|s| s.accepted) {
+            let stale = in_stale.contains(&submitted.txid);
+            let on_best = confirmed.contains(&submitted.txid);
+            summary.confirmed += u64::from(on_best);
+            summary.in_stale_blocks += u64::from(stale);
+            summary.remined += u64::from(stale && on_best);
+        }
+        summary
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_stamps() {
+        assert_eq!(utc_stamp(0), "19700101-000000");
+        assert_eq!(utc_stamp(1_767_225_600), "20260101-000000");
+        assert_eq!(utc_stamp(951_782_400 + 3_723), "20000229-010203");
+    }
+}

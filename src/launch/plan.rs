@@ -1,0 +1,532 @@
+//! A launch's config resolved into what the launcher runs: nodes by position, the delay
+//! of every directed link, who dials whom, partitions, accounts with their keys, and the
+//! transfers to submit — plus the chain parameters the run really uses.
+//!
+//! Simulated mining changes the `[chain]` table: proof of work must cost nothing and the
+//! block rate must come from the simulated miners alone, so the plan sets
+//! `pow_limit_bits = 0`, `initial_difficulty_bits = 0` (every hash meets the target) and
+//! `retarget_interval = 1000000000` (never reached). `target_block_time_ms` stays: it
+//! is the mean block interval of the whole network.
+
+use super::config::{MiningMode, Simulation, Topology};
+use crate::config::{Config, ConfigError, NodeConfig, DEFAULT_CONFIG};
+use crate::consensus::address::Address;
+use crate::consensus::hash::sha256;
+use crate::consensus::params::{Allocation, ChainParams};
+use crate::node::netsim::{derive_seed, LinkDelay};
+use crate::node::sim_miner::{FindSchedule, SimMining};
+use ed25519_dalek::SigningKey;
+use std::path::Path;
+use std::time::Duration;
+
+/// The retarget interval of simulated runs: far beyond any run's length.
+pub const SIMULATED_RETARGET_INTERVAL: u64 = 1_000_000_000;
+
+/// One node of a launch.
+#[derive(Clone, Debug)]
+pub struct PlannedNode {
+    pub name: String,
+    /// 0: the OS picks.
+    pub port: u16,
+    pub mine: bool,
+    /// Share of the network's hash power (0 for a node that does not mine).
+    pub share: f64,
+}
+
+/// A partition: links between different groups are cut from `start` to `heal`.
+#[derive(Clone, Debug)]
+pub struct PlannedPartition {
+    pub groups: Vec<Vec<usize>>,
+    pub start: Duration,
+    pub heal: Option<Duration>,
+}
+
+impl PlannedPartition {
+    /// The group of `node`, if it is in one.
+    pub fn group_of(&self, node: usize) -> Option<usize> {
+        self.groups.iter().position(|group| group.contains(&node))
+    }
+
+    /// Whether the link between `a` and `b` is cut while this partition lasts.
+    pub fn cuts(&self, a: usize, b: usize) -> bool {
+        matches!((self.group_of(a), self.group_of(b)), (Some(x), Some(y)) if x != y)
+    }
+}
+
+/// An account the launcher holds the key of. Its key derives from its name: fine for a
+/// simulation, never for real money.
+#[derive(Clone, Debug)]
+pub struct LaunchAccount {
+    pub name: String,
+    pub key: SigningKey,
+    pub address: Address,
+}
+
+impl LaunchAccount {
+    pub fn new(name: &str) -> Self {
+        let key = SigningKey::from_bytes(&sha256(
+            format!("ironchain launch account {name}").as_bytes(),
+        ));
+        LaunchAccount {
+            name: name.to_string(),
+            address: Address::of(&key),
+            key,
+        }
+    }
+}
+
+/// One transfer to sign and submit.
+#[derive(Clone, Debug)]
+pub struct PlannedTransfer {
+    pub at: Duration,
+    pub node: usize,
+    pub from: usize,
+    pub to: usize,
+    pub amount: u64,
+    pub fee: u64,
+}
+
+/// A launch, ready to run.
+#[derive(Clone, Debug)]
+pub struct LaunchPlan {
+    /// The config file, for messages.
+    pub file: String,
+    /// Names the run directory: the file's stem.
+    pub name: String,
+    /// The chain parameters every node uses (with the simulated-mining changes and the
+    /// accounts' allocations).
+    pub params: ChainParams,
+    /// The `[node]` table: connection limits and mining threads of every node.
+    pub node: NodeConfig,
+    pub nodes: Vec<PlannedNode>,
+    pub mining: MiningMode,
+    pub seed: u64,
+    pub duration: Option<Duration>,
+    pub stop_after_blocks: Option<u64>,
+    /// How long to wait at the end for the nodes to agree on a tip.
+    pub settle: Duration,
+    /// `links[from][to]`: the delay of what `from` sends to `to`.
+    pub links: Vec<Vec<LinkDelay>>,
+    /// `(dialer, dialed)` pairs, one per connected pair.
+    pub connections: Vec<(usize, usize)>,
+    pub partitions: Vec<PlannedPartition>,
+    pub accounts: Vec<LaunchAccount>,
+    pub transfers: Vec<PlannedTransfer>,
+}
+
+fn ms(value: i64) -> Duration {
+    Duration::from_millis(u64::try_from(value).unwrap_or(0))
+}
+
+impl LaunchPlan {
+    /// Reads a config file (merged over the embedded default) and resolves it.
+    pub fn load(path: &Path) -> Result<LaunchPlan, ConfigError> {
+        let config = Config::load(path)?;
+        LaunchPlan::from_config(&path.display().to_string(), config)
+    }
+
+    /// Resolves config text (merged over the embedded default); `file` names it in errors
+    /// and its stem names the run.
+    pub fn from_toml(file: &str, text: &str) -> Result<LaunchPlan, ConfigError> {
+        let base: toml::Table = toml::from_str(DEFAULT_CONFIG).map_err(|e| ConfigError {
+            file: "config/default.toml (embedded)".into(),
+            key: String::new(),
+            reason: e.to_string(),
+        })?;
+        let config = Config::parse(file, text, Some(base))?;
+        LaunchPlan::from_config(file, config)
+    }
+
+    /// Resolves a parsed (and so already consistent) config.
+    pub fn from_config(file: &str, config: Config) -> Result<LaunchPlan, ConfigError> {
+        let error = |key: &str, reason: &str| ConfigError {
+            file: file.to_string(),
+            key: key.to_string(),
+            reason: reason.to_string(),
+        };
+        if config.nodes.is_empty() {
+            return Err(error(
+                "nodes",
+                "a launch needs at least one [[nodes]] entry",
+            ));
+        }
+        let sim: Simulation = config.simulation.clone().unwrap_or_default();
+        let index = |name: &str| config.nodes.iter().position(|node| node.name == name);
+        let mining_power: f64 = config
+            .nodes
+            .iter()
+            .filter(|node| node.mine)
+            .map(|node| node.hash_power)
+            .sum();
+        if sim.stop_after_blocks.is_some() && mining_power <= 0.0 {
+            return Err(error(
+                "simulation.stop_after_blocks",
+                "no node mines, so no block would ever be found",
+            ));
+        }
+        let nodes: Vec<PlannedNode> = config
+            .nodes
+            .iter()
+            .map(|node| PlannedNode {
+                name: node.name.clone(),
+                port: node.port,
+                mine: node.mine,
+                share: if node.mine && mining_power > 0.0 {
+                    node.hash_power / mining_power
+                } else {
+                    0.0
+                },
+            })
+            .collect();
+        let seed = sim.seed.unwrap_or_else(rand::random);
+
+        let count = nodes.len();
+        let mut links: Vec<Vec<LinkDelay>> = config
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(from, node)| {
+                let delay = ms(node.delay_ms.unwrap_or(sim.delay_ms));
+                let jitter = ms(node.jitter_ms.unwrap_or(sim.jitter_ms));
+                (0..count)
+                    .map(|to| LinkDelay {
+                        delay,
+                        jitter,
+                        seed: derive_seed(seed, from, &format!("link-{to}")),
+                    })
+                    .collect()
+            })
+            .collect();
+        for link in &sim.links {
+            let (Some(from), Some(to)) = (index(&link.from), index(&link.to)) else {
+                continue; // checked when parsing
+            };
+            let mut directions = vec![(from, to)];
+            if link.both_ways {
+                directions.push((to, from));
+            }
+            for (a, b) in directions {
+                links[a][b].delay = ms(link.delay_ms);
+                links[a][b].jitter = ms(link.jitter_ms);
+            }
+        }
+
+        let mut connections: Vec<(usize, usize)> = Vec::new();
+        match sim.topology {
+            Topology::Mesh => {
+                for a in 0..count {
+                    for b in a + 1..count {
+                        connections.push((a, b));
+                    }
+                }
+            }
+            Topology::Peers => {
+                for (a, node) in config.nodes.iter().enumerate() {
+                    for b in node.peers.iter().filter_map(|peer| index(peer)) {
+                        // One connection per pair: two nodes dialing each other at once
+                        // would race and both be refused as duplicates.
+                        if !connections.contains(&(b, a)) {
+                            connections.push((a, b));
+                        }
+                    }
+                }
+            }
+        }
+
+        let partitions = sim
+            .partitions
+            .iter()
+            .map(|partition| PlannedPartition {
+                groups: partition
+                    .groups
+                    .iter()
+                    .map(|group| group.iter().filter_map(|name| index(name)).collect())
+                    .collect(),
+                start: ms(partition.start_ms),
+                heal: partition.heal_ms.map(ms),
+            })
+            .collect();
+
+        let accounts: Vec<LaunchAccount> = sim
+            .accounts
+            .iter()
+            .map(|account| LaunchAccount::new(&account.name))
+            .collect();
+        let account = |name: &str| sim.accounts.iter().position(|a| a.name == name);
+        let mut transfers = Vec::new();
+        for transfer in &sim.transfers {
+            let (Some(node), Some(from), Some(to)) = (
+                index(&transfer.node),
+                account(&transfer.from),
+                account(&transfer.to),
+            ) else {
+                continue; // checked when parsing
+            };
+            for k in 0..transfer.count {
+                let offset = u64::try_from(transfer.every_ms)
+                    .unwrap_or(0)
+                    .saturating_mul(k);
+                transfers.push(PlannedTransfer {
+                    at: ms(transfer.at_ms) + Duration::from_millis(offset),
+                    node,
+                    from,
+                    to,
+                    amount: transfer.amount,
+                    fee: transfer.fee,
+                });
+            }
+        }
+        transfers.sort_by_key(|transfer| transfer.at);
+
+        let mut params = config.chain.clone();
+        if sim.mining == MiningMode::Simulated {
+            params.pow_limit_bits = 0;
+            params.initial_difficulty_bits = 0;
+            params.retarget_interval = SIMULATED_RETARGET_INTERVAL;
+        }
+        for (entry, account) in sim.accounts.iter().zip(&accounts) {
+            params.allocations.push(Allocation {
+                address: account.address,
+                amount: entry.balance,
+            });
+        }
+        params
+            .validate()
+            .map_err(|e| error(&format!("chain.{}", e.key), &e.reason))?;
+
+        let longest_link = links
+            .iter()
+            .flatten()
+            .map(|link| link.delay + link.jitter)
+            .max()
+            .unwrap_or(Duration::ZERO);
+        let settle = sim
+            .settle_ms
+            .map(ms)
+            .unwrap_or(Duration::from_secs(5) + longest_link * 10);
+
+        Ok(LaunchPlan {
+            file: file.to_string(),
+            name: Path::new(file).file_stem().map_or_else(
+                || "launch".to_string(),
+                |s| s.to_string_lossy().into_owned(),
+            ),
+            params,
+            node: config.node,
+            nodes,
+            mining: sim.mining,
+            seed,
+            duration: sim.duration_ms.map(ms),
+            stop_after_blocks: sim.stop_after_blocks,
+            settle,
+            links,
+            connections,
+            partitions,
+            accounts,
+            transfers,
+        })
+    }
+
+    /// How node `index` mines when simulating: mean wait = target block time ÷ its share.
+    pub fn sim_mining(&self, index: usize) -> Option<SimMining> {
+        let node = self.nodes.get(index)?;
+        if self.mining != MiningMode::Simulated || !node.mine || node.share <= 0.0 {
+            return None;
+        }
+        let mean = Duration::from_millis(self.params.target_block_time_ms).div_f64(node.share);
+        Some(SimMining {
+            mean,
+            schedule_seed: derive_seed(self.seed, index, "finds"),
+            nonce_seed: derive_seed(self.seed, index, "nonces"),
+        })
+    }
+
+    /// The find times of node `index` when simulating (the same draws its miner makes).
+    pub fn find_schedule(&self, index: usize) -> Option<FindSchedule> {
+        self.sim_mining(index)
+            .map(|sim| FindSchedule::new(sim.schedule_seed, sim.mean))
+    }
+
+    /// When simulating: the scheduled finds of the whole network in time order, as
+    /// `(time since start, node)`, the first `count` of them.
+    pub fn first_finds(&self, count: usize) -> Vec<(Duration, usize)> {
+        let mut all: Vec<(Duration, usize)> = (0..self.nodes.len())
+            .filter_map(|i| self.find_schedule(i).map(|schedule| (i, schedule)))
+            .flat_map(|(i, schedule)| schedule.take(count).map(move |at| (at, i)))
+            .collect();
+        all.sort();
+        all.truncate(count);
+        all
+    }
+
+    /// Neighbours of each node once connected (no partition active).
+    pub fn degrees(&self) -> Vec<usize> {
+        let mut degrees = vec![0; self.nodes.len()];
+        for (a, b) in &self.connections {
+            degrees[*a] += 1;
+            degrees[*b] += 1;
+        }
+        degrees
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const THREE: &str = r#"
+        [[nodes]]
+        name = "a"
+        peers = ["b"]
+        [[nodes]]
+        name = "b"
+        peers = ["a", "c"]
+        hash_power = 3.0
+        [[nodes]]
+        name = "c"
+        mine = false
+    "#;
+
+    fn error(text: &str) -> ConfigError {
+        LaunchPlan::from_toml("bad.toml", text).unwrap_err()
+    }
+
+    fn assert_error(text: &str, key: &str, reason: &str) {
+        let error = error(text);
+        assert_eq!(error.file, "bad.toml", "{error}");
+        assert_eq!(error.key, key, "{error}");
+        assert!(error.reason.contains(reason), "{error}");
+    }
+
+    #[test]
+    fn bad_launch_configs_name_the_key_and_the_reason() {
+        let link = |from: &str, to: &str, delay: i64| {
+            format!("{THREE}\n[[simulation.links]]\nfrom = \"{from}\"\nto = \"{to}\"\ndelay_ms = {delay}\n")
+        };
+        assert_error(
+            &link("a", "x", 5),
+            "simulation.links[0].to",
+            "unknown node \"x\"",
+        );
+        assert_error(
+            &link("y", "a", 5),
+            "simulation.links[0].from",
+            "unknown node \"y\"",
+        );
+        assert_error(
+            &link("a", "b", -5),
+            "simulation.links[0].delay_ms",
+            "negative",
+        );
+        assert_error(&link("a", "a", 5), "simulation.links[0].to", "itself");
+        assert_error(
+            &format!("{THREE}\n[simulation]\ndelay_ms = -1\n"),
+            "simulation.delay_ms",
+            "must not be negative",
+        );
+        assert_error(
+            &format!("{THREE}\n[simulation]\njitter_ms = \"lots\"\n"),
+            "simulation.jitter_ms",
+            "invalid type",
+        );
+        let partition = |groups: &str| {
+            format!("{THREE}\n[[simulation.partitions]]\ngroups = {groups}\nstart_ms = 10\nheal_ms = 20\n")
+        };
+        assert_error(
+            &partition("[]"),
+            "simulation.partitions[0].groups",
+            "two groups",
+        );
+        assert_error(
+            &partition("[[\"a\"], []]"),
+            "simulation.partitions[0].groups[1]",
+            "names no node",
+        );
+        assert_error(
+            &partition("[[\"a\"], [\"q\"]]"),
+            "simulation.partitions[0].groups[1]",
+            "unknown node \"q\"",
+        );
+        assert_error(
+            &partition("[[\"a\"], [\"a\", \"b\"]]"),
+            "simulation.partitions[0].groups[1]",
+            "two groups",
+        );
+        assert_error(
+            "[[nodes]]\nname = \"a\"\n[[nodes]]\nname = \"a\"\n",
+            "nodes[1].name",
+            "used twice",
+        );
+        assert_error(
+            "[[nodes]]\nname = \"a\"\npeers = [\"b\"]\n",
+            "nodes[0].peers",
+            "unknown node \"b\"",
+        );
+        assert_error(
+            "[[nodes]]\nname = \"a/b\"\n",
+            "nodes[0].name",
+            "letters, digits",
+        );
+        assert_error("[node]\nport = 1\n", "nodes", "at least one [[nodes]]");
+        assert_error(
+            "[[nodes]]\nname = \"a\"\nmine = false\n[simulation]\nstop_after_blocks = 5\n",
+            "simulation.stop_after_blocks",
+            "no node mines",
+        );
+        assert_error(
+            &format!("{THREE}\n[[simulation.transfers]]\nat_ms = 1\nnode = \"a\"\nfrom = \"x\"\nto = \"y\"\namount = 1\nfee = 1\n"),
+            "simulation.transfers[0].from",
+            "unknown account \"x\"",
+        );
+        let missing = LaunchPlan::load(Path::new("/no/such/launch.toml")).unwrap_err();
+        assert_eq!(missing.file, "/no/such/launch.toml");
+        assert!(missing.reason.contains("cannot read"), "{missing}");
+    }
+
+    #[test]
+    fn a_plan_resolves_names_links_and_shares() {
+        let plan = LaunchPlan::from_toml(
+            "dir/three.toml",
+            &format!(
+                "{THREE}\n[simulation]\nmining = \"simulated\"\nseed = 4\ndelay_ms = 10\n\
+                 [[simulation.links]]\nfrom = \"a\"\nto = \"c\"\ndelay_ms = 90\nboth_ways = false\n\
+                 [[simulation.accounts]]\nname = \"alice\"\nbalance = 70\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(plan.name, "three");
+        // a and b list each other: one connection.
+        assert_eq!(plan.connections, vec![(0, 1), (1, 2)]);
+        assert_eq!(plan.degrees(), vec![1, 2, 1]);
+        assert_eq!(plan.links[0][2].delay, Duration::from_millis(90));
+        assert_eq!(plan.links[2][0].delay, Duration::from_millis(10));
+        assert_eq!(plan.links[1][0].delay, Duration::from_millis(10));
+        assert_eq!(plan.nodes[0].share, 0.25);
+        assert_eq!(plan.nodes[1].share, 0.75);
+        assert_eq!(plan.nodes[2].share, 0.0);
+        assert!(plan.sim_mining(2).is_none());
+        let mean = plan.sim_mining(1).unwrap().mean;
+        assert_eq!(mean, Duration::from_secs_f64(10.0 / 0.75));
+        assert_eq!(plan.params.pow_limit_bits, 0);
+        assert_eq!(plan.params.initial_difficulty_bits, 0);
+        assert_eq!(plan.params.retarget_interval, SIMULATED_RETARGET_INTERVAL);
+        let alice = LaunchAccount::new("alice");
+        assert!(plan
+            .params
+            .allocations
+            .iter()
+            .any(|a| a.address == alice.address && a.amount == 70));
+        let finds = plan.first_finds(50);
+        assert_eq!(finds.len(), 50);
+        assert!(finds.iter().all(|(_, node)| *node != 2));
+        assert!(finds.windows(2).all(|pair| pair[0].0 <= pair[1].0));
+    }
+
+    #[test]
+    fn real_mining_keeps_the_chain_parameters() {
+        let plan = LaunchPlan::from_toml("t.toml", THREE).unwrap();
+        assert_eq!(plan.mining, MiningMode::Real);
+        assert_eq!(plan.params, Config::embedded().chain);
+        assert!(plan.sim_mining(0).is_none());
+    }
+}

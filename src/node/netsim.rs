@@ -1,0 +1,227 @@
+//! Simulated network conditions (SPEC §7): per-link message delays with jitter, and the
+//! table of them a node's `PeerManagerActor` keeps for multi-node launches.
+//!
+//! Delays are injected inside the actor system, never by sleeping: each `ConnectionActor`
+//! puts what it sends into a [`DelayLine`], and one timer (`ctx.run_later`) writes each
+//! message to the socket when it is due. Jitter never reorders a link's messages, as on a
+//! real TCP connection: a message is never due before the one queued ahead of it.
+
+use crate::consensus::hash::sha256_parts;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// A seed for one use (`stream`) by one node of a launch's `seed`, so that each node's
+/// random draws are independent of the others' and reproducible.
+pub fn derive_seed(seed: u64, node: usize, stream: &str) -> u64 {
+    let digest = sha256_parts(&[
+        b"ironchain-simulation",
+        &seed.to_be_bytes(),
+        &(node as u64).to_be_bytes(),
+        stream.as_bytes(),
+    ]);
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// The one-way delay of a link: `delay`, plus up to `jitter` more (uniform, drawn per
+/// message from a generator seeded with `seed`, so a launch seed reproduces the draws).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LinkDelay {
+    pub delay: Duration,
+    pub jitter: Duration,
+    pub seed: u64,
+}
+
+impl LinkDelay {
+    /// A fixed delay without jitter.
+    pub fn fixed(delay: Duration) -> Self {
+        LinkDelay {
+            delay,
+            jitter: Duration::ZERO,
+            seed: 0,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.delay.is_zero() && self.jitter.is_zero()
+    }
+}
+
+/// The delays of one node's outgoing links, by the peer's listening address; peers not
+/// listed get `default`.
+#[derive(Clone, Debug, Default)]
+pub struct LinkTable {
+    pub default: LinkDelay,
+    pub by_peer: HashMap<SocketAddr, LinkDelay>,
+}
+
+impl LinkTable {
+    pub fn get(&self, peer: &SocketAddr) -> LinkDelay {
+        self.by_peer.get(peer).copied().unwrap_or(self.default)
+    }
+}
+
+/// What [`DelayLine::push`] did with a message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pushed<T> {
+    /// No delay and nothing queued ahead: send it now.
+    Now(T),
+    /// Queued. `arm_timer` is set when the queue was empty, so no timer is pending yet:
+    /// the caller must arrange to call [`DelayLine::pop_due`] at `due`.
+    Queued { due: Instant, arm_timer: bool },
+}
+
+/// Messages waiting for their delivery time, in sending order.
+#[derive(Debug)]
+pub struct DelayLine<T> {
+    link: LinkDelay,
+    rng: StdRng,
+    queue: VecDeque<(Instant, T)>,
+}
+
+impl<T> DelayLine<T> {
+    pub fn new(link: LinkDelay) -> Self {
+        DelayLine {
+            link,
+            rng: StdRng::seed_from_u64(link.seed),
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Changes the link's delay for messages pushed from now on (queued ones keep their
+    /// due time).
+    pub fn set_link(&mut self, link: LinkDelay) {
+        self.link = link;
+        self.rng = StdRng::seed_from_u64(link.seed);
+    }
+
+    pub fn link(&self) -> LinkDelay {
+        self.link
+    }
+
+    /// Queues `item`, sent at `now`.
+    pub fn push(&mut self, now: Instant, item: T) -> Pushed<T> {
+        if self.link.is_zero() && self.queue.is_empty() {
+            return Pushed::Now(item);
+        }
+        let jitter = match u64::try_from(self.link.jitter.as_micros()) {
+            Ok(0) | Err(_) => Duration::ZERO,
+            Ok(micros) => Duration::from_micros(self.rng.gen_range(0..=micros)),
+        };
+        let mut due = now + self.link.delay + jitter;
+        let arm_timer = match self.queue.back() {
+            // In order: never before the message ahead.
+            Some((ahead, _)) => {
+                due = due.max(*ahead);
+                false
+            }
+            None => true,
+        };
+        self.queue.push_back((due, item));
+        Pushed::Queued { due, arm_timer }
+    }
+
+    /// Removes and returns the messages due at `now`, in order, and when the next one is
+    /// due (the caller's next timer), if any remain.
+    pub fn pop_due(&mut self, now: Instant) -> (Vec<T>, Option<Instant>) {
+        let mut due = Vec::new();
+        while self.queue.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, item)) = self.queue.pop_front() {
+                due.push(item);
+            }
+        }
+        (due, self.queue.front().map(|(at, _)| *at))
+    }
+
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: Duration = Duration::from_millis(1);
+
+    #[test]
+    fn zero_delay_sends_at_once() {
+        let mut line = DelayLine::new(LinkDelay::default());
+        assert_eq!(line.push(Instant::now(), 1), Pushed::Now(1));
+        assert!(line.is_empty());
+    }
+
+    #[test]
+    fn messages_wait_their_delay_and_keep_their_order_despite_jitter() {
+        let start = Instant::now();
+        let mut line = DelayLine::new(LinkDelay {
+            delay: 10 * MS,
+            jitter: 50 * MS,
+            seed: 7,
+        });
+        let mut dues = Vec::new();
+        for i in 0..100u32 {
+            match line.push(start + i * MS, i) {
+                Pushed::Queued { due, arm_timer } => {
+                    assert_eq!(arm_timer, i == 0);
+                    assert!(due >= start + i * MS + 10 * MS);
+                    assert!(due <= start + i * MS + 60 * MS || Some(&due) == dues.last());
+                    dues.push(due);
+                }
+                Pushed::Now(_) => panic!("a delayed link sent at once"),
+            }
+        }
+        assert!(dues.windows(2).all(|pair| pair[0] <= pair[1]));
+        let (none, next) = line.pop_due(start + 9 * MS);
+        assert!(none.is_empty());
+        assert_eq!(next, Some(dues[0]));
+        let (all, next) = line.pop_due(start + 200 * MS);
+        assert_eq!(all, (0..100).collect::<Vec<_>>());
+        assert_eq!(next, None);
+    }
+
+    #[test]
+    fn the_same_seed_draws_the_same_jitter() {
+        let link = LinkDelay {
+            delay: MS,
+            jitter: 100 * MS,
+            seed: 42,
+        };
+        let start = Instant::now();
+        let draws = |link: LinkDelay| {
+            let mut line = DelayLine::new(link);
+            (0..20u32)
+                .map(|i| match line.push(start + i * 200 * MS, ()) {
+                    Pushed::Queued { due, .. } => due,
+                    Pushed::Now(()) => start,
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(draws(link), draws(link));
+        assert_ne!(draws(link), draws(LinkDelay { seed: 43, ..link }));
+    }
+
+    #[test]
+    fn a_queued_message_holds_back_an_undelayed_one() {
+        let start = Instant::now();
+        let mut line = DelayLine::new(LinkDelay::fixed(5 * MS));
+        assert!(matches!(line.push(start, 1), Pushed::Queued { .. }));
+        line.set_link(LinkDelay::default());
+        assert!(matches!(
+            line.push(start, 2),
+            Pushed::Queued {
+                arm_timer: false,
+                ..
+            }
+        ));
+        assert_eq!(line.pop_due(start + 5 * MS).0, vec![1, 2]);
+    }
+}
