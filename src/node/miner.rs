@@ -43,6 +43,18 @@ struct Job {
     template: BlockTemplate,
     hasher: MidstateHasher,
     next_nonce: u64,
+    /// Whether the probe (if any) was told this job's hashing started.
+    announced: bool,
+}
+
+/// Sent to a miner's probe when it starts hashing a new template: lets the `restart`
+/// benchmark measure the delay from a block's acceptance to hashing on its successor.
+#[derive(Message, Clone, Copy, Debug)]
+#[rtype(result = "()")]
+pub struct TemplateStarted {
+    /// Height of the block being mined.
+    pub height: u64,
+    pub at: Instant,
 }
 
 /// One mining thread.
@@ -51,6 +63,7 @@ pub struct MinerActor {
     job: Option<Job>,
     generation: u64,
     batch: u64,
+    probe: Option<Recipient<TemplateStarted>>,
 }
 
 impl MinerActor {
@@ -60,7 +73,14 @@ impl MinerActor {
             job: None,
             generation: 0,
             batch: MIN_BATCH,
+            probe: None,
         }
+    }
+
+    /// Reports every template's first batch to `probe` (benchmarks).
+    pub fn with_probe(mut self, probe: Recipient<TemplateStarted>) -> Self {
+        self.probe = Some(probe);
+        self
     }
 }
 
@@ -77,6 +97,7 @@ impl Handler<NewVerifiedBlock> for MinerActor {
             template: message.template,
             hasher,
             next_nonce: rand::thread_rng().gen(),
+            announced: false,
         });
         self.generation += 1;
         ctx.notify(MineBatch {
@@ -105,6 +126,15 @@ impl Handler<MineBatch> for MinerActor {
             return;
         };
         let started = Instant::now();
+        if !job.announced {
+            job.announced = true;
+            if let Some(probe) = &self.probe {
+                probe.do_send(TemplateStarted {
+                    height: job.template.block.header.height,
+                    at: started,
+                });
+            }
+        }
         let found = job
             .hasher
             .search(&job.template.target, job.next_nonce, self.batch);

@@ -1,0 +1,136 @@
+//! Transaction admission throughput (issue 6, target: ≥ 20,000 accepted tx/s): several
+//! concurrent clients, each on its own TCP connection speaking the client protocol
+//! (`HelloClient`, then one `SubmitTx` at a time, waiting for `TxAccepted`), push
+//! pre-signed transfers to one node (not mining). Every client has its own funded
+//! senders, so all transactions are valid and nonces never collide. Timed from the first
+//! submission to the last reply; the signing happens before.
+//!
+//!     cargo run --release --example admission [-- --clients 8 --txs 20000]
+
+mod common;
+
+use actix::prelude::*;
+use common::BenchNode;
+use ed25519_dalek::SigningKey;
+use ironchain::cli::rpc::NodeConnection;
+use ironchain::consensus::address::Address;
+use ironchain::consensus::transaction::Transaction;
+use ironchain::net::message::Message;
+use ironchain::testkit;
+use serde_json::json;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Senders per client; each sends txs / clients / SENDERS transfers in nonce order.
+const SENDERS: usize = 25;
+
+fn main() {
+    let mut clients = 8usize;
+    let mut total = 20_000usize;
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value: usize = args
+            .next()
+            .and_then(|v| v.parse().ok())
+            .expect("options: --clients N --txs N");
+        match flag.as_str() {
+            "--clients" => clients = value,
+            "--txs" => total = value,
+            other => panic!("unknown option {other}"),
+        }
+    }
+    let per_client = total / clients;
+    let keys: Vec<SigningKey> = (0..clients * SENDERS)
+        .map(|n| testkit::key(50_000 + n as u64))
+        .collect();
+    let allocations: Vec<(Address, u64)> = keys
+        .iter()
+        .map(|key| (Address::of(key), 1_000_000_000))
+        .collect();
+    let params = testkit::params(&allocations);
+    let genesis = params.genesis_block().hash();
+    let receiver = testkit::address(7);
+
+    // Sign everything first, a client's share per thread.
+    let batches: Vec<Vec<Transaction>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|client| {
+                let keys = &keys[client * SENDERS..(client + 1) * SENDERS];
+                scope.spawn(move || {
+                    (0..per_client)
+                        .map(|i| {
+                            testkit::transfer(
+                                &keys[i % SENDERS],
+                                receiver,
+                                1,
+                                1,
+                                (i / SENDERS) as u64,
+                                &genesis,
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("signing thread"))
+            .collect()
+    });
+
+    // The node, in its own actix system on its own thread.
+    let (addr_tx, addr_rx) = mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let node_thread = std::thread::spawn(move || {
+        let system = System::new();
+        system.block_on(async move {
+            let dir = common::scratch_dir("admission");
+            let node = common::start(&params, dir.path(), &BenchNode::default()).await;
+            addr_tx.send(node.listen_addr).expect("main thread waits");
+            let _ = stop_rx.await;
+            node.stop().await;
+        });
+    });
+    let addr = addr_rx.recv().expect("node started").to_string();
+
+    let connections: Vec<NodeConnection> = (0..clients)
+        .map(|_| NodeConnection::open(&addr, Duration::from_secs(30)).expect("client connects"))
+        .collect();
+    let started = Instant::now();
+    let accepted: usize = std::thread::scope(|scope| {
+        let handles: Vec<_> = connections
+            .into_iter()
+            .zip(batches)
+            .map(|(mut connection, batch)| {
+                scope.spawn(move || {
+                    let mut accepted = 0;
+                    for tx in batch {
+                        match connection.request(Message::SubmitTx(tx)) {
+                            Ok(Message::TxAccepted(_)) => accepted += 1,
+                            other => panic!("transaction not accepted: {other:?}"),
+                        }
+                    }
+                    accepted
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("client thread"))
+            .sum()
+    });
+    let seconds = started.elapsed().as_secs_f64();
+    let _ = stop_tx.send(());
+    node_thread.join().expect("node thread");
+    let rate = accepted as f64 / seconds;
+    common::report(
+        "admission",
+        format!(
+            "{clients} clients over TCP, {accepted} signed transfers accepted in {seconds:.2} s: \
+             {rate:.0} tx/s (target >= 20,000 tx/s)"
+        ),
+        json!({
+            "clients": clients, "accepted": accepted, "seconds": seconds, "txs_per_s": rate,
+        }),
+    );
+}

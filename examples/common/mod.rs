@@ -1,0 +1,176 @@
+//! Shared plumbing of the whole-system benchmarks (issue 6): node settings built in ONE
+//! place (so a change to `NodeSettings`/`NodeOptions` is a one-line fix here), percentiles,
+//! peak RSS, where fixtures and scratch directories live, and the one readable line plus
+//! one JSON line every benchmark prints.
+//!
+//! Each example includes this file with `mod common;`, and not every example uses every
+//! helper, hence the `dead_code` allowance.
+
+#![allow(dead_code)]
+
+pub mod fixture;
+
+use ironchain::consensus::address::Address;
+use ironchain::consensus::params::ChainParams;
+use ironchain::node::chain_actor::GetSummary;
+use ironchain::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How a benchmark node is set up, beyond its chain parameters and directory.
+#[derive(Clone, Debug)]
+pub struct BenchNode {
+    pub peers: Vec<SocketAddr>,
+    pub mine: bool,
+    pub miner_threads: usize,
+    pub miner_address: Address,
+    pub max_inbound: usize,
+    pub max_outbound: usize,
+    /// Dial addresses learned from gossip (off keeps a fixed topology).
+    pub dial_learned: bool,
+    /// fsync on every commit, as a real node does.
+    pub sync_each_commit: bool,
+}
+
+impl Default for BenchNode {
+    fn default() -> Self {
+        BenchNode {
+            peers: Vec::new(),
+            mine: false,
+            miner_threads: 1,
+            miner_address: ironchain::testkit::address(999_999),
+            max_inbound: 16,
+            max_outbound: 8,
+            dial_learned: true,
+            sync_each_commit: true,
+        }
+    }
+}
+
+/// The only place the examples build `NodeSettings` and `NodeOptions`.
+pub fn node_config(
+    params: &ChainParams,
+    dir: &Path,
+    node: &BenchNode,
+) -> (NodeSettings, NodeOptions) {
+    let settings = NodeSettings {
+        params: params.clone(),
+        data_dir: dir.to_path_buf(),
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        peers: node.peers.clone(),
+        mine: node.mine,
+        miner_address: Some(node.miner_address),
+        miner_threads: node.miner_threads,
+        max_inbound: node.max_inbound,
+        max_outbound: node.max_outbound,
+        send_delay: Duration::ZERO,
+    };
+    let options = NodeOptions {
+        dial_learned: node.dial_learned,
+        sync_each_commit: node.sync_each_commit,
+        ..NodeOptions::default()
+    };
+    (settings, options)
+}
+
+/// Starts a node on 127.0.0.1 with an OS-chosen port, inside the running actix system.
+pub async fn start(params: &ChainParams, dir: &Path, node: &BenchNode) -> NodeHandle {
+    let (settings, options) = node_config(params, dir, node);
+    start_node_with(settings, options)
+        .await
+        .expect("benchmark node starts")
+}
+
+/// The node's tip height (0 if its chain actor does not answer).
+pub async fn height(node: &NodeHandle) -> u64 {
+    node.chain
+        .send(GetSummary)
+        .await
+        .map_or(0, |summary| summary.tip.height)
+}
+
+/// Polls `condition` every `every` until it holds or `timeout` passes.
+pub async fn wait_until<F, Fut>(timeout: Duration, every: Duration, mut condition: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if condition().await {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Where cached fixtures live: `target/bench-fixtures/` of the repository.
+pub fn fixture_root() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench-fixtures");
+    std::fs::create_dir_all(&root).expect("create target/bench-fixtures");
+    root
+}
+
+/// A fresh scratch directory (removed when dropped), on the same disk as the fixtures
+/// so every node's store pays the same fsync cost.
+pub fn scratch_dir(tag: &str) -> tempfile::TempDir {
+    let parent = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("bench-tmp");
+    std::fs::create_dir_all(&parent).expect("create target/bench-tmp");
+    tempfile::Builder::new()
+        .prefix(tag)
+        .tempdir_in(parent)
+        .expect("create a scratch directory")
+}
+
+/// The value below which `p` percent of `samples` fall (nearest rank); 0 when empty.
+pub fn percentile(samples: &[f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+/// Peak resident set size of this process in MiB (`VmHWM` of /proc/self/status).
+pub fn peak_rss_mib() -> f64 {
+    proc_status_kib("VmHWM:") as f64 / 1024.0
+}
+
+/// Current resident set size of this process in MiB (`VmRSS`).
+pub fn rss_mib() -> f64 {
+    proc_status_kib("VmRSS:") as f64 / 1024.0
+}
+
+fn proc_status_kib(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|line| line.starts_with(field))
+        .and_then(|line| line.split_whitespace().nth(1))
+        .and_then(|kib| kib.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Prints the readable line, then the JSON line (with the benchmark's name added).
+pub fn report(name: &str, readable: String, mut json: serde_json::Value) {
+    println!("{name}: {readable}");
+    if let Some(object) = json.as_object_mut() {
+        object.insert("bench".into(), serde_json::Value::from(name));
+    }
+    println!("{json}");
+}
+
+/// Milliseconds of a duration, as a float.
+pub fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
