@@ -58,7 +58,7 @@ fn block(c: &mut Criterion) {
     let genesis = params.genesis_block().hash();
     let state = State::genesis(&params);
     // Both must succeed, or the benchmark would time an early exit.
-    if let Err(error) = check_body(&block, &params, &genesis) {
+    if let Err(error) = check_body(&block, &params, &genesis, None) {
         panic!("bench block fails check_body: {error}");
     }
     if let Err(error) = state.clone().apply_block(&block, &params) {
@@ -68,7 +68,7 @@ fn block(c: &mut Criterion) {
     let mut group = c.benchmark_group("block");
     group.throughput(Throughput::Elements(block.txs.len() as u64));
     group.bench_function(format!("check_body_{}_txs", block.txs.len()), |b| {
-        b.iter(|| check_body(black_box(&block), &params, &genesis))
+        b.iter(|| check_body(black_box(&block), &params, &genesis, None))
     });
     group.bench_function(format!("apply_block_{}_txs", block.txs.len()), |b| {
         b.iter_batched(

@@ -18,6 +18,7 @@ use crate::consensus::error::{BlockError, TxError};
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::merkle::{self, MerkleProof};
 use crate::consensus::params::ChainParams;
+use crate::consensus::signatures::{verify_bodies, BodyVerified};
 use crate::consensus::target::{Target, Work};
 use crate::consensus::transaction::{Reward, Transaction};
 use crate::consensus::validation::{check_body, check_header, HeaderContext};
@@ -348,7 +349,7 @@ impl Chain {
     /// Offers a block (mined here, or received from a peer).
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<BlockOutcome, ChainError> {
         let mut changes = Changes::default();
-        let outcome = self.process_into(block, now_ms, &mut changes);
+        let outcome = self.process_into(block, now_ms, &mut changes, None);
         if let Err(ChainError::Store(_)) = outcome {
             // Memory is ahead of disk: the caller must stop; nothing more is written.
             return outcome;
@@ -359,8 +360,9 @@ impl Chain {
 
     /// Offers blocks in order (a sync batch), as [`Chain::process_block`] would one by one,
     /// but with ONE store commit for the whole batch instead of one (with its fsync) per
-    /// block. Processing stops at the first error, which ends the returned list; what came
-    /// before it (including blocks that error marked invalid) is committed. A failed
+    /// block, and with the signatures of all the batch's bodies verified together over
+    /// every core. Processing stops at the first error, which ends the returned list; what
+    /// came before it (including blocks that error marked invalid) is committed. A failed
     /// commit is reported as a store error at the end of the list.
     pub fn process_blocks(
         &mut self,
@@ -369,8 +371,9 @@ impl Chain {
     ) -> Vec<Result<BlockOutcome, ChainError>> {
         let mut changes = Changes::default();
         let mut outcomes = Vec::with_capacity(blocks.len());
-        for block in blocks {
-            let outcome = self.process_into(block, now_ms, &mut changes);
+        let verified = self.verify_batch_signatures(&blocks);
+        for (block, signatures) in blocks.into_iter().zip(verified) {
+            let outcome = self.process_into(block, now_ms, &mut changes, signatures);
             let stop = outcome.is_err();
             let store_failed = matches!(outcome, Err(ChainError::Store(_)));
             outcomes.push(outcome);
@@ -387,12 +390,40 @@ impl Chain {
         outcomes
     }
 
+    /// Verifies the signatures of a batch's bodies in one go (one entry per block; see
+    /// [`verify_bodies`]). Only the leading run of blocks that each extend the one before
+    /// (the first a block we hold) with proof of work no easier than the pow limit: a
+    /// peer cannot make us verify signatures in blocks it did not mine, and the rest of the
+    /// batch is left to the block-by-block checks.
+    fn verify_batch_signatures(&self, blocks: &[Block]) -> Vec<Option<BodyVerified>> {
+        let mut bodies = Vec::new();
+        if blocks.len() > 1 {
+            let mut previous: Option<BlockHash> = None;
+            for block in blocks {
+                let hash = block.hash();
+                let linked = match previous {
+                    None => self.index.contains(&block.header.prev),
+                    Some(previous) => block.header.prev == previous,
+                };
+                if !linked || self.check_orphan_work(block, hash).is_err() {
+                    break;
+                }
+                previous = Some(hash);
+                bodies.push(block.txs.as_slice());
+            }
+        }
+        let mut verified = verify_bodies(&bodies, &self.genesis);
+        verified.resize_with(blocks.len(), || None);
+        verified
+    }
+
     /// [`Chain::process_block`] without the commit: what it changes goes into `changes`.
     fn process_into(
         &mut self,
         block: Block,
         now_ms: u64,
         changes: &mut Changes,
+        signatures: Option<BodyVerified>,
     ) -> Result<BlockOutcome, ChainError> {
         let hash = block.hash();
         if self.orphans.contains(&hash) {
@@ -410,7 +441,7 @@ impl Chain {
             let missing = self.orphans.missing_root(&hash).unwrap_or(hash);
             return Ok(BlockOutcome::Orphan { missing });
         }
-        self.accept(block, hash, now_ms, changes)?;
+        self.accept(block, hash, now_ms, changes, signatures)?;
         let mut accepted = Accepted {
             stored: vec![hash],
             ..Accepted::default()
@@ -446,6 +477,7 @@ impl Chain {
         hash: BlockHash,
         now_ms: u64,
         changes: &mut Changes,
+        signatures: Option<BodyVerified>,
     ) -> Result<(), BlockError> {
         let parent = self
             .index
@@ -468,7 +500,7 @@ impl Chain {
             now_ms,
         };
         check_header(&block.header, &context, &self.params)?;
-        let txids = check_body(&block, &self.params, &self.genesis)?;
+        let txids = check_body(&block, &self.params, &self.genesis, signatures)?;
         let block_work = block
             .header
             .target
@@ -502,7 +534,7 @@ impl Chain {
         while let Some(parent) = parents.pop() {
             for child in self.orphans.take_children(&parent) {
                 let hash = child.hash();
-                match self.accept(child, hash, now_ms, changes) {
+                match self.accept(child, hash, now_ms, changes, None) {
                     Ok(()) => {
                         accepted.stored.push(hash);
                         parents.push(hash);

@@ -104,7 +104,7 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
             now_ms: u64::MAX - params.max_future_drift_ms,
         };
         check_header(&block.header, &context, params).map_err(invalid)?;
-        check_body(&block, params, &genesis).map_err(invalid)?;
+        check_body(&block, params, &genesis, None).map_err(invalid)?;
         state.apply_block(&block, params).map_err(invalid)?;
         transactions += block.txs.len() as u64;
         index.insert(IndexEntry {

@@ -6,7 +6,7 @@ use super::block::{Block, BlockHeader, BLOCK_VERSION};
 use super::error::{BlockError, TxError};
 use super::hash::{BlockHash, TxId};
 use super::params::ChainParams;
-use super::signatures::verify_all;
+use super::signatures::{verify_all, BodyVerified};
 use super::target::CompactTarget;
 use super::transaction::{Transaction, MAX_MESSAGE_BYTES};
 use ed25519_dalek::{Signature, VerifyingKey};
@@ -113,11 +113,13 @@ pub fn check_header(
 
 /// Checks a block's size limits, reward height, merkle root, duplicates and every
 /// transaction's stateless rules. Returns the transaction ids (reward record excluded),
-/// so callers need not hash them again.
+/// so callers need not hash them again. `signatures` is `Some` when this body's signatures
+/// were already verified (a sync batch, by [`verify_bodies`](super::signatures::verify_bodies)).
 pub fn check_body(
     block: &Block,
     params: &ChainParams,
     genesis: &BlockHash,
+    signatures: Option<BodyVerified>,
 ) -> Result<Vec<TxId>, BlockError> {
     if block.txs.len() > params.max_block_txs as usize {
         return Err(BlockError::TooManyTransactions {
@@ -166,8 +168,10 @@ pub fn check_body(
     let signed_prefix = field_failure
         .as_ref()
         .map_or(block.txs.len(), |(index, _)| *index);
-    verify_all(&block.txs[..signed_prefix], genesis)
-        .map_err(|(index, error)| invalid(index, error))?;
+    if signatures.is_none() {
+        verify_all(&block.txs[..signed_prefix], genesis)
+            .map_err(|(index, error)| invalid(index, error))?;
+    }
     if let Some((index, error)) = field_failure {
         return Err(invalid(index, error));
     }

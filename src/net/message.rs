@@ -19,6 +19,8 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const MAX_BLOCKS_PER_BATCH: usize = 500;
 /// Approximate byte budget of one sync batch (below the frame limit).
 pub const MAX_BATCH_BYTES: usize = 2 << 20;
+/// Most locator hashes a `GetBlocks` is read for (ours have about 10 + log2(height)).
+pub const MAX_LOCATOR: usize = 64;
 /// Most addresses in one address-gossip reply.
 pub const MAX_ADDRS_PER_REPLY: usize = 100;
 

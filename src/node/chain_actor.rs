@@ -20,7 +20,7 @@ use crate::consensus::error::{BlockError, TxError};
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::transaction::Transaction;
 use crate::net::message::{
-    BlockRef, Message, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH,
+    BlockRef, Message, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
 };
 use actix::prelude::*;
 use log::{debug, error, info, warn};
@@ -493,7 +493,7 @@ impl ChainActor {
                 Message::TxReply(Box::new(status))
             }
             Message::GetBlocks { locator } => {
-                let locator: Vec<BlockHash> = locator.into_iter().take(64).collect();
+                let locator: Vec<BlockHash> = locator.into_iter().take(MAX_LOCATOR).collect();
                 match self
                     .chain
                     .blocks_after(&locator, MAX_BLOCKS_PER_BATCH, MAX_BATCH_BYTES)

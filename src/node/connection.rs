@@ -18,10 +18,11 @@ use super::peer_manager::{
     SyncDone,
 };
 use super::PeerId;
+use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::BlockHash;
 use crate::net::frame::{Decoded, FrameCodec, FrameError};
-use crate::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
 use log::{debug, info};
@@ -94,6 +95,9 @@ pub struct ConnectionActor {
     last_received: Instant,
     peer_height: u64,
     syncing: bool,
+    /// The locator of our last `GetBlocks` built from our own chain; a request sent ahead
+    /// puts the last block received in front of it.
+    last_locator: Vec<BlockHash>,
     /// Set once the connection is closing: input is ignored while the reason flushes.
     closing: bool,
 }
@@ -127,6 +131,7 @@ impl ConnectionActor {
                 last_received: Instant::now(),
                 peer_height: 0,
                 syncing: false,
+                last_locator: Vec::new(),
                 closing: false,
             }
         })
@@ -268,6 +273,7 @@ impl ConnectionActor {
                 .into_actor(self)
                 .map(|summary, actor, ctx| {
                     if let Ok(summary) = summary {
+                        actor.last_locator = summary.locator.clone();
                         actor.send(
                             Message::GetBlocks {
                                 locator: summary.locator,
@@ -279,13 +285,29 @@ impl ConnectionActor {
         );
     }
 
-    fn on_blocks(
-        &mut self,
-        blocks: Vec<crate::consensus::block::Block>,
-        more: bool,
-        ctx: &mut Context<Self>,
-    ) {
+    /// While syncing, asks for the batch after `blocks` before they are processed, so the
+    /// peer reads and sends it while we verify these (one request ahead; the two nodes
+    /// otherwise take turns). Returns whether it did.
+    fn request_ahead(&mut self, blocks: &[Block], more: bool, ctx: &mut Context<Self>) -> bool {
+        let Some(last) = blocks.last() else {
+            return false;
+        };
+        if !(self.syncing && more) {
+            return false;
+        }
+        // The peer sent these from its active chain, so it knows the last one; the older
+        // locator follows in case it reorganises meanwhile.
+        let mut locator = Vec::with_capacity(self.last_locator.len() + 1);
+        locator.push(last.hash());
+        locator.extend_from_slice(&self.last_locator);
+        locator.truncate(MAX_LOCATOR);
+        self.send(Message::GetBlocks { locator }, ctx);
+        true
+    }
+
+    fn on_blocks(&mut self, blocks: Vec<Block>, more: bool, ctx: &mut Context<Self>) {
         let count = blocks.len();
+        let requested_ahead = self.request_ahead(&blocks, more, ctx);
         let request = self.chain.send(SubmitBlocks {
             blocks,
             origin: Origin::Sync(self.id),
@@ -311,7 +333,9 @@ impl ConnectionActor {
                             actor.peer_height.max(height),
                             actor.remote
                         );
-                        actor.request_blocks(ctx);
+                        if !requested_ahead {
+                            actor.request_blocks(ctx);
+                        }
                     } else {
                         if actor.syncing {
                             info!("sync: caught up with {} at height {height}", actor.remote);
