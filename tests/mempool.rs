@@ -9,6 +9,7 @@ use ironchain::consensus::error::TxError;
 use ironchain::consensus::hash::TxId;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::{Transaction, UnsignedTransaction, TX_BASE_SIZE};
+use ironchain::consensus::validation::VerifiedTx;
 use ironchain::testkit::{self, address, key};
 use tempfile::TempDir;
 
@@ -248,4 +249,37 @@ fn connected_blocks_remove_their_transactions() {
     assert_eq!(pending_ids(&chain), sorted(&[&a1]));
     assert_eq!(chain.account(&address(BOB)).1, 1);
     assert_eq!(chain.mempool().bytes(), a1.encoded_size());
+}
+
+/// Nodes verify signatures off the chain actor: a transaction is prechecked (everything
+/// but the signature), verified on another thread, then admitted as a `VerifiedTx`.
+#[test]
+fn verified_elsewhere_is_admitted_once_and_only_for_its_own_network() {
+    let (_dir, mut chain) = open(MempoolLimits::default());
+    let tx = pay(&chain, ALICE, 2, 0);
+    let id = chain.precheck_transaction(&tx).unwrap();
+    assert_eq!(id, tx.id());
+
+    // Verified for another network: verified again for ours, and refused.
+    let elsewhere = ironchain::consensus::hash::BlockHash::from_bytes([9; 32]);
+    let other = testkit::transfer(&key(ALICE), address(SINK), 10, 2, 0, &elsewhere);
+    let verified_elsewhere = VerifiedTx::verify(other, &elsewhere).unwrap();
+    assert_eq!(
+        chain.submit_verified(verified_elsewhere),
+        Err(TxError::BadSignature)
+    );
+    assert!(pending_ids(&chain).is_empty());
+
+    let verified = VerifiedTx::verify(tx.clone(), &chain.genesis_hash()).unwrap();
+    assert_eq!(chain.submit_verified(verified.clone()), Ok(id));
+    assert_eq!(pending_ids(&chain), vec![id]);
+    // Once pending, the precheck and a second submission both refuse it.
+    assert_eq!(
+        chain.precheck_transaction(&tx),
+        Err(TxError::AlreadyInMempool)
+    );
+    assert_eq!(
+        chain.submit_verified(verified),
+        Err(TxError::AlreadyInMempool)
+    );
 }

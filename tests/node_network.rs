@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
+use ironchain::consensus::validation::VerifiedTx;
 use ironchain::net::message::{Message, TxStatus};
 use ironchain::node::chain_actor::{Origin, Query, SubmitBlocks, SubmitTx};
 use ironchain::node::peer_manager::AddPeer;
@@ -116,7 +117,10 @@ async fn transaction_is_relayed_mined_and_seen_by_every_node() {
     let tx = testkit::transfer(&alice, bob, 300, 7, 0, &genesis);
     let txid = edge
         .chain
-        .send(SubmitTx { tx, origin: None })
+        .send(SubmitTx {
+            tx: VerifiedTx::verify(tx, &genesis).expect("signed for this network"),
+            origin: None,
+        })
         .await
         .unwrap()
         .expect("edge node accepts the transaction");

@@ -21,7 +21,7 @@ use crate::consensus::params::ChainParams;
 use crate::consensus::signatures::{verify_bodies, BodyVerified};
 use crate::consensus::target::{Target, Work};
 use crate::consensus::transaction::{Reward, Transaction};
-use crate::consensus::validation::{check_body, check_header, HeaderContext};
+use crate::consensus::validation::{check_body, check_header, HeaderContext, VerifiedTx};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::Path;
@@ -292,6 +292,18 @@ impl Chain {
     pub fn submit_transaction(&mut self, tx: Transaction) -> Result<TxId, TxError> {
         self.mempool
             .add(tx, &self.state, &self.params, &self.genesis)
+    }
+
+    /// [`Chain::submit_transaction`] for a transaction verified on another thread.
+    pub fn submit_verified(&mut self, tx: VerifiedTx) -> Result<TxId, TxError> {
+        self.mempool
+            .add_verified(tx, &self.state, &self.params, &self.genesis)
+    }
+
+    /// Whether the mempool would admit `tx` now, signature aside (checked first, so that
+    /// duplicates and stale transactions cost no signature verification).
+    pub fn precheck_transaction(&self, tx: &Transaction) -> Result<TxId, TxError> {
+        self.mempool.check(tx, &self.state, &self.params)
     }
 
     /// A block on top of the tip paying `miner`, filled from the mempool.

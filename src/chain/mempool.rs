@@ -12,7 +12,7 @@ use crate::consensus::error::TxError;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
 use crate::consensus::transaction::Transaction;
-use crate::consensus::validation::{check_transaction_fields, verify_signature};
+use crate::consensus::validation::{check_transaction_fields, verify_signature, VerifiedTx};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 /// How much the mempool may hold.
@@ -108,6 +108,58 @@ impl Mempool {
         self.admit(tx, state, params, Some(genesis))
     }
 
+    /// [`Mempool::add`] for a transaction whose signature was verified already (on another
+    /// thread): the other checks run again, since the state may have moved meanwhile.
+    pub fn add_verified(
+        &mut self,
+        tx: VerifiedTx,
+        state: &State,
+        params: &ChainParams,
+        genesis: &BlockHash,
+    ) -> Result<TxId, TxError> {
+        let verify_again = (tx.genesis() != genesis).then_some(genesis);
+        self.admit(tx.into_tx(), state, params, verify_again)
+    }
+
+    /// Every check of [`Mempool::add`] but the signature (the expensive one): whether `tx`
+    /// is new and would be admitted on `state` now. Returns its id.
+    pub fn check(
+        &self,
+        tx: &Transaction,
+        state: &State,
+        params: &ChainParams,
+    ) -> Result<TxId, TxError> {
+        let id = tx.id();
+        if self.by_id.contains_key(&id) {
+            return Err(TxError::AlreadyInMempool);
+        }
+        check_transaction_fields(tx, params)?;
+        let account = state.account(&tx.sender);
+        let queue = self.by_sender.get(&tx.sender);
+        let pending = queue.map_or(0, |queue| queue.txs.len() as u64);
+        let pending_cost = queue.map_or(0, |queue| queue.cost);
+        if tx.nonce >= account.nonce && tx.nonce < account.nonce.saturating_add(pending) {
+            return Err(TxError::NoncePending { nonce: tx.nonce });
+        }
+        // The sender as it will be once its pending run is mined.
+        let after_pending = Account {
+            balance: account.balance.saturating_sub(pending_cost),
+            nonce: account.nonce.saturating_add(pending),
+        };
+        check_against(&after_pending, tx)?;
+        // Paying yourself cannot overflow: the amount was just taken from your balance.
+        if tx.receiver != tx.sender
+            && state
+                .account(&tx.receiver)
+                .balance
+                .checked_add(tx.amount)
+                .is_none()
+        {
+            return Err(TxError::ReceiverBalanceOverflow);
+        }
+        Ok(id)
+    }
+
     /// Puts back transactions of blocks a reorg disconnected (in chain order), ahead of
     /// what is already pending, whose nonces come after theirs. Their signatures were
     /// verified when their blocks were checked. Returns how many got back in.
@@ -146,34 +198,7 @@ impl Mempool {
         params: &ChainParams,
         genesis: Option<&BlockHash>,
     ) -> Result<TxId, TxError> {
-        let id = tx.id();
-        if self.by_id.contains_key(&id) {
-            return Err(TxError::AlreadyInMempool);
-        }
-        check_transaction_fields(&tx, params)?;
-        let account = state.account(&tx.sender);
-        let queue = self.by_sender.get(&tx.sender);
-        let pending = queue.map_or(0, |queue| queue.txs.len() as u64);
-        let pending_cost = queue.map_or(0, |queue| queue.cost);
-        if tx.nonce >= account.nonce && tx.nonce < account.nonce.saturating_add(pending) {
-            return Err(TxError::NoncePending { nonce: tx.nonce });
-        }
-        // The sender as it will be once its pending run is mined.
-        let after_pending = Account {
-            balance: account.balance.saturating_sub(pending_cost),
-            nonce: account.nonce.saturating_add(pending),
-        };
-        check_against(&after_pending, &tx)?;
-        // Paying yourself cannot overflow: the amount was just taken from your balance.
-        if tx.receiver != tx.sender
-            && state
-                .account(&tx.receiver)
-                .balance
-                .checked_add(tx.amount)
-                .is_none()
-        {
-            return Err(TxError::ReceiverBalanceOverflow);
-        }
+        let id = self.check(&tx, state, params)?;
         if let Some(genesis) = genesis {
             verify_signature(&tx, genesis)?;
         }

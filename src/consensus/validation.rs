@@ -51,6 +51,39 @@ pub fn verify_signature(tx: &Transaction, genesis: &BlockHash) -> Result<(), TxE
         .map_err(|_| TxError::BadSignature)
 }
 
+/// A transaction whose signature [`verify_signature`] accepted for the network `genesis`.
+/// Only [`VerifiedTx::verify`] makes one, so the node can verify on any thread (the
+/// expensive part of admission) and hand the chain a transaction it need not verify again.
+#[derive(Clone, Debug)]
+pub struct VerifiedTx {
+    tx: Transaction,
+    genesis: BlockHash,
+}
+
+impl VerifiedTx {
+    /// Verifies `tx`'s signature for the network `genesis`.
+    pub fn verify(tx: Transaction, genesis: &BlockHash) -> Result<VerifiedTx, TxError> {
+        verify_signature(&tx, genesis)?;
+        Ok(VerifiedTx {
+            tx,
+            genesis: *genesis,
+        })
+    }
+
+    pub fn tx(&self) -> &Transaction {
+        &self.tx
+    }
+
+    /// The network the signature was verified for.
+    pub fn genesis(&self) -> &BlockHash {
+        &self.genesis
+    }
+
+    pub fn into_tx(self) -> Transaction {
+        self.tx
+    }
+}
+
 /// What checking a header needs to know about the chain it extends.
 #[derive(Clone, Copy, Debug)]
 pub struct HeaderContext {

@@ -31,6 +31,7 @@ use crate::config::ConfigError;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
 use crate::consensus::transaction::UnsignedTransaction;
+use crate::consensus::validation::VerifiedTx;
 use crate::net::message::{BlockRef, Message, TxStatus};
 use crate::node::chain_actor::{
     GetBlockTree, GetSummary, Query, SetEventSink, SetMining, SubmitTx,
@@ -565,7 +566,10 @@ impl Launch<'_> {
         }
         .sign(&from.key, &self.genesis);
         let txid = tx.id();
-        let result = node.chain.send(SubmitTx { tx, origin: None }).await;
+        let result = match VerifiedTx::verify(tx, &self.genesis) {
+            Ok(tx) => node.chain.send(SubmitTx { tx, origin: None }).await,
+            Err(reason) => Ok(Err(reason)),
+        };
         let node_name = &plan.nodes[transfer.node].name;
         let (accepted, outcome) = match result {
             Ok(Ok(_)) => (true, "accepted".to_string()),

@@ -19,6 +19,7 @@ use crate::consensus::block::Block;
 use crate::consensus::error::{BlockError, TxError};
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::transaction::Transaction;
+use crate::consensus::validation::VerifiedTx;
 use crate::net::message::{
     BlockRef, Message, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
 };
@@ -70,11 +71,18 @@ pub struct SubmitOutcome {
     pub deferred: Option<BlockError>,
 }
 
-/// A transaction from a client or a peer.
+/// Whether a transaction would be admitted now, signature aside; the reply gives it back.
+/// Connections ask this before verifying the signature off this actor's thread, so that
+/// duplicates and stale transactions cost no verification.
+#[derive(Message)]
+#[rtype(result = "Result<Transaction, TxError>")]
+pub struct CheckTx(pub Transaction);
+
+/// A transaction from a client or a peer, its signature already verified.
 #[derive(Message)]
 #[rtype(result = "Result<TxId, TxError>")]
 pub struct SubmitTx {
-    pub tx: Transaction,
+    pub tx: VerifiedTx,
     pub origin: Option<PeerId>,
 }
 
@@ -542,8 +550,8 @@ impl Handler<SubmitTx> for ChainActor {
     type Result = Result<TxId, TxError>;
 
     fn handle(&mut self, message: SubmitTx, ctx: &mut Self::Context) -> Self::Result {
-        let tx = message.tx.clone();
-        let txid = self.chain.submit_transaction(message.tx)?;
+        let tx = message.tx.tx().clone();
+        let txid = self.chain.submit_verified(message.tx)?;
         debug!("transaction {} accepted into the mempool", txid.short());
         if let Some(peers) = &self.peers {
             peers.do_send(RelayTx {
@@ -559,6 +567,15 @@ impl Handler<SubmitTx> for ChainActor {
             });
         }
         Ok(txid)
+    }
+}
+
+impl Handler<CheckTx> for ChainActor {
+    type Result = Result<Transaction, TxError>;
+
+    fn handle(&mut self, message: CheckTx, _: &mut Self::Context) -> Self::Result {
+        self.chain.precheck_transaction(&message.0)?;
+        Ok(message.0)
     }
 }
 

@@ -10,7 +10,8 @@
 //! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
 use super::chain_actor::{
-    ChainActor, ChainSummary, GetSummary, Origin, Query, SubmitBlocks, SubmitOutcome, SubmitTx,
+    ChainActor, ChainSummary, CheckTx, GetSummary, Origin, Query, SubmitBlocks, SubmitOutcome,
+    SubmitTx,
 };
 use super::netsim::{DelayLine, LinkDelay, Pushed};
 use super::peer_manager::{
@@ -21,6 +22,8 @@ use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::BlockHash;
+use crate::consensus::transaction::Transaction;
+use crate::consensus::validation::VerifiedTx;
 use crate::net::frame::{Decoded, FrameCodec, FrameError};
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
@@ -347,6 +350,47 @@ impl ConnectionActor {
         );
     }
 
+    /// Admits a transaction from a client or a peer in three steps: the chain actor's cheap
+    /// checks, the signature on a blocking-pool thread (so signatures are verified on every
+    /// core, not on the chain actor's one thread), then admission. One transaction at a
+    /// time per connection, so that a sender's transactions keep their nonce order.
+    fn on_tx(&mut self, tx: Transaction, from_peer: bool, ctx: &mut Context<Self>) {
+        let chain = self.chain.clone();
+        let genesis = self.settings.genesis;
+        let origin = from_peer.then_some(self.id);
+        let admit = async move {
+            let tx = chain.send(CheckTx(tx)).await??;
+            let verified = actix_rt::task::spawn_blocking(move || VerifiedTx::verify(tx, &genesis))
+                .await
+                .map_err(|_| NotAdmitted::NodeStopping)??;
+            Ok::<_, NotAdmitted>(
+                chain
+                    .send(SubmitTx {
+                        tx: verified,
+                        origin,
+                    })
+                    .await??,
+            )
+        };
+        ctx.wait(
+            admit
+                .into_actor(self)
+                .map(move |result, actor, ctx| match result {
+                    Ok(txid) if !from_peer => actor.send(Message::TxAccepted(txid), ctx),
+                    Err(NotAdmitted::Refused(reason)) if !from_peer => actor.send(
+                        Message::TxRejected {
+                            reason: reason.to_string(),
+                        },
+                        ctx,
+                    ),
+                    Err(NotAdmitted::Refused(reason)) if is_stateless(&reason) => {
+                        actor.misbehaved(SCORE_INVALID_TX, format!("invalid transaction: {reason}"))
+                    }
+                    _ => {}
+                }),
+        );
+    }
+
     /// Penalises invalid blocks and fetches missing ancestors. Returns whether the
     /// connection is being closed.
     fn judge_blocks(&mut self, outcome: &SubmitOutcome, ctx: &mut Context<Self>) -> bool {
@@ -449,31 +493,7 @@ impl ConnectionActor {
                 ));
             }
             (role, Message::SubmitTx(tx)) | (role @ Role::Peer, Message::NewTx(tx)) => {
-                let from_peer = role == Role::Peer;
-                let request = self.chain.send(SubmitTx {
-                    tx,
-                    origin: from_peer.then_some(self.id),
-                });
-                ctx.spawn(
-                    request
-                        .into_actor(self)
-                        .map(move |result, actor, ctx| match result {
-                            Ok(Ok(txid)) if !from_peer => {
-                                actor.send(Message::TxAccepted(txid), ctx)
-                            }
-                            Ok(Err(reason)) if !from_peer => actor.send(
-                                Message::TxRejected {
-                                    reason: reason.to_string(),
-                                },
-                                ctx,
-                            ),
-                            Ok(Err(reason)) if is_stateless(&reason) => actor.misbehaved(
-                                SCORE_INVALID_TX,
-                                format!("invalid transaction: {reason}"),
-                            ),
-                            _ => {}
-                        }),
-                );
+                self.on_tx(tx, role == Role::Peer, ctx)
             }
             (Role::Peer, Message::NewBlock(block)) => {
                 self.peer_height = self.peer_height.max(block.header.height);
@@ -522,6 +542,25 @@ impl ConnectionActor {
                 self.misbehaved(SCORE_PROTOCOL_VIOLATION, reason);
             }
         }
+    }
+}
+
+/// Why a transaction did not get into the mempool.
+enum NotAdmitted {
+    Refused(TxError),
+    /// The chain actor or the blocking pool is gone: the node is shutting down.
+    NodeStopping,
+}
+
+impl From<TxError> for NotAdmitted {
+    fn from(error: TxError) -> Self {
+        NotAdmitted::Refused(error)
+    }
+}
+
+impl From<MailboxError> for NotAdmitted {
+    fn from(_: MailboxError) -> Self {
+        NotAdmitted::NodeStopping
     }
 }
 
