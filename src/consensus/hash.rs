@@ -101,9 +101,14 @@ macro_rules! hash_newtype {
                 &self.0
             }
 
-            /// The first 8 hex digits, for logs.
+            /// For logs: a prefix of the hex form that ends 8 digits after its leading
+            /// zeros. Block hashes start with as many zeros as their difficulty, so a
+            /// fixed 8-digit prefix would show little else.
             pub fn short(&self) -> String {
-                to_hex(&self.0[..4])
+                let mut hex = to_hex(&self.0);
+                let zeros = hex.len() - hex.trim_start_matches('0').len();
+                hex.truncate((zeros + 8).min(hex.len()));
+                hex
             }
         }
 
@@ -169,5 +174,15 @@ mod tests {
         let mut bad = hash.to_string();
         bad.replace_range(10..11, "g");
         assert_eq!(bad.parse::<TxId>(), Err(HexError::NotHex { position: 10 }));
+    }
+
+    #[test]
+    fn short_form_keeps_eight_digits_after_the_leading_zeros() {
+        let mut bytes = [0xab; 32];
+        bytes[..3].fill(0);
+        bytes[3] = 0x01;
+        assert_eq!(BlockHash::from_bytes(bytes).short(), "00000001abababa");
+        assert_eq!(TxId::from_bytes([0xcd; 32]).short(), "cdcdcdcd");
+        assert_eq!(BlockHash::from_bytes([0; 32]).short(), "0".repeat(64));
     }
 }

@@ -28,7 +28,7 @@ use crate::net::frame::{Decoded, FrameCodec, FrameError};
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
-use log::{debug, info};
+use log::{debug, info, warn};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::net::tcp::OwnedWriteHalf;
@@ -430,6 +430,12 @@ impl ConnectionActor {
                     ctx,
                 );
             }
+            (Role::AwaitingHello, Message::Reject { reason }) => {
+                // The peer refused us before the handshake (another network, say): its
+                // reason is the useful part, and it broke no rule by telling us.
+                warn!("{} refused the connection: {reason}", self.remote);
+                ctx.stop();
+            }
             (Role::AwaitingHello, other) => {
                 self.misbehaved(
                     SCORE_PROTOCOL_VIOLATION,
@@ -529,7 +535,7 @@ impl ConnectionActor {
                 });
             }
             (_, Message::Reject { reason }) => {
-                info!("{} refused our message: {reason}", self.remote)
+                info!("{} sent a rejection: {reason}", self.remote)
             }
             (role, other) => {
                 let reason = format!("{} is not a valid request from a {role:?}", name(&other));

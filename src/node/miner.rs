@@ -5,9 +5,11 @@
 //! served between batches: a [`NewVerifiedBlock`] from the chain replaces the template at
 //! once. There is no shared stop flag. Each template starts at a random nonce, so several
 //! miner threads (and nodes mining to the same address) never repeat each other's work.
+//! Each batch first moves the header's timestamp to the current time, so a block carries
+//! the time it was found.
 
 use super::chain_actor::{ChainActor, Origin, SubmitBlocks};
-use crate::chain::BlockTemplate;
+use crate::chain::{unix_time_ms, BlockTemplate};
 use crate::consensus::pow::MidstateHasher;
 use actix::prelude::*;
 use log::debug;
@@ -126,6 +128,14 @@ impl Handler<MineBatch> for MinerActor {
             return;
         };
         let started = Instant::now();
+        // The timestamp says when the block was found, not when its template was made
+        // (which can be many seconds earlier): roll it forward before every batch. It lies
+        // in the header's last SHA-256 block, so only that block's bytes change.
+        let now_ms = unix_time_ms();
+        if now_ms > job.template.block.header.timestamp_ms {
+            job.template.block.header.timestamp_ms = now_ms;
+            job.hasher = MidstateHasher::new(&job.template.block.header);
+        }
         if !job.announced {
             job.announced = true;
             if let Some(probe) = &self.probe {

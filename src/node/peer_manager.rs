@@ -281,9 +281,6 @@ impl PeerManagerActor {
             actor.dialing.remove(&addr);
             match result {
                 Ok(Ok(stream)) => {
-                    if let Some(known) = actor.addrs.get_mut(&addr) {
-                        known.failures = 0;
-                    }
                     let _ = stream.set_nodelay(true);
                     actor.start_connection(stream, addr, Some(addr), ctx);
                 }
@@ -293,13 +290,23 @@ impl PeerManagerActor {
         }));
     }
 
+    /// Backs off from `addr`: it could not be reached, or closed before the handshake
+    /// completed (a peer of another network, say). Only a completed handshake resets the
+    /// backoff, so such a peer is not redialed at once, forever.
     fn dial_failed(&mut self, addr: SocketAddr, reason: &str) {
         if let Some(known) = self.addrs.get_mut(&addr) {
             known.failures = known.failures.saturating_add(1);
             let backoff = Duration::from_secs(1 << known.failures.min(6)).min(MAX_BACKOFF);
             known.next_attempt = Instant::now() + backoff;
-            debug!(
-                "cannot reach {addr}: {reason}; retrying in {} s",
+            // The peers the user named are worth a line; gossiped addresses are not.
+            let level = if known.seed {
+                log::Level::Info
+            } else {
+                log::Level::Debug
+            };
+            log::log!(
+                level,
+                "cannot connect to {addr}: {reason}; retrying in {} s",
                 backoff.as_secs()
             );
         }
@@ -427,6 +434,9 @@ impl Handler<PeerReady> for PeerManagerActor {
             return Err("link cut by a simulated partition".into());
         }
         let inbound = conn.inbound;
+        if let Some(known) = conn.dialed.and_then(|addr| self.addrs.get_mut(&addr)) {
+            known.failures = 0;
+        }
         if let Some(conn) = self.conns.get_mut(&message.id) {
             conn.peer = Some(PeerState {
                 node_id: hello.node_id,
@@ -458,8 +468,12 @@ impl Handler<Closed> for PeerManagerActor {
 
     fn handle(&mut self, message: Closed, _: &mut Self::Context) {
         if let Some(conn) = self.conns.remove(&message.id) {
-            if let Some(peer) = conn.peer {
-                info!("peer left: {}", peer.listen);
+            match (conn.peer, conn.dialed) {
+                (Some(peer), _) => info!("peer left: {}", peer.listen),
+                (None, Some(dialed)) => {
+                    self.dial_failed(dialed, "closed before the handshake completed")
+                }
+                (None, None) => {}
             }
         }
         if self.syncing == Some(message.id) {
