@@ -129,6 +129,43 @@ async fn partition_heals_onto_the_heavier_branch_and_orphaned_transfers_return()
 }
 
 #[actix_rt::test]
+async fn a_run_that_ends_during_a_partition_stops_mining_at_its_end() {
+    // The halves can never agree, so mining on "until they agree" would only add stale
+    // blocks until the settle limit (5 s here).
+    let (summary, _, _dir) = launch(
+        r#"
+        [chain]
+        target_block_time_ms = 50
+        [simulation]
+        mining = "simulated"
+        seed = 4
+        duration_ms = 1500
+        delay_ms = 5
+        [[simulation.partitions]]
+        groups = [["a"], ["b"]]
+        start_ms = 0
+        [[nodes]]
+        name = "a"
+        peers = ["b"]
+        [[nodes]]
+        name = "b"
+        "#,
+    )
+    .await;
+    assert!(!summary.finds.is_empty(), "{summary}");
+    // Slack for the stop to reach the miners; settling would add seconds of finds.
+    let last_allowed = summary.elapsed_ms + 1_000;
+    for find in &summary.finds {
+        let scheduled = find.scheduled_ms.expect("simulated finds are scheduled");
+        assert!(
+            scheduled <= last_allowed,
+            "a find scheduled at {scheduled} ms, after the run's end at {} ms: {summary}",
+            summary.elapsed_ms
+        );
+    }
+}
+
+#[actix_rt::test]
 async fn large_delays_make_stale_blocks_and_the_nodes_still_converge() {
     // Delays longer than the block interval: most blocks race another one.
     let (summary, _, _dir) = launch(

@@ -56,6 +56,9 @@ use std::collections::{HashMap, HashSet};
 
 /// Longest delay, jitter or time accepted: one day, in milliseconds.
 const MAX_MS: i64 = 86_400_000;
+/// Most blocks a run may stop after: more than a laptop's run can mine, and the launcher
+/// draws the network's simulated finds up to this count in advance.
+const MAX_STOP_BLOCKS: u64 = 1_000_000;
 
 /// One `[[nodes]]` entry.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
@@ -325,8 +328,15 @@ fn validate_simulation(sim: &Simulation, nodes: &Names) -> Result<(), KeyError> 
             return fail("simulation.duration_ms", "must be positive");
         }
     }
-    if sim.stop_after_blocks == Some(0) {
-        return fail("simulation.stop_after_blocks", "must be positive");
+    match sim.stop_after_blocks {
+        Some(0) => return fail("simulation.stop_after_blocks", "must be positive"),
+        Some(blocks) if blocks > MAX_STOP_BLOCKS => {
+            return fail(
+                "simulation.stop_after_blocks",
+                format!("at most {MAX_STOP_BLOCKS} (got {blocks})"),
+            )
+        }
+        _ => {}
     }
     if let Some(settle) = sim.settle_ms {
         check_ms("simulation.settle_ms", settle)?;

@@ -129,8 +129,16 @@ fn utc_stamp(unix_seconds: u64) -> String {
 pub fn run_blocking(plan: &LaunchPlan, options: &RunOptions) -> Result<Summary, LaunchError> {
     let system = actix_rt::System::new();
     system.block_on(async {
-        let interrupt = async {
-            if tokio::signal::ctrl_c().await.is_err() {
+        // Listen from the very start (a spawned task is polled at once), not only once
+        // the nodes are up: a Ctrl-C while they start must count too.
+        let (pressed, interrupted) = oneshot::channel();
+        actix_rt::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = pressed.send(());
+            }
+        });
+        let interrupt = async move {
+            if interrupted.await.is_err() {
                 // No signal handling here: only the duration or block count stops the run.
                 futures::future::pending::<()>().await;
             }
@@ -173,6 +181,8 @@ pub async fn run<F: Future<Output = ()>>(
     options: &RunOptions,
     interrupt: F,
 ) -> Result<Summary, LaunchError> {
+    // Both the schedule and the settling at the end wait on it.
+    let interrupt = interrupt.shared();
     prepare_run_dir(plan, &options.run_dir)?;
     let names: Vec<String> = plan.nodes.iter().map(|node| node.name.clone()).collect();
     let stats = StatsActor::new(names, options.progress).start();
@@ -209,14 +219,13 @@ pub async fn run<F: Future<Output = ()>>(
         rejected: Vec::new(),
     };
     launch.connect(options.announce).await;
-    let stopped_by = launch.run_schedule(interrupt).await;
+    let stopped_by = launch.run_schedule(interrupt.clone()).await;
     let elapsed = launch.epoch.elapsed();
-    // After Ctrl-C the user wants out: no mining on to settle a tie.
+    // After Ctrl-C the user wants out: no mining on to settle a tie. Nor while a partition
+    // is still cut: the halves cannot agree, and more mining would only add stale blocks.
+    let keep_mining = stopped_by != "interrupt" && !launch.partitioned_at(elapsed);
     launch
-        .settle(
-            options.progress && stopped_by != "interrupt",
-            stopped_by != "interrupt",
-        )
+        .settle(options.progress && keep_mining, keep_mining, interrupt)
         .await;
     let summary = launch
         .summarize(&options.run_dir, stopped_by, elapsed)
@@ -596,7 +605,15 @@ impl Launch<'_> {
     /// flight are on their way to being stored). If late blocks split the nodes again,
     /// mining resumes. After the plan's `settle` time mining stops regardless.
     /// Without `keep_mining`, mining stops at once and only blocks in flight land.
-    async fn settle(&self, progress: bool, keep_mining: bool) {
+    /// Ctrl-C (`interrupt`) ends it at once.
+    async fn settle<F: Future<Output = ()>>(
+        &self,
+        progress: bool,
+        keep_mining: bool,
+        interrupt: F,
+    ) {
+        let interrupt = interrupt.fuse();
+        futures::pin_mut!(interrupt);
         let set_mining = |on: bool| async move {
             for node in &self.nodes {
                 let _ = node.chain.send(SetMining(on)).await;
@@ -649,8 +666,21 @@ impl Launch<'_> {
                     self.plan.settle.as_secs_f64()
                 ));
             }
-            tokio::time::sleep(POLL).await;
+            tokio::select! {
+                _ = &mut interrupt => {
+                    set_mining(false).await;
+                    return;
+                }
+                _ = tokio::time::sleep(POLL) => {}
+            }
         }
+    }
+
+    /// Whether some partition is cut at `elapsed` into the run.
+    fn partitioned_at(&self, elapsed: Duration) -> bool {
+        self.plan.partitions.iter().any(|partition| {
+            partition.start <= elapsed && partition.heal.is_none_or(|heal| heal > elapsed)
+        })
     }
 
     async fn summarize(&self, run_dir: &Path, stopped_by: String, elapsed: Duration) -> Summary {

@@ -16,8 +16,17 @@ use crate::consensus::params::{Allocation, ChainParams};
 use crate::node::netsim::{derive_seed, LinkDelay};
 use crate::node::sim_miner::{FindSchedule, SimMining};
 use ed25519_dalek::SigningKey;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::path::Path;
 use std::time::Duration;
+
+/// The smallest share of the network's hash power a mining node may have: below it the
+/// node's mean wait between finds is millions of block times, which no run would see.
+const MIN_SHARE: f64 = 1e-6;
+/// The default end-of-run settle time is 5 s plus ten times the longest link delay, but
+/// at most this: links may be slow (a day at most), a run's end should not be.
+const DEFAULT_SETTLE_LIMIT: Duration = Duration::from_secs(60);
 
 /// The retarget interval of simulated runs: far beyond any run's length.
 pub const SIMULATED_RETARGET_INTERVAL: u64 = 1_000_000_000;
@@ -164,6 +173,18 @@ impl LaunchPlan {
                 "no node mines, so no block would ever be found",
             ));
         }
+        for (i, node) in config.nodes.iter().enumerate() {
+            let share = node.hash_power / mining_power;
+            if node.mine && share < MIN_SHARE {
+                return Err(error(
+                    &format!("nodes[{i}].hash_power"),
+                    &format!(
+                        "{share:.1e} of the network's hash power is too small to simulate \
+                         (at least {MIN_SHARE:.0e})"
+                    ),
+                ));
+            }
+        }
         let nodes: Vec<PlannedNode> = config
             .nodes
             .iter()
@@ -303,7 +324,7 @@ impl LaunchPlan {
         let settle = sim
             .settle_ms
             .map(ms)
-            .unwrap_or(Duration::from_secs(5) + longest_link * 10);
+            .unwrap_or((Duration::from_secs(5) + longest_link * 10).min(DEFAULT_SETTLE_LIMIT));
 
         Ok(LaunchPlan {
             file: file.to_string(),
@@ -333,7 +354,10 @@ impl LaunchPlan {
         if self.mining != MiningMode::Simulated || !node.mine || node.share <= 0.0 {
             return None;
         }
-        let mean = Duration::from_millis(self.params.target_block_time_ms).div_f64(node.share);
+        let mean = Duration::try_from_secs_f64(
+            Duration::from_millis(self.params.target_block_time_ms).as_secs_f64() / node.share,
+        )
+        .unwrap_or(Duration::MAX);
         Some(SimMining {
             mean,
             schedule_seed: derive_seed(self.seed, index, "finds"),
@@ -350,13 +374,26 @@ impl LaunchPlan {
     /// When simulating: the scheduled finds of the whole network in time order, as
     /// `(time since start, node)`, the first `count` of them.
     pub fn first_finds(&self, count: usize) -> Vec<(Duration, usize)> {
-        let mut all: Vec<(Duration, usize)> = (0..self.nodes.len())
-            .filter_map(|i| self.find_schedule(i).map(|schedule| (i, schedule)))
-            .flat_map(|(i, schedule)| schedule.take(count).map(move |at| (at, i)))
+        // Merge the nodes' schedules (each in time order) with a heap of their next finds.
+        let mut schedules: Vec<Option<FindSchedule>> = (0..self.nodes.len())
+            .map(|i| self.find_schedule(i))
             .collect();
-        all.sort();
-        all.truncate(count);
-        all
+        let mut next: BinaryHeap<Reverse<(Duration, usize)>> = schedules
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, schedule)| Some(Reverse((schedule.as_mut()?.next()?, i))))
+            .collect();
+        let mut finds = Vec::new();
+        while finds.len() < count {
+            let Some(Reverse((at, i))) = next.pop() else {
+                break;
+            };
+            finds.push((at, i));
+            if let Some(later) = schedules[i].as_mut().and_then(Iterator::next) {
+                next.push(Reverse((later, i)));
+            }
+        }
+        finds
     }
 
     /// Neighbours of each node once connected (no partition active).
@@ -477,6 +514,16 @@ mod tests {
             &format!("{THREE}\n[[simulation.transfers]]\nat_ms = 1\nnode = \"a\"\nfrom = \"x\"\nto = \"y\"\namount = 1\nfee = 1\n"),
             "simulation.transfers[0].from",
             "unknown account \"x\"",
+        );
+        assert_error(
+            "[[nodes]]\nname = \"a\"\nhash_power = 1e-19\n[[nodes]]\nname = \"b\"\n",
+            "nodes[0].hash_power",
+            "too small to simulate",
+        );
+        assert_error(
+            "[[nodes]]\nname = \"a\"\n[simulation]\nstop_after_blocks = 1000000000000\n",
+            "simulation.stop_after_blocks",
+            "at most 1000000",
         );
         let missing = LaunchPlan::load(Path::new("/no/such/launch.toml")).unwrap_err();
         assert_eq!(missing.file, "/no/such/launch.toml");

@@ -60,7 +60,9 @@ impl Iterator for FindSchedule {
         // Inverse transform sampling: 1 - u is in (0, 1], so the logarithm is finite.
         let u: f64 = self.rng.gen();
         let wait = -self.mean_secs * (1.0 - u).ln();
-        self.elapsed += Duration::try_from_secs_f64(wait).unwrap_or(Duration::ZERO);
+        // A wait too long for a Duration is, for a run, never.
+        let wait = Duration::try_from_secs_f64(wait).unwrap_or(Duration::MAX);
+        self.elapsed = self.elapsed.saturating_add(wait);
         Some(self.elapsed)
     }
 }
@@ -118,7 +120,10 @@ impl SimMinerActor {
             scheduled: at,
         };
         self.next_index += 1;
-        let wait = (epoch + at).saturating_duration_since(Instant::now());
+        let Some(due) = epoch.checked_add(at) else {
+            return; // beyond what the clock can name: never, for this run
+        };
+        let wait = due.saturating_duration_since(Instant::now());
         ctx.run_later(wait, move |actor, ctx| {
             match actor.template.take() {
                 Some(template) => actor.mine(template, find),
