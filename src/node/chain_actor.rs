@@ -223,7 +223,8 @@ pub struct Shutdown;
 /// The chain's actor.
 pub struct ChainActor {
     chain: Chain,
-    miner_address: Address,
+    /// Where templates pay the reward; `None` for a node that does not mine.
+    miner_address: Option<Address>,
     miners: Vec<MinerHandle>,
     /// Switched off by [`SetMining`]: no templates go out.
     mining: bool,
@@ -237,7 +238,7 @@ pub struct ChainActor {
 }
 
 impl ChainActor {
-    pub fn new(chain: Chain, miner_address: Address) -> Self {
+    pub fn new(chain: Chain, miner_address: Option<Address>) -> Self {
         ChainActor {
             chain,
             miner_address,
@@ -263,7 +264,10 @@ impl ChainActor {
         if !self.mining || self.syncing || self.miners.is_empty() {
             return;
         }
-        let template = self.chain.template(self.miner_address, unix_time_ms());
+        let Some(miner_address) = self.miner_address else {
+            return;
+        };
+        let template = self.chain.template(miner_address, unix_time_ms());
         for miner in &self.miners {
             miner.template.do_send(NewVerifiedBlock {
                 template: template.clone(),

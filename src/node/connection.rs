@@ -376,13 +376,23 @@ impl ConnectionActor {
             admit
                 .into_actor(self)
                 .map(move |result, actor, ctx| match result {
-                    Ok(txid) if !from_peer => actor.send(Message::TxAccepted(txid), ctx),
-                    Err(NotAdmitted::Refused(reason)) if !from_peer => actor.send(
-                        Message::TxRejected {
-                            reason: reason.to_string(),
-                        },
-                        ctx,
-                    ),
+                    Ok(txid) if !from_peer => {
+                        debug!(
+                            "transaction {} from {} accepted",
+                            txid.short(),
+                            actor.remote
+                        );
+                        actor.send(Message::TxAccepted(txid), ctx)
+                    }
+                    Err(NotAdmitted::Refused(reason)) if !from_peer => {
+                        info!("transaction from {} refused: {reason}", actor.remote);
+                        actor.send(
+                            Message::TxRejected {
+                                reason: reason.to_string(),
+                            },
+                            ctx,
+                        )
+                    }
                     Err(NotAdmitted::Refused(reason)) if is_stateless(&reason) => {
                         actor.misbehaved(SCORE_INVALID_TX, format!("invalid transaction: {reason}"))
                     }

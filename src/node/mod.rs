@@ -99,7 +99,8 @@ pub struct NodeHandle {
     pub listen_addr: SocketAddr,
     pub chain: Addr<ChainActor>,
     pub peers: Addr<PeerManagerActor>,
-    pub miner_address: Address,
+    /// Where this node's miners pay block rewards (none when it does not mine).
+    pub miner_address: Option<Address>,
     /// The simulated miner, if the node mines that way.
     pub sim_miner: Option<Addr<SimMinerActor>>,
     chain_arbiter: Arbiter,
@@ -117,6 +118,13 @@ pub async fn start_node_with(
     settings: NodeSettings,
     options: NodeOptions,
 ) -> Result<NodeHandle, NodeError> {
+    // The port first: a node that cannot listen must not create a data directory.
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| NodeError(format!("cannot listen on {}: {e}", settings.listen)))?;
+    let listen_addr = listener
+        .local_addr()
+        .map_err(|e| NodeError(format!("cannot read listening address: {e}")))?;
     let mut chain = Chain::open(
         &settings.data_dir,
         settings.params.clone(),
@@ -138,28 +146,23 @@ pub async fn start_node_with(
         tip.height,
         tip.hash.short()
     );
-    let miner_address = match settings.miner_address {
-        Some(address) => address,
-        None => {
+    // A node that does not mine needs no key.
+    let miner_address = match (settings.mine, settings.miner_address) {
+        (false, _) => None,
+        (true, Some(address)) => Some(address),
+        (true, None) => {
             let path = settings.data_dir.join(MINER_KEY_FILE);
             let (key, created) =
                 crate::wallet::load_or_create(&path).map_err(|e| NodeError(e.to_string()))?;
-            let address = Address::of(&key);
             if created {
                 info!("created miner key {}", path.display());
             }
-            address
+            Some(Address::of(&key))
         }
     };
-    if settings.mine {
-        info!("mining to {miner_address}");
+    if let Some(address) = miner_address {
+        info!("mining to {address}");
     }
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| NodeError(format!("cannot listen on {}: {e}", settings.listen)))?;
-    let listen_addr = listener
-        .local_addr()
-        .map_err(|e| NodeError(format!("cannot read listening address: {e}")))?;
 
     let chain_arbiter = Arbiter::new();
     let mining_on_start = options.mining_on_start;
