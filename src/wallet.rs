@@ -49,15 +49,14 @@ pub fn generate() -> SigningKey {
 }
 
 /// Writes `key` to a new file at `path` (never overwrites), readable only by its owner.
+/// Creates no directory: a mistyped path is reported, not made.
 pub fn save(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
+    check_new_path(path)?;
     let contents = serde_json::to_string_pretty(&KeyFile {
         address: Address::of(key).to_string(),
         secret_key: to_hex(key.as_bytes()),
     })
     .map_err(|e| error(path, e.to_string()))?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| error(path, e.to_string()))?;
-    }
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -66,12 +65,39 @@ pub fn save(path: &Path, key: &SigningKey) -> Result<(), KeyFileError> {
         options.mode(0o600);
     }
     let mut file = options.open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists if path.is_dir() => error(path, "is a directory"),
         std::io::ErrorKind::AlreadyExists => error(path, "already exists; not overwriting a key"),
         _ => error(path, e.to_string()),
     })?;
     file.write_all(contents.as_bytes())
         .and_then(|_| file.write_all(b"\n"))
         .map_err(|e| error(path, e.to_string()))
+}
+
+/// Checks that a key file can be made at `path`: its directory exists and it is not a
+/// directory itself, with a reason a person understands if not.
+fn check_new_path(path: &Path) -> Result<(), KeyFileError> {
+    if path.is_dir() {
+        return Err(error(path, "is a directory"));
+    }
+    let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    match std::fs::metadata(parent) {
+        Ok(metadata) if metadata.is_dir() => Ok(()),
+        Ok(_) => Err(error(
+            path,
+            format!("{} is not a directory", parent.display()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(error(
+            path,
+            format!("directory {} does not exist", parent.display()),
+        )),
+        Err(e) => Err(error(
+            path,
+            format!("cannot use directory {}: {e}", parent.display()),
+        )),
+    }
 }
 
 /// Reads a key file.
@@ -128,6 +154,31 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
+    }
+
+    #[test]
+    fn new_key_paths_are_checked_without_creating_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_new_path(&dir.path().join("k.key")).is_ok());
+        let missing = dir.path().join("no").join("such");
+        let error = check_new_path(&missing.join("k.key")).unwrap_err();
+        assert!(
+            error.reason == format!("directory {} does not exist", missing.display()),
+            "{error}"
+        );
+        assert!(!dir.path().join("no").exists());
+        let error = check_new_path(dir.path()).unwrap_err();
+        assert_eq!(error.reason, "is a directory");
+        let file = dir.path().join("plain");
+        std::fs::write(&file, "").unwrap();
+        let error = check_new_path(&file.join("k.key")).unwrap_err();
+        assert!(
+            error.reason.ends_with("plain is not a directory"),
+            "{error}"
+        );
+        // save names a directory in the way as such, not as an existing key.
+        let error = save(dir.path(), &generate()).unwrap_err();
+        assert_eq!(error.reason, "is a directory");
     }
 
     #[test]

@@ -57,7 +57,8 @@ impl fmt::Display for StoreError {
             StoreError::WrongChain { stored, expected } => write!(
                 f,
                 "the data directory holds a chain with genesis {stored}, but these chain \
-                 parameters have genesis {expected}; use another --data-dir"
+                 parameters have genesis {expected}; pass the --config the chain was \
+                 created with, or use another --data-dir"
             ),
         }
     }
@@ -134,6 +135,14 @@ pub struct Store {
 impl Store {
     /// Opens (or creates) the database in `dir` for the chain whose genesis is `genesis`.
     pub fn open(dir: &Path, genesis: &BlockHash) -> Result<Store, StoreError> {
+        // create_dir_all accepts an existing path without checking what it is, and the
+        // database open then fails with an obscure "File exists".
+        if dir.exists() && !dir.is_dir() {
+            return Err(StoreError::Database(format!(
+                "{} is not a directory",
+                dir.display()
+            )));
+        }
         std::fs::create_dir_all(dir).map_err(|error| {
             StoreError::Database(format!("cannot create {}: {error}", dir.display()))
         })?;
@@ -363,5 +372,50 @@ impl Store {
             return Err(StoreError::Database("simulated crash before commit".into()));
         }
         txn.commit().map_err(db_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_data_dir_that_is_a_file_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("afile");
+        std::fs::write(&file, "").unwrap();
+        let error = Store::open(&file, &BlockHash::default())
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            error,
+            Some(format!(
+                "database error: {} is not a directory",
+                file.display()
+            ))
+        );
+    }
+
+    #[test]
+    fn another_chain_s_data_suggests_the_config_it_was_made_with() {
+        let dir = tempfile::tempdir().unwrap();
+        let stored = BlockHash::from_bytes([1; 32]);
+        let store = Store::open(dir.path(), &stored).unwrap();
+        let batch = StoreBatch {
+            genesis: Some(stored),
+            ..StoreBatch::default()
+        };
+        store.commit(&batch).unwrap();
+        drop(store);
+        let error = Store::open(dir.path(), &BlockHash::from_bytes([2; 32]))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.ends_with(
+                "pass the --config the chain was created with, or use another --data-dir"
+            ),
+            "{error}"
+        );
     }
 }

@@ -3,7 +3,8 @@
 //! blocking connection and prints text, or JSON with `--json`.
 
 use super::format::{
-    block_json, difficulty_bits, print_json, reward_json, transaction_json, transaction_lines, utc,
+    block_json, difficulty_bits, is_genesis_placeholder, print_json, reward_json, transaction_json,
+    transaction_lines, utc,
 };
 use super::proof::check_inclusion;
 use super::rpc::{NodeConnection, DEFAULT_TIMEOUT};
@@ -191,18 +192,31 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
     );
     println!("  nonce        {}", header.nonce);
     println!("  merkle root  {}", header.merkle_root);
-    println!(
-        "  reward       {} to {} (txid {})",
-        block.reward.amount,
-        block.reward.miner,
-        block.reward.id()
-    );
+    if is_genesis_placeholder(&block.reward) {
+        println!("  reward       none (the genesis merkle root commits to the chain parameters)");
+    } else {
+        println!(
+            "  reward       {} to {} (txid {})",
+            block.reward.amount,
+            block.reward.miner,
+            block.reward.id()
+        );
+    }
     println!("{} transaction(s)", block.txs.len());
     for tx in &block.txs {
         println!("  txid     {}", tx.id());
         println!("{}", transaction_lines(tx, "    "));
     }
     Ok(())
+}
+
+/// The id of the genesis block's reward record, the same on every network.
+fn genesis_placeholder_id() -> TxId {
+    crate::config::Config::embedded()
+        .chain
+        .genesis_block()
+        .reward
+        .id()
 }
 
 /// `ironchain tx`: prints the transaction and checks its merkle proof.
@@ -214,6 +228,12 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
         return Err(node.unexpected(&reply));
     };
     match &*status {
+        // Versions before this one showed this id as block 0's reward txid.
+        TxStatus::NotFound if txid == genesis_placeholder_id() => Err(format!(
+            "{txid} is the genesis block's placeholder reward record, which pays nothing \
+             and is not a transaction: the genesis merkle root commits to the chain \
+             parameters, so there is nothing to look up or prove"
+        )),
         TxStatus::NotFound => Err(format!(
             "transaction {txid} is not known to {} (neither in its chain nor in its mempool)",
             args.opts.node

@@ -34,10 +34,17 @@ pub fn transaction_json(tx: &Transaction) -> Value {
     })
 }
 
-/// A reward record's fields.
+/// Whether `reward` is the genesis block's placeholder: it pays nothing and is no leaf
+/// of a merkle tree (the genesis merkle root commits to the chain parameters), so it has
+/// no transaction id a node could find or prove.
+pub fn is_genesis_placeholder(reward: &Reward) -> bool {
+    reward.height == 0
+}
+
+/// A reward record's fields (`txid` null for the genesis placeholder).
 pub fn reward_json(reward: &Reward) -> Value {
     json!({
-        "txid": reward.id().to_string(),
+        "txid": (!is_genesis_placeholder(reward)).then(|| reward.id().to_string()),
         "miner": reward.miner.to_string(),
         "amount": reward.amount,
         "height": reward.height,

@@ -60,6 +60,99 @@ pub enum Command {
     Launch(launch::LaunchArgs),
 }
 
+/// Parses the command line `args` (the program name first). `Ok(Err(error))` is a
+/// request for help or the version, which clap prints in full (`error.exit()`); `Err`
+/// is bad input, as the one line to print after "error: " (SPEC §6).
+pub fn parse<I, T>(args: I) -> Result<Result<Cli, clap::Error>, String>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::error::ErrorKind;
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    match Cli::try_parse_from(&args) {
+        Ok(cli) => Ok(Ok(cli)),
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            Ok(Err(error))
+        }
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand | ErrorKind::MissingSubcommand
+            ) =>
+        {
+            Err(missing_subcommand(&args))
+        }
+        Err(error) => Err(one_line(&error.to_string())),
+    }
+}
+
+/// Folds clap's error text (message, tips, usage, "For more information…") into one
+/// line: the message, its continuation lines after it, and any tips in parentheses.
+fn one_line(text: &str) -> String {
+    let text = text.trim().trim_start_matches("error:").trim_start();
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    for (at, paragraph) in text.split("\n\n").enumerate() {
+        let lines: Vec<&str> = paragraph
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect();
+        let Some(first) = lines.first() else {
+            continue;
+        };
+        if first.starts_with("Usage:") || first.starts_with("For more information") {
+            continue;
+        }
+        let folded = match lines.get(1..) {
+            Some(rest) if !rest.is_empty() => format!("{first} {}", rest.join(", ")),
+            _ => first.to_string(),
+        };
+        if at == 0 {
+            message = folded;
+        } else {
+            tips.push(folded);
+        }
+    }
+    if tips.is_empty() {
+        message
+    } else {
+        format!("{message} ({})", tips.join("; "))
+    }
+}
+
+/// The error for a command given without its subcommand (`ironchain wallet`): which
+/// subcommands it has, instead of clap's whole help text on stderr.
+fn missing_subcommand(args: &[std::ffi::OsString]) -> String {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let mut path = vec![command.get_name().to_string()];
+    for arg in args.iter().skip(1) {
+        let Some(arg) = arg.to_str() else { break };
+        let Some(sub) = command.find_subcommand(arg).cloned() else {
+            continue;
+        };
+        path.push(sub.get_name().to_string());
+        command = sub;
+    }
+    let names: Vec<&str> = command
+        .get_subcommands()
+        .map(clap::Command::get_name)
+        .filter(|name| *name != "help")
+        .collect();
+    let path = path.join(" ");
+    format!(
+        "'{path}' needs a subcommand: {} (see '{path} --help')",
+        names.join(", ")
+    )
+}
+
 /// Runs the command line; the error is the one line to print.
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
@@ -74,5 +167,60 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Tx(args)) => client::tx(args),
         Some(Command::Peers(args)) => client::peers(args),
         Some(Command::Launch(args)) => launch::run(args),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(args: &[&str]) -> String {
+        match parse(std::iter::once("ironchain").chain(args.iter().copied())) {
+            Err(line) => line,
+            Ok(_) => panic!("{args:?} parsed"),
+        }
+    }
+
+    #[test]
+    fn bad_input_is_one_line_and_help_is_not_an_error() {
+        assert_eq!(
+            error(&["--port", "99999"]),
+            "invalid value '99999' for '--port <PORT>': 99999 is not in 0..=65535"
+        );
+        let line = error(&[
+            "send", "--key", "k", "--to", "x", "--fee", "1", "--amount", "-5",
+        ]);
+        assert_eq!(
+            line,
+            "invalid value '-5' for '--amount <N>': a number of coins cannot be negative"
+        );
+        let line = error(&["send", "--key", "k"]);
+        assert!(
+            line.starts_with("the following required arguments were not provided: --to"),
+            "{line}"
+        );
+        assert!(error(&["walet"]).contains("tip: a similar subcommand exists: 'wallet'"));
+        assert_eq!(
+            error(&["wallet"]),
+            "'ironchain wallet' needs a subcommand: new, address (see 'ironchain wallet --help')"
+        );
+        for args in [
+            &["--port", "99999"][..],
+            &["send"],
+            &["walet"],
+            &["wallet"],
+            &["--port", "1", "verify"],
+        ] {
+            assert!(!error(args).contains('\n'), "{args:?}");
+        }
+        for args in [
+            &["--help"][..],
+            &["--version"],
+            &["wallet", "--help"],
+            &["help"],
+        ] {
+            let parsed = parse(std::iter::once("ironchain").chain(args.iter().copied()));
+            assert!(matches!(parsed, Ok(Err(_))), "{args:?}");
+        }
     }
 }

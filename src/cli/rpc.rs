@@ -107,9 +107,13 @@ impl NodeConnection {
             .write_all(&frame)
             .and_then(|_| self.stream.flush())
             .map_err(|e| format!("cannot send to {}: {}", self.node, describe(&e)))?;
-        match read_frame(&mut self.stream)
-            .map_err(|e| format!("no reply from {}: {e}", self.node))?
-        {
+        match read_frame(&mut self.stream).map_err(|e| match e {
+            FrameError::Io(reason) => format!("no reply from {}: {reason}", self.node),
+            FrameError::Foreign(reason) => format!(
+                "{} did not answer as an ironchain node ({reason})",
+                self.node
+            ),
+        })? {
             Message::Reject { reason } => {
                 Err(format!("{} refused the request: {reason}", self.node))
             }
@@ -128,20 +132,40 @@ impl NodeConnection {
     }
 }
 
+/// Why no message could be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameError {
+    /// The connection failed or closed.
+    Io(String),
+    /// Bytes came, but not an ironchain frame: most likely another kind of server (an
+    /// HTTP server's "HTTP/1.1" reads as a length of 1,213,486,160 bytes).
+    Foreign(String),
+}
+
+impl std::fmt::Display for FrameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FrameError::Io(reason) | FrameError::Foreign(reason) => f.write_str(reason),
+        }
+    }
+}
+
 /// Reads one frame: checks the length prefix against [`MAX_FRAME_BYTES`], then reads and
 /// decodes exactly that many bytes.
-pub fn read_frame(reader: &mut impl Read) -> Result<Message, String> {
+pub fn read_frame(reader: &mut impl Read) -> Result<Message, FrameError> {
+    let io = |e: io::Error| FrameError::Io(describe(&e));
     let mut prefix = [0u8; 4];
-    reader.read_exact(&mut prefix).map_err(|e| describe(&e))?;
+    reader.read_exact(&mut prefix).map_err(io)?;
     let length = u32::from_be_bytes(prefix) as usize;
     if length > MAX_FRAME_BYTES {
-        return Err(format!(
+        return Err(FrameError::Foreign(format!(
             "frame of {length} bytes exceeds the limit of {MAX_FRAME_BYTES}"
-        ));
+        )));
     }
     let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).map_err(|e| describe(&e))?;
-    serde_cbor::from_slice(&body).map_err(|e| format!("undecodable message: {e}"))
+    reader.read_exact(&mut body).map_err(io)?;
+    serde_cbor::from_slice(&body)
+        .map_err(|e| FrameError::Foreign(format!("undecodable message: {e}")))
 }
 
 #[cfg(test)]
@@ -158,18 +182,21 @@ mod tests {
         huge.extend_from_slice(&[0; 16]);
         assert!(read_frame(&mut huge.as_slice())
             .unwrap_err()
+            .to_string()
             .contains("exceeds the limit"));
 
         let mut garbage = 3u32.to_be_bytes().to_vec();
         garbage.extend_from_slice(&[0xff, 0x00, 0x13]);
-        assert!(read_frame(&mut garbage.as_slice())
-            .unwrap_err()
-            .contains("undecodable"));
+        assert!(matches!(
+            read_frame(&mut garbage.as_slice()),
+            Err(FrameError::Foreign(reason)) if reason.contains("undecodable")
+        ));
 
         let truncated = &frame[..frame.len() - 1];
-        assert!(read_frame(&mut &truncated[..])
-            .unwrap_err()
-            .contains("closed the connection"));
+        assert!(matches!(
+            read_frame(&mut &truncated[..]),
+            Err(FrameError::Io(reason)) if reason.contains("closed the connection")
+        ));
     }
 
     #[test]
@@ -183,6 +210,28 @@ mod tests {
         let node = format!("127.0.0.1:{port}");
         let error = NodeConnection::open(&node, Duration::from_secs(2)).unwrap_err();
         assert_eq!(error, format!("cannot reach {node}: connection refused"));
+    }
+
+    #[test]
+    fn a_server_that_is_not_a_node_is_named_as_such() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let node = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            // Read the whole greeting: closing with unread bytes would reset the
+            // connection before the client sees the reply.
+            let _ = read_frame(&mut stream);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
+        });
+        let error = NodeConnection::open(&node, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(
+            error,
+            format!(
+                "{node} did not answer as an ironchain node (frame of 1213486160 bytes \
+                 exceeds the limit of {MAX_FRAME_BYTES})"
+            )
+        );
+        server.join().unwrap();
     }
 
     #[test]

@@ -44,10 +44,10 @@ pub struct SendArgs {
     #[arg(long, value_name = "ADDR")]
     pub to: String,
     /// Coins to transfer.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = coins)]
     pub amount: u64,
     /// Fee for the miner (at least the network's minimum fee).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = coins)]
     pub fee: u64,
     /// Free text stored with the transaction (at most 256 bytes).
     #[arg(long, value_name = "TEXT", default_value = "")]
@@ -70,6 +70,18 @@ pub struct SubmitArgs {
     pub wait: WaitOpts,
     #[command(flatten)]
     pub opts: NodeOpts,
+}
+
+/// Reads a number of coins. Negative numbers are let through to here (otherwise clap
+/// takes `-5` for an unknown option) so that the error says what is wrong with them.
+fn coins(text: &str) -> Result<u64, String> {
+    text.parse().map_err(|_| {
+        if text.trim_start().starts_with('-') {
+            "a number of coins cannot be negative".to_string()
+        } else {
+            format!("not a whole number of coins from 0 to {}", u64::MAX)
+        }
+    })
 }
 
 /// `ironchain send`.

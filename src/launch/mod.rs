@@ -274,8 +274,12 @@ fn prepare_run_dir(plan: &LaunchPlan, dir: &Path) -> Result<(), LaunchError> {
     );
     let path = dir.join("chain.toml");
     std::fs::write(&path, text).map_err(|e| cannot(&path, e))?;
+    let accounts = dir.join("accounts");
+    if !plan.accounts.is_empty() {
+        std::fs::create_dir_all(&accounts).map_err(|e| cannot(&accounts, e))?;
+    }
     for account in &plan.accounts {
-        let path = dir.join("accounts").join(format!("{}.key", account.name));
+        let path = accounts.join(format!("{}.key", account.name));
         crate::wallet::save(&path, &account.key).map_err(|e| LaunchError(e.to_string()))?;
     }
     Ok(())
