@@ -107,9 +107,9 @@ pub fn balance(args: BalanceArgs) -> Result<(), String> {
         }));
     }
     let pending = next_nonce.saturating_sub(account.nonce);
-    println!("address     {address}");
-    println!("balance     {}", account.balance);
-    println!("next nonce  {next_nonce} ({pending} pending in the mempool)");
+    crate::outln!("address     {address}");
+    crate::outln!("balance     {}", account.balance);
+    crate::outln!("next nonce  {next_nonce} ({pending} pending in the mempool)");
     Ok(())
 }
 
@@ -137,12 +137,12 @@ pub fn tip(args: TipArgs) -> Result<(), String> {
             "genesis": node.genesis().to_string(),
         }));
     }
-    println!("height      {height}");
-    println!("hash        {hash}");
-    println!("difficulty  {difficulty_bits} bits");
-    println!("time        {}", utc(timestamp_ms));
-    println!("total work  {work}");
-    println!("genesis     {}", node.genesis());
+    crate::outln!("height      {height}");
+    crate::outln!("hash        {hash}");
+    crate::outln!("difficulty  {difficulty_bits} bits");
+    crate::outln!("time        {}", utc(timestamp_ms));
+    crate::outln!("total work  {work}");
+    crate::outln!("genesis     {}", node.genesis());
     Ok(())
 }
 
@@ -182,30 +182,32 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
         return print_json(&block_json(&block));
     }
     let header = &block.header;
-    println!("block {} {hash}", header.height);
-    println!("  prev         {}", header.prev);
-    println!("  time         {}", utc(header.timestamp_ms));
-    println!(
+    crate::outln!("block {} {hash}", header.height);
+    crate::outln!("  prev         {}", header.prev);
+    crate::outln!("  time         {}", utc(header.timestamp_ms));
+    crate::outln!(
         "  difficulty   {} bits (target {})",
         difficulty_bits(header.target),
         header.target
     );
-    println!("  nonce        {}", header.nonce);
-    println!("  merkle root  {}", header.merkle_root);
+    crate::outln!("  nonce        {}", header.nonce);
+    crate::outln!("  merkle root  {}", header.merkle_root);
     if is_genesis_placeholder(&block.reward) {
-        println!("  reward       none (the genesis merkle root commits to the chain parameters)");
+        crate::outln!(
+            "  reward       none (the genesis merkle root commits to the chain parameters)"
+        );
     } else {
-        println!(
+        crate::outln!(
             "  reward       {} to {} (txid {})",
             block.reward.amount,
             block.reward.miner,
             block.reward.id()
         );
     }
-    println!("{} transaction(s)", block.txs.len());
+    crate::outln!("{} transaction(s)", block.txs.len());
     for tx in &block.txs {
-        println!("  txid     {}", tx.id());
-        println!("{}", transaction_lines(tx, "    "));
+        crate::outln!("  txid     {}", tx.id());
+        crate::outln!("{}", transaction_lines(tx, "    "));
     }
     Ok(())
 }
@@ -255,9 +257,9 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
                     "transaction": transaction_json(tx),
                 }));
             }
-            println!("transaction {txid}");
-            println!("  status   pending (in the mempool, not yet in a block)");
-            println!("{}", transaction_lines(tx, "  "));
+            crate::outln!("transaction {txid}");
+            crate::outln!("  status   pending (in the mempool, not yet in a block)");
+            crate::outln!("{}", transaction_lines(tx, "  "));
             Ok(())
         }
         TxStatus::Confirmed {
@@ -294,49 +296,51 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
                     },
                 }))?;
             } else {
-                println!("transaction {txid}");
-                println!(
+                crate::outln!("transaction {txid}");
+                crate::outln!(
                     "  status   confirmed in block {} {block_hash}",
                     header.height
                 );
                 match entry {
-                    TxEntryWire::Transfer(tx) => println!("{}", transaction_lines(tx, "  ")),
-                    TxEntryWire::Reward(reward) => println!(
+                    TxEntryWire::Transfer(tx) => crate::outln!("{}", transaction_lines(tx, "  ")),
+                    TxEntryWire::Reward(reward) => crate::outln!(
                         "  reward   {} to {} for block {}",
-                        reward.amount, reward.miner, reward.height
+                        reward.amount,
+                        reward.miner,
+                        reward.height
                     ),
                 }
-                println!(
+                crate::outln!(
                     "merkle proof: leaf {} of {}, {} sibling hash(es)",
                     proof.index,
                     proof.leaf_count,
                     proof.siblings.len()
                 );
                 for sibling in &proof.siblings {
-                    println!("  sibling        {sibling}");
+                    crate::outln!("  sibling        {sibling}");
                 }
                 let verdict = |ok: bool| if ok { "ok" } else { "FAILED" };
                 match &check.computed_root {
-                    Some(root) => println!("  computed root  {root}"),
-                    None => println!("  computed root  none (malformed proof)"),
+                    Some(root) => crate::outln!("  computed root  {root}"),
+                    None => crate::outln!("  computed root  none (malformed proof)"),
                 }
-                println!(
+                crate::outln!(
                     "  header root    {}  {}",
                     header.merkle_root,
                     verdict(check.root_matches)
                 );
-                println!(
+                crate::outln!(
                     "  header hash    {}  {}",
                     header.hash(),
                     verdict(check.header_matches)
                 );
-                println!(
+                crate::outln!(
                     "  proof of work  {} bits  {}",
                     difficulty_bits(header.target),
                     verdict(check.proof_of_work)
                 );
                 if check.holds() {
-                    println!(
+                    crate::outln!(
                         "proof holds: {txid} is in block {} {block_hash}",
                         header.height
                     );
@@ -376,13 +380,14 @@ pub fn peers(args: PeersArgs) -> Result<(), String> {
         return print_json(&json!(list));
     }
     if peers.is_empty() {
-        println!("no peers connected to {}", args.opts.node);
+        crate::outln!("no peers connected to {}", args.opts.node);
     }
     for peer in &peers {
         let direction = if peer.inbound { "inbound" } else { "outbound" };
-        println!(
+        crate::outln!(
             "{:<22} {direction:<8} height {}",
-            peer.addr, peer.best_height
+            peer.addr,
+            peer.best_height
         );
     }
     Ok(())

@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 pub fn print_json(value: &Value) -> Result<(), String> {
     let text =
         serde_json::to_string_pretty(value).map_err(|e| format!("cannot write JSON: {e}"))?;
-    println!("{text}");
+    crate::outln!("{text}");
     Ok(())
 }
 

@@ -33,17 +33,19 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
         log::set_max_level(log::LevelFilter::Warn);
     }
     let run_dir = args.run_dir.unwrap_or_else(|| default_run_dir(&plan.name));
-    println!(
+    crate::outln!(
         "launching {} nodes from {} into {}",
         plan.nodes.len(),
         plan.file,
         run_dir.display()
     );
     if plan.mining == MiningMode::Simulated {
-        println!(
+        crate::outln!(
             "simulated mining: mean block interval {} ms over the network, seed {}; \
              difficulty fixed at 0 bits and retargeting off (retarget_interval = {})",
-            plan.params.target_block_time_ms, plan.seed, SIMULATED_RETARGET_INTERVAL
+            plan.params.target_block_time_ms,
+            plan.seed,
+            SIMULATED_RETARGET_INTERVAL
         );
     }
     let options = RunOptions {
@@ -52,8 +54,8 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
         progress: !args.quiet,
     };
     let summary = run_blocking(&plan, &options).map_err(|e| e.to_string())?;
-    println!("\n{summary}");
-    println!(
+    crate::outln!("\n{summary}");
+    crate::outln!(
         "summary written to {}",
         run_dir.join("summary.json").display()
     );

@@ -6,6 +6,7 @@ pub mod client;
 pub mod format;
 pub mod launch;
 pub mod node;
+pub mod output;
 pub mod proof;
 pub mod rpc;
 pub mod send;

@@ -105,7 +105,7 @@ pub fn run_verify(data_dir: Option<PathBuf>, config: Option<PathBuf>) -> Result<
     let dir = data_dir.unwrap_or_else(|| PathBuf::from(format!("data/node-{}", config.node.port)));
     let report =
         verify_store(&dir, &config.chain).map_err(|e| format!("verify {}: {e}", dir.display()))?;
-    println!(
+    crate::outln!(
         "chain in {} is valid: height {}, {} transactions, {} accounts",
         dir.display(),
         report.height,

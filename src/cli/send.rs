@@ -170,11 +170,11 @@ fn submit_and_report(
                 "reason": null,
             }));
         }
-        println!("accepted {txid}");
+        crate::outln!("accepted {txid}");
         return Ok(());
     }
     if !opts.json {
-        println!("accepted {txid}, waiting for a block…");
+        crate::outln!("accepted {txid}, waiting for a block…");
     }
     let outcome = wait_for_block(node, &txid, Duration::from_secs(wait.timeout));
     if opts.json {
@@ -196,9 +196,10 @@ fn submit_and_report(
         ));
     }
     if !opts.json {
-        println!(
+        crate::outln!(
             "confirmed in block {} {}",
-            inclusion.height, inclusion.block_hash
+            inclusion.height,
+            inclusion.block_hash
         );
     }
     Ok(())

@@ -49,7 +49,7 @@ pub fn run(command: WalletCommand) -> Result<(), String> {
             let key = crate::wallet::generate();
             crate::wallet::save(&args.out, &key).map_err(|e| e.to_string())?;
             if !args.json {
-                println!(
+                crate::outln!(
                     "wrote key file {} (keep it secret: it can spend everything sent to this address)",
                     args.out.display()
                 );
@@ -68,6 +68,6 @@ pub fn run(command: WalletCommand) -> Result<(), String> {
             "key_file": path.display().to_string(),
         }));
     }
-    println!("address {address}");
+    crate::outln!("address {address}");
     Ok(())
 }

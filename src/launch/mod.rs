@@ -322,7 +322,7 @@ async fn start_nodes(
                     sink: stats.clone().recipient(),
                 });
                 if options.announce {
-                    println!(
+                    crate::outln!(
                         "node {:<8} listening on {}, data in {}{}",
                         node.name,
                         handle.listen_addr,
@@ -401,7 +401,7 @@ impl Launch<'_> {
         self.epoch = Instant::now();
         self.stats.do_send(SetEpoch(self.epoch));
         if announce {
-            println!(
+            crate::outln!(
                 "{} nodes connected; {} mining starts now{}",
                 self.nodes.len(),
                 match self.plan.mining {

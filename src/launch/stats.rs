@@ -68,7 +68,7 @@ impl StatsActor {
             let seconds = self.epoch.map_or(0.0, |epoch| {
                 at.saturating_duration_since(epoch).as_secs_f64()
             });
-            println!("{seconds:>9.3} s  {line}");
+            crate::outln!("{seconds:>9.3} s  {line}");
         }
     }
 
