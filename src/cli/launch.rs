@@ -8,7 +8,7 @@
 
 use crate::launch::config::MiningMode;
 use crate::launch::plan::SIMULATED_RETARGET_INTERVAL;
-use crate::launch::{default_run_dir, run_blocking, LaunchPlan, RunOptions};
+use crate::launch::{check_run_dir, default_run_dir, run_blocking, LaunchPlan, RunOptions};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -33,6 +33,7 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
         log::set_max_level(log::LevelFilter::Warn);
     }
     let run_dir = args.run_dir.unwrap_or_else(|| default_run_dir(&plan.name));
+    check_run_dir(&run_dir).map_err(|e| e.to_string())?;
     crate::outln!(
         "launching {} nodes from {} into {}",
         plan.nodes.len(),
@@ -59,5 +60,9 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
         "summary written to {}",
         run_dir.join("summary.json").display()
     );
+    if summary.stopped_by == "interrupt" {
+        // What shells expect of a program ended by Ctrl-C (128 + SIGINT).
+        std::process::exit(130);
+    }
     Ok(())
 }

@@ -186,7 +186,15 @@ pub async fn run<F: Future<Output = ()>>(
     prepare_run_dir(plan, &options.run_dir)?;
     let names: Vec<String> = plan.nodes.iter().map(|node| node.name.clone()).collect();
     let stats = StatsActor::new(names, options.progress).start();
-    let nodes = start_nodes(plan, options, &stats).await?;
+    let nodes = match start_nodes(plan, options, &stats).await {
+        Ok(nodes) => nodes,
+        Err(error) => {
+            // It was empty or missing, so all it holds is this failed start: clearing it
+            // lets the same command run again once the cause is fixed.
+            let _ = std::fs::remove_dir_all(&options.run_dir);
+            return Err(error);
+        }
+    };
     let genesis = match nodes.first() {
         Some(node) => node.chain.send(GetSummary).await.map(|s| s.genesis),
         None => return Err(LaunchError("no nodes to launch".into())),
@@ -239,12 +247,8 @@ pub async fn run<F: Future<Output = ()>>(
     Ok(summary)
 }
 
-/// Creates the run directory (refusing a non-empty one: old chains would mix into the
-/// run), `chain.toml` and the account key files.
-fn prepare_run_dir(plan: &LaunchPlan, dir: &Path) -> Result<(), LaunchError> {
-    let cannot = |what: &Path, e: std::io::Error| {
-        LaunchError(format!("cannot create {}: {e}", what.display()))
-    };
+/// Refuses a run directory that exists and is not empty: old chains would mix into the run.
+pub fn check_run_dir(dir: &Path) -> Result<(), LaunchError> {
     if dir.exists() {
         let empty = std::fs::read_dir(dir)
             .map(|mut entries| entries.next().is_none())
@@ -256,6 +260,16 @@ fn prepare_run_dir(plan: &LaunchPlan, dir: &Path) -> Result<(), LaunchError> {
             )));
         }
     }
+    Ok(())
+}
+
+/// Creates the run directory (see [`check_run_dir`]), `chain.toml` and the account key
+/// files.
+fn prepare_run_dir(plan: &LaunchPlan, dir: &Path) -> Result<(), LaunchError> {
+    let cannot = |what: &Path, e: std::io::Error| {
+        LaunchError(format!("cannot create {}: {e}", what.display()))
+    };
+    check_run_dir(dir)?;
     std::fs::create_dir_all(dir).map_err(|e| cannot(dir, e))?;
     #[derive(Serialize)]
     struct ChainOnly<'a> {
@@ -334,7 +348,11 @@ async fn start_nodes(
             }
             Err(error) => {
                 stop_all(nodes).await;
-                return Err(LaunchError(format!("node {}: {error}", node.name)));
+                // Named as the config names it, like any other error in the file.
+                return Err(LaunchError(format!(
+                    "{}: nodes[{i}] (\"{}\"): {error}",
+                    plan.file, node.name
+                )));
             }
         }
     }
