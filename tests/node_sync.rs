@@ -7,14 +7,15 @@ mod common;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
+use ironchain::net::message::MAX_BLOCKS_PER_BATCH;
 use ironchain::node::peer_manager::AddPeer;
 use ironchain::testkit;
 use std::path::Path;
 use std::time::Duration;
 
 const LONG: Duration = Duration::from_secs(120);
-/// Three sync batches of at most 500 blocks.
-const CHAIN_LENGTH: u64 = 1_200;
+/// Three sync batches: the last one partly filled.
+const CHAIN_LENGTH: u64 = 2 * MAX_BLOCKS_PER_BATCH as u64 + 200;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

@@ -340,7 +340,7 @@ impl ChainActor {
         let mut outcome = SubmitOutcome::default();
         let mut tip_moved = false;
         let mut relay = Vec::new();
-        // One store commit for the whole batch (a sync batch is up to 500 blocks).
+        // One store commit for the whole batch (a sync batch is up to MAX_BLOCKS_PER_BATCH).
         let mut prepared = blocks
             .iter()
             .map(|block| {
