@@ -30,3 +30,30 @@ async fn a_port_in_use_is_refused_before_anything_is_written() {
     assert!(error.to_string().contains("cannot listen"), "{error}");
     assert!(!data_dir.exists());
 }
+
+/// Benchmarks start a node that does not mine by itself and register their own miners;
+/// with the address it was given, they get work.
+#[actix_rt::test]
+async fn a_miner_registered_from_outside_mines_to_the_given_address() {
+    use actix::prelude::*;
+    use ironchain::node::chain_actor::RegisterMiner;
+    use ironchain::node::miner::MinerActor;
+    use std::time::Duration;
+
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(settings(&fast_params(&[]), dir.path(), &[], false, 7)).await;
+    assert!(!dir.path().join(MINER_KEY_FILE).exists());
+    let arbiter = Arbiter::new();
+    let chain = node.chain.clone();
+    let miner = MinerActor::start_in_arbiter(&arbiter.handle(), move |_| MinerActor::new(chain));
+    node.chain.do_send(RegisterMiner(miner.into()));
+    let mined = wait_until(Duration::from_secs(60), || async {
+        summary(&node).await.tip.height >= 1
+    })
+    .await;
+    assert!(mined, "the registered miner got no work");
+    let paid = account(&node, ironchain::testkit::address(7)).await.balance;
+    assert!(paid > 0, "the reward went elsewhere");
+    arbiter.stop();
+    node.stop().await;
+}

@@ -595,6 +595,9 @@ impl Handler<RegisterMiner> for ChainActor {
     type Result = ();
 
     fn handle(&mut self, message: RegisterMiner, _: &mut Self::Context) {
+        if self.miner_address.is_none() {
+            warn!("a miner was registered, but this node has no miner address: it gets no work");
+        }
         self.miners.push(message.0);
         self.send_templates();
     }

@@ -146,10 +146,11 @@ pub async fn start_node_with(
         tip.height,
         tip.hash.short()
     );
-    // A node that does not mine needs no key.
+    // A node that does not mine needs no key (but keeps an address it is given: miners
+    // can be registered from outside, as benchmarks do).
     let miner_address = match (settings.mine, settings.miner_address) {
-        (false, _) => None,
-        (true, Some(address)) => Some(address),
+        (_, Some(address)) => Some(address),
+        (false, None) => None,
         (true, None) => {
             let path = settings.data_dir.join(MINER_KEY_FILE);
             let (key, created) =
@@ -160,7 +161,7 @@ pub async fn start_node_with(
             Some(Address::of(&key))
         }
     };
-    if let Some(address) = miner_address {
+    if let (true, Some(address)) = (settings.mine, miner_address) {
         info!("mining to {address}");
     }
 
