@@ -310,12 +310,18 @@ impl ChainActor {
         };
         let index = self.chain.index();
         for entry in change.connected.iter().filter_map(|hash| index.get(hash)) {
-            let interval_ms = index.get(&entry.header.prev).map_or(0, |parent| {
-                entry
-                    .header
-                    .timestamp_ms
-                    .saturating_sub(parent.header.timestamp_ms)
-            });
+            // The genesis timestamp is a fixed date in the chain parameters, so the
+            // first block's distance from it says nothing about mining.
+            let interval = match index.get(&entry.header.prev) {
+                Some(parent) if parent.header.height > 0 => {
+                    let ms = entry
+                        .header
+                        .timestamp_ms
+                        .saturating_sub(parent.header.timestamp_ms);
+                    format!("{:.1} s after its parent", ms as f64 / 1000.0)
+                }
+                _ => "the first after genesis".to_string(),
+            };
             let bits = entry
                 .header
                 .target
@@ -323,10 +329,9 @@ impl ChainActor {
                 .map_or(0, |target| target.leading_zero_bits());
             log::log!(
                 level,
-                "block {how}: height {} hash {} difficulty {bits} bits, {:.1} s after its parent",
+                "block {how}: height {} hash {} difficulty {bits} bits, {interval}",
                 entry.header.height,
                 entry.hash.short(),
-                interval_ms as f64 / 1000.0
             );
         }
     }
