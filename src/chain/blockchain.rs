@@ -14,6 +14,7 @@ use super::state::{Account, BlockUndo, State};
 use super::store::{Store, StoreBatch, StoreError};
 use crate::consensus::address::Address;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
+use crate::consensus::difficulty::{is_retarget_height, MAX_RETARGET_FACTOR};
 use crate::consensus::error::{BlockError, TxError};
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::merkle::{self, MerkleProof};
@@ -403,21 +404,40 @@ impl Chain {
     }
 
     /// Verifies the signatures of a batch's bodies in one go (one entry per block; see
-    /// [`verify_bodies`]). Only the leading run of blocks that each extend the one before
-    /// (the first a block we hold) with proof of work no easier than the pow limit: a
-    /// peer cannot make us verify signatures in blocks it did not mine, and the rest of the
-    /// batch is left to the block-by-block checks.
+    /// [`verify_bodies`]), before the blocks' own checks. So that a peer cannot make us
+    /// verify signatures in blocks that took no work, this covers only the leading run of
+    /// blocks that extend one another from a block we hold and carry proof of work at a
+    /// target no easier than consensus could allow there: the first block's expected
+    /// target, eased by at most the retarget clamp (×4) at each retarget height after it.
+    /// The rest of the batch is left to the block-by-block checks.
     fn verify_batch_signatures(&self, blocks: &[Block]) -> Vec<Option<BodyVerified>> {
         let mut bodies = Vec::new();
-        if blocks.len() > 1 {
+        let first_limit = blocks
+            .first()
+            .and_then(|first| self.index.get(&first.header.prev))
+            .and_then(|parent| self.index.next_target(parent, &self.params).ok())
+            .and_then(|compact| compact.to_target().ok());
+        if let (true, Some(mut limit)) = (blocks.len() > 1, first_limit) {
             let mut previous: Option<BlockHash> = None;
             for block in blocks {
                 let hash = block.hash();
-                let linked = match previous {
-                    None => self.index.contains(&block.header.prev),
-                    Some(previous) => block.header.prev == previous,
-                };
-                if !linked || self.check_orphan_work(block, hash).is_err() {
+                if let Some(previous) = previous {
+                    if block.header.prev != previous {
+                        break;
+                    }
+                    if is_retarget_height(self.params.retarget_interval, block.header.height) {
+                        match limit.scale(MAX_RETARGET_FACTOR, 1) {
+                            Ok(eased) => limit = eased.min(self.params.pow_limit()),
+                            Err(_) => break,
+                        }
+                    }
+                }
+                let worked = block
+                    .header
+                    .target
+                    .to_target()
+                    .is_ok_and(|target| target <= limit && target.is_met_by(hash.as_bytes()));
+                if !worked {
                     break;
                 }
                 previous = Some(hash);
@@ -965,5 +985,80 @@ mod tests {
         drop(chain);
         assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 3);
         assert_eq!(open(dir.path()).state(), &state);
+    }
+}
+
+#[cfg(test)]
+mod batch_signature_tests {
+    //! Which blocks of a sync batch get their signatures verified ahead of their checks:
+    //! only work a peer could not fake cheaply.
+
+    use super::*;
+    use crate::consensus::target::Target;
+    use crate::testkit::{self, address, key};
+
+    const ALICE: u64 = 1;
+
+    fn open(dir: &Path) -> Chain {
+        let params = ChainParams {
+            pow_limit_bits: 1,
+            initial_difficulty_bits: 8,
+            ..testkit::params(&[(address(ALICE), 1_000)])
+        };
+        Chain::open(dir, params, MempoolLimits::default()).unwrap()
+    }
+
+    /// Two valid blocks with a transfer each, built on a scratch copy of the chain.
+    fn honest_batch() -> Vec<Block> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut builder = open(dir.path());
+        (0..2)
+            .map(|nonce| {
+                let tx = testkit::transfer(
+                    &key(ALICE),
+                    address(2),
+                    1,
+                    1,
+                    nonce,
+                    &builder.genesis_hash(),
+                );
+                let block = testkit::next_block(&builder, address(9), vec![tx]);
+                builder
+                    .process_block(block.clone(), block.header.timestamp_ms)
+                    .unwrap();
+                block
+            })
+            .collect()
+    }
+
+    fn covered(chain: &Chain, blocks: &[Block]) -> Vec<bool> {
+        chain
+            .verify_batch_signatures(blocks)
+            .iter()
+            .map(Option::is_some)
+            .collect()
+    }
+
+    #[test]
+    fn only_linked_blocks_at_the_expected_difficulty_are_verified_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let chain = open(dir.path());
+        let honest = honest_batch();
+        assert_eq!(covered(&chain, &honest), [true, true]);
+        // The second block does not extend the first.
+        assert_eq!(
+            covered(&chain, &[honest[0].clone(), honest[0].clone()]),
+            [true, false]
+        );
+        // The same blocks mined at the pow limit, easier than the chain expects: cheap to
+        // make, so nothing is verified before their headers are checked.
+        let easy = Target::from_leading_zero_bits(1).unwrap().to_compact();
+        let mut cheap = honest.clone();
+        cheap[0].header.target = easy;
+        testkit::seal(&mut cheap[0]);
+        cheap[1].header.target = easy;
+        cheap[1].header.prev = cheap[0].hash();
+        testkit::seal(&mut cheap[1]);
+        assert_eq!(covered(&chain, &cheap), [false, false]);
     }
 }

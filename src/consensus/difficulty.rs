@@ -38,6 +38,9 @@ use super::target::{CompactTarget, CompactTargetError, Target};
 /// How many previous blocks' timestamps the median-time-past rule looks at.
 pub const MEDIAN_TIME_SPAN: usize = 11;
 
+/// A retarget changes the target by at most this factor either way (SPEC §3: [1/4, 4]).
+pub const MAX_RETARGET_FACTOR: u64 = 4;
+
 /// Chain parameters that retargeting depends on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetargetParams {
@@ -80,10 +83,12 @@ pub fn retarget(
     let actual = last_ts.saturating_sub(first_ts);
     // Compare in u128 so the bounds `expected / 4` and `expected * 4` are
     // exact rather than rounded or saturated.
-    let (numerator, denominator) = if u128::from(actual) * 4 < u128::from(expected) {
-        (1, 4)
-    } else if u128::from(actual) > u128::from(expected) * 4 {
-        (4, 1)
+    let factor = MAX_RETARGET_FACTOR;
+    let (numerator, denominator) = if u128::from(actual) * u128::from(factor) < u128::from(expected)
+    {
+        (1, factor)
+    } else if u128::from(actual) > u128::from(expected) * u128::from(factor) {
+        (factor, 1)
     } else {
         (actual, expected)
     };
