@@ -516,6 +516,10 @@ impl Handler<Misbehaved> for PeerManagerActor {
         let Some(conn) = self.conns.get_mut(&message.id) else {
             return;
         };
+        if conn.score >= BAN_THRESHOLD {
+            // Already banned and closing: the rest of a burst of bad frames adds nothing.
+            return;
+        }
         conn.score = conn.score.saturating_add(message.score);
         warn!(
             "{} misbehaved (+{} = {}): {}",
