@@ -7,6 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ironchain::chain::state::State;
+use ironchain::config::Config;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Reward;
@@ -15,14 +16,18 @@ use ironchain::testkit;
 use std::hint::black_box;
 use std::time::Duration;
 
-/// One full block of transfers, each from its own funded sender so every nonce is 0.
+/// One block as full as the default network allows (`max_block_txs` of the embedded
+/// config), each transfer from its own funded sender so every nonce is 0.
 fn full_block() -> (ChainParams, Block) {
-    let probe = testkit::params(&[]);
-    let count = u64::from(probe.max_block_txs);
+    let max_block_txs = Config::embedded().chain.max_block_txs;
+    let count = u64::from(max_block_txs);
     let allocations: Vec<_> = (0..count)
         .map(|n| (testkit::address(n), 1_000_000))
         .collect();
-    let params = testkit::params(&allocations);
+    let params = ChainParams {
+        max_block_txs,
+        ..testkit::params(&allocations)
+    };
     let genesis = params.genesis_block();
     let genesis_hash = genesis.hash();
     let txs: Vec<_> = (0..count)
