@@ -25,20 +25,7 @@ use std::time::{Duration, Instant};
 const SENDERS: usize = 25;
 
 fn main() {
-    let mut clients = 8usize;
-    let mut total = 20_000usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value: usize = args
-            .next()
-            .and_then(|v| v.parse().ok())
-            .expect("options: --clients N --txs N");
-        match flag.as_str() {
-            "--clients" => clients = value,
-            "--txs" => total = value,
-            other => panic!("unknown option {other}"),
-        }
-    }
+    let [clients, total] = common::options([("clients", 8), ("txs", 20_000)]).map(|v| v as usize);
     let per_client = total / clients;
     let keys: Vec<SigningKey> = (0..clients * SENDERS)
         .map(|n| testkit::key(50_000 + n as u64))

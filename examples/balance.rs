@@ -30,20 +30,8 @@ fn account_address(n: usize) -> Address {
 }
 
 fn main() {
-    let mut accounts = 1_000_000usize;
-    let mut queries = 20_000usize;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value: usize = args
-            .next()
-            .and_then(|v| v.parse().ok())
-            .expect("options: --accounts N --queries N");
-        match flag.as_str() {
-            "--accounts" => accounts = value,
-            "--queries" => queries = value,
-            other => panic!("unknown option {other}"),
-        }
-    }
+    let [accounts, queries] =
+        common::options([("accounts", 1_000_000), ("queries", 20_000)]).map(|v| v as usize);
     let allocations: Vec<(Address, u64)> = (0..accounts)
         .map(|n| (account_address(n), 1_000 + n as u64))
         .collect();

@@ -4,21 +4,8 @@
 //!
 //!     cargo run --release --example partition
 
-use ironchain::cli::launch::{run, LaunchArgs};
-use std::process::ExitCode;
+mod common;
 
-fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let args = LaunchArgs {
-        file: "config/partition.toml".into(),
-        run_dir: None,
-        quiet: false,
-    };
-    match run(args) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+fn main() -> std::process::ExitCode {
+    common::launch("config/partition.toml")
 }

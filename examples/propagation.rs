@@ -90,22 +90,8 @@ fn regular_graph(n: usize, degree: usize, rng: &mut StdRng) -> Vec<(usize, usize
 }
 
 fn main() {
-    let mut nodes = 16usize;
-    let mut blocks = 100usize;
-    let mut seed = 7u64;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value: u64 = args
-            .next()
-            .and_then(|v| v.parse().ok())
-            .expect("options: --nodes N --blocks N --seed N");
-        match flag.as_str() {
-            "--nodes" => nodes = value as usize,
-            "--blocks" => blocks = value as usize,
-            "--seed" => seed = value,
-            other => panic!("unknown option {other}"),
-        }
-    }
+    let [nodes, blocks, seed] = common::options([("nodes", 16), ("blocks", 100), ("seed", 7)]);
+    let (nodes, blocks) = (nodes as usize, blocks as usize);
     let params = testkit::params(&[]);
     let mut rng = StdRng::seed_from_u64(seed);
     let edges = regular_graph(nodes, 4, &mut rng);

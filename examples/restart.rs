@@ -117,20 +117,8 @@ fn run(threads: usize, blocks: u64, bits: u32) -> Vec<f64> {
 }
 
 fn main() {
-    let mut blocks = 100u64;
-    let mut bits = 22u32;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let value: u64 = args
-            .next()
-            .and_then(|v| v.parse().ok())
-            .expect("options: --blocks N --bits N");
-        match flag.as_str() {
-            "--blocks" => blocks = value,
-            "--bits" => bits = value as u32,
-            other => panic!("unknown option {other}"),
-        }
-    }
+    let [blocks, bits] = common::options([("blocks", 100), ("bits", 22)]);
+    let bits = u32::try_from(bits).expect("--bits: at most 256");
     for threads in [1usize, 2] {
         let delays = run(threads, blocks, bits);
         let p50 = common::percentile(&delays, 50.0);

@@ -1,7 +1,8 @@
-//! Shared plumbing of the whole-system benchmarks (issue 6): node settings built in ONE
-//! place (so a change to `NodeSettings`/`NodeOptions` is a one-line fix here), percentiles,
-//! peak RSS, where fixtures and scratch directories live, and the one readable line plus
-//! one JSON line every benchmark prints.
+//! Shared plumbing of the examples: for the whole-system benchmarks (issue 6), node
+//! settings built in ONE place (so a change to `NodeSettings`/`NodeOptions` is a one-line
+//! fix here), `--name N` options, percentiles, peak RSS, where fixtures and scratch
+//! directories live, and the one readable line plus one JSON line every benchmark prints;
+//! for the launch demos, running one config file.
 //!
 //! Each example includes this file with `mod common;`, and not every example uses every
 //! helper, hence the `dead_code` allowance.
@@ -159,6 +160,50 @@ fn proc_status_kib(field: &str) -> u64 {
         .and_then(|line| line.split_whitespace().nth(1))
         .and_then(|kib| kib.parse().ok())
         .unwrap_or(0)
+}
+
+/// The command line's `--name N` options: `defaults` names each option and its value when
+/// absent; the values come back in the same order. Panics with the usage on anything
+/// else (a benchmark's own command line, not user input to a node).
+pub fn options<const N: usize>(defaults: [(&str, u64); N]) -> [u64; N] {
+    let usage = || {
+        let names: Vec<String> = defaults
+            .iter()
+            .map(|(name, _)| format!("--{name} N"))
+            .collect();
+        format!("options: {}", names.join(" "))
+    };
+    let mut values = defaults.map(|(_, value)| value);
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let at = defaults
+            .iter()
+            .position(|(name, _)| flag.strip_prefix("--") == Some(*name))
+            .unwrap_or_else(|| panic!("unknown option {flag}; {}", usage()));
+        values[at] = args
+            .next()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("{flag} needs a number; {}", usage()));
+    }
+    values
+}
+
+/// Runs `ironchain launch FILE` through the library, as the launch demos do.
+pub fn launch(file: &str) -> std::process::ExitCode {
+    use ironchain::cli::launch::{run, LaunchArgs};
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let args = LaunchArgs {
+        file: file.into(),
+        run_dir: None,
+        quiet: false,
+    };
+    match run(args) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// Prints the readable line, then the JSON line (with the benchmark's name added).
