@@ -80,12 +80,10 @@ pub fn transaction_lines(tx: &Transaction, indent: &str) -> String {
     out
 }
 
-/// A timestamp in ms since the Unix epoch as `YYYY-MM-DD hh:mm:ss.mmm UTC`.
-pub fn utc(timestamp_ms: u64) -> String {
-    let seconds = timestamp_ms / 1000;
-    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
-    // Days to a civil date (H. Hinnant's algorithm, for dates after 1970).
-    let z = days + 719_468;
+/// The calendar date `(year, month, day)` of a day count since 1970-01-01 (H. Hinnant's
+/// days-to-civil algorithm, for dates after 1970).
+pub fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
+    let z = days_since_epoch + 719_468;
     let era = z / 146_097;
     let day_of_era = z % 146_097;
     let year_of_era =
@@ -95,6 +93,14 @@ pub fn utc(timestamp_ms: u64) -> String {
     let day = day_of_year - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+/// A timestamp in ms since the Unix epoch as `YYYY-MM-DD hh:mm:ss.mmm UTC`.
+pub fn utc(timestamp_ms: u64) -> String {
+    let seconds = timestamp_ms / 1000;
+    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
+    let (year, month, day) = civil_date(days);
     format!(
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03} UTC",
         second_of_day / 3600,
