@@ -2,7 +2,7 @@
 //! (side branches and invalid blocks included), active chain and transaction index, and
 //! carries on; `verify_store` re-validates it from genesis, and notices stored state that
 //! does not match the chain; a data directory of another network is refused. (Crashes
-//! between commits are covered by the unit tests in `src/chain/blockchain.rs`, which can
+//! between commits are covered by the unit tests in `src/chain/blockchain/commit.rs`, which can
 //! reach the store's failure hook.)
 
 use ironchain::chain::index::{BlockStatus, IndexEntry};

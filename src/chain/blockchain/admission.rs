@@ -1,0 +1,28 @@
+//! Transactions offered to the mempool: through the chain, so that they are checked
+//! against the state as of the tip and signed for this chain's genesis.
+
+use super::Chain;
+use crate::consensus::error::TxError;
+use crate::consensus::hash::TxId;
+use crate::consensus::transaction::Transaction;
+use crate::consensus::validation::VerifiedTx;
+
+impl Chain {
+    /// Offers a transaction to the mempool.
+    pub fn submit_transaction(&mut self, tx: Transaction) -> Result<TxId, TxError> {
+        self.mempool
+            .add(tx, &self.state, &self.params, &self.genesis)
+    }
+
+    /// [`Chain::submit_transaction`] for a transaction verified on another thread.
+    pub fn submit_verified(&mut self, tx: VerifiedTx) -> Result<TxId, TxError> {
+        self.mempool
+            .add_verified(tx, &self.state, &self.params, &self.genesis)
+    }
+
+    /// Whether the mempool would admit `tx` now, signature aside (checked first, so that
+    /// duplicates and stale transactions cost no signature verification).
+    pub fn precheck_transaction(&self, tx: &Transaction) -> Result<TxId, TxError> {
+        self.mempool.check(tx, &self.state, &self.params)
+    }
+}

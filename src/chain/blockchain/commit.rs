@@ -1,0 +1,225 @@
+//! One call, one commit: everything a call changes is collected in [`Changes`] and
+//! written as one atomic store batch, so a crash leaves the previous commit whole.
+
+use super::Chain;
+use crate::chain::state::BlockUndo;
+use crate::chain::store::{StoreBatch, StoreError};
+use crate::consensus::address::Address;
+use crate::consensus::block::Block;
+use crate::consensus::hash::{BlockHash, TxId};
+use std::collections::{HashMap, HashSet};
+
+/// Everything one call changes, collected for a single commit.
+#[derive(Default)]
+pub(super) struct Changes {
+    pub(super) batch: StoreBatch,
+    pub(super) new_blocks: HashMap<BlockHash, Block>,
+    pub(super) new_undo: HashMap<BlockHash, BlockUndo>,
+    /// Transaction ids of the blocks stored by this call (from `check_body`), so that
+    /// connecting them does not hash every transaction again.
+    pub(super) new_txids: HashMap<BlockHash, Vec<TxId>>,
+    pub(super) touched_accounts: HashSet<Address>,
+    pub(super) touched_entries: HashSet<BlockHash>,
+    pub(super) tx_locations: HashMap<TxId, Option<(BlockHash, u32)>>,
+    /// Lowest height whose active-chain entry changed.
+    pub(super) active_changed_from: Option<u64>,
+}
+
+impl Changes {
+    pub(super) fn active_changed_at(&mut self, height: u64) {
+        self.active_changed_from = Some(
+            self.active_changed_from
+                .map_or(height, |from| from.min(height)),
+        );
+    }
+}
+
+impl Chain {
+    /// Turns the collected changes into one batch and commits it.
+    pub(super) fn finish(&mut self, changes: Changes) -> Result<(), StoreError> {
+        let Changes {
+            mut batch,
+            touched_accounts,
+            touched_entries,
+            tx_locations,
+            active_changed_from,
+            ..
+        } = changes;
+        for address in touched_accounts {
+            batch.accounts.insert(address, self.state.account(&address));
+        }
+        for hash in touched_entries {
+            if let Some(entry) = self.index.get(&hash) {
+                batch.index.push(entry.clone());
+            }
+        }
+        for (txid, location) in tx_locations {
+            match location {
+                Some((hash, position)) => batch.tx_add.push((txid, hash, position)),
+                None => batch.tx_remove.push(txid),
+            }
+        }
+        let tip = self.index.tip();
+        if let Some(from) = active_changed_from {
+            batch.active_truncate = Some(from - 1);
+            for height in from..=tip.header.height {
+                if let Some(hash) = self.index.active_at(height) {
+                    batch.active_push.push((height, *hash));
+                }
+            }
+            batch.tip = Some(tip.hash);
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.store.commit(&batch)
+    }
+}
+
+pub(super) fn encode_block(block: &Block) -> Vec<u8> {
+    // Serializing a block to CBOR cannot fail: no maps with non-string keys, no floats.
+    serde_cbor::to_vec(block).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    //! Crash safety (SPEC §4): a commit that never happens (the process dies just before
+    //! it) leaves the store at the previous commit, which reopens as a consistent chain
+    //! that `verify_store` accepts and that carries on from there.
+
+    use super::*;
+    use crate::chain::mempool::MempoolLimits;
+    use crate::chain::verify::verify_store;
+    use crate::chain::{BlockOutcome, ChainError, TxLookup};
+    use crate::consensus::params::ChainParams;
+    use crate::consensus::transaction::Transaction;
+    use crate::testkit::{self, address, key};
+    use std::path::Path;
+
+    const ALICE: u64 = 1;
+    const BOB: u64 = 2;
+    const MINER: u64 = 9;
+
+    fn params() -> ChainParams {
+        testkit::params(&[(address(ALICE), 1_000)])
+    }
+
+    fn open(dir: &Path) -> Chain {
+        Chain::open(dir, params(), MempoolLimits::default()).unwrap()
+    }
+
+    fn offer(chain: &mut Chain, block: &Block) -> Result<BlockOutcome, ChainError> {
+        chain.process_block(block.clone(), block.header.timestamp_ms)
+    }
+
+    fn offer_with_crash(chain: &mut Chain, block: &Block) {
+        chain.store.fail_next_commit.set(true);
+        match offer(chain, block) {
+            Err(ChainError::Store(StoreError::Database(reason))) => {
+                assert_eq!(reason, "simulated crash before commit")
+            }
+            other => panic!("expected the simulated crash, got {other:?}"),
+        }
+    }
+
+    fn pay(chain: &Chain, amount: u64, nonce: u64) -> Transaction {
+        testkit::transfer(
+            &key(ALICE),
+            address(BOB),
+            amount,
+            1,
+            nonce,
+            &chain.genesis_hash(),
+        )
+    }
+
+    #[test]
+    fn crash_between_two_commits_reopens_at_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        testkit::extend(&mut chain, address(MINER), 2);
+        let first = pay(&chain, 100, 0);
+        let block = testkit::next_block(&chain, address(MINER), vec![first.clone()]);
+        assert!(matches!(
+            offer(&mut chain, &block).unwrap(),
+            BlockOutcome::Accepted(_)
+        ));
+        let tip = chain.tip();
+        let state = chain.state().clone();
+        let active = chain.index().active().to_vec();
+
+        let second = pay(&chain, 200, 1);
+        let lost = testkit::next_block(&chain, address(MINER), vec![second.clone()]);
+        offer_with_crash(&mut chain, &lost);
+        drop(chain);
+
+        let report = verify_store(dir.path(), &params()).unwrap();
+        assert_eq!(report.height, 3);
+        assert_eq!(report.transactions, 1);
+        let mut chain = open(dir.path());
+        assert_eq!(chain.tip(), tip);
+        assert_eq!(chain.state(), &state);
+        assert_eq!(chain.index().active(), active.as_slice());
+        assert!(!chain.index().contains(&lost.hash()));
+        assert_eq!(chain.block(&lost.hash()).unwrap(), None);
+        assert!(chain.transaction(&second.id()).unwrap().is_none());
+        assert!(matches!(
+            chain.transaction(&first.id()).unwrap(),
+            Some(TxLookup::InBlock { block_hash, .. }) if block_hash == tip.hash
+        ));
+
+        // It carries on: the lost block is simply offered again.
+        assert!(matches!(
+            offer(&mut chain, &lost).unwrap(),
+            BlockOutcome::Accepted(_)
+        ));
+        assert_eq!(chain.tip().hash, lost.hash());
+        assert_eq!(chain.state().account(&address(ALICE)).balance, 1_000 - 302);
+        drop(chain);
+        assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 4);
+    }
+
+    #[test]
+    fn crash_during_a_reorg_reopens_on_the_old_branch() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        let common = testkit::extend(&mut chain, address(MINER), 1)[0];
+        let base = chain.tip().timestamp_ms;
+        let spend = pay(&chain, 100, 0);
+        let a1 = testkit::block_on(&chain, &common, address(MINER), vec![spend], base + 1_000);
+        offer(&mut chain, &a1).unwrap();
+        let tip = chain.tip();
+        let state = chain.state().clone();
+
+        // Branch B: its first block is committed as a side branch; the block that makes
+        // it heavier crashes before its reorg commits.
+        let b1 = testkit::block_on(&chain, &common, address(BOB), Vec::new(), base + 1_100);
+        offer(&mut chain, &b1).unwrap();
+        assert_eq!(chain.tip(), tip);
+        let b2 = testkit::block_on(&chain, &b1.hash(), address(BOB), Vec::new(), base + 2_100);
+        offer_with_crash(&mut chain, &b2);
+        drop(chain);
+
+        assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 2);
+        let mut chain = open(dir.path());
+        assert_eq!(chain.tip(), tip);
+        assert_eq!(chain.state(), &state);
+        assert!(chain.index().contains(&b1.hash()));
+        assert!(!chain.index().contains(&b2.hash()));
+
+        // Offered again, the reorg happens and is stored.
+        match offer(&mut chain, &b2).unwrap() {
+            BlockOutcome::Accepted(accepted) => {
+                let change = accepted.tip_change.unwrap();
+                assert_eq!(change.disconnected, vec![a1.hash()]);
+                assert_eq!(change.connected, vec![b1.hash(), b2.hash()]);
+            }
+            other => panic!("expected the reorg, got {other:?}"),
+        }
+        assert_eq!(chain.state().account(&address(ALICE)).balance, 1_000);
+        let state = chain.state().clone();
+        drop(chain);
+        assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 3);
+        assert_eq!(open(dir.path()).state(), &state);
+    }
+}

@@ -1,0 +1,183 @@
+//! Read-only views of the chain for the node, its peers and its clients.
+
+use super::Chain;
+use crate::chain::index::{BlockIndex, IndexEntry};
+use crate::chain::mempool::Mempool;
+use crate::chain::state::{Account, State};
+use crate::chain::store::StoreError;
+use crate::consensus::address::Address;
+use crate::consensus::block::{Block, BlockHeader};
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::merkle::{self, MerkleProof};
+use crate::consensus::params::ChainParams;
+use crate::consensus::target::{Target, Work};
+use crate::consensus::transaction::{Reward, Transaction};
+
+/// A summary of the active chain's tip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TipInfo {
+    pub height: u64,
+    pub hash: BlockHash,
+    pub work: Work,
+    pub target: Target,
+    pub timestamp_ms: u64,
+}
+
+impl TipInfo {
+    /// Difficulty shown to people: leading zero bits the next hash needs.
+    pub fn difficulty_bits(&self) -> u32 {
+        self.target.leading_zero_bits()
+    }
+}
+
+/// Where a transaction is.
+#[derive(Clone, Debug)]
+pub enum TxLookup {
+    /// In an active-chain block, with the proof that it is.
+    InBlock {
+        entry: TxEntry,
+        header: BlockHeader,
+        block_hash: BlockHash,
+        proof: MerkleProof,
+    },
+    /// Waiting in the mempool.
+    Pending(Transaction),
+}
+
+/// A leaf of a block: the reward record or a transaction.
+#[derive(Clone, Debug)]
+pub enum TxEntry {
+    Reward(Reward),
+    Transfer(Transaction),
+}
+
+impl Chain {
+    pub fn params(&self) -> &ChainParams {
+        &self.params
+    }
+
+    pub fn genesis_hash(&self) -> BlockHash {
+        self.genesis
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    pub fn mempool(&self) -> &Mempool {
+        &self.mempool
+    }
+
+    pub fn index(&self) -> &BlockIndex {
+        &self.index
+    }
+
+    pub fn orphan_count(&self) -> usize {
+        self.orphans.len()
+    }
+
+    /// The active chain's tip.
+    pub fn tip(&self) -> TipInfo {
+        tip_info(self.index.tip())
+    }
+
+    /// An account as of the tip, and the nonce its next transaction should carry counting
+    /// transactions waiting in the mempool.
+    pub fn account(&self, address: &Address) -> (Account, u64) {
+        (
+            self.state.account(address),
+            self.mempool.next_nonce(address, &self.state),
+        )
+    }
+
+    /// The active-chain block at `height`.
+    pub fn block_at(&self, height: u64) -> Result<Option<Block>, StoreError> {
+        match self.index.active_at(height) {
+            Some(hash) => self.store.block(hash),
+            None => Ok(None),
+        }
+    }
+
+    /// Any stored block by hash.
+    pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        if !self.index.contains(hash) {
+            return Ok(None);
+        }
+        self.store.block(hash)
+    }
+
+    /// Active-chain blocks after the last locator hash we share, at most `max_count`
+    /// blocks and about `max_bytes` bytes (always at least one block if any follow).
+    pub fn blocks_after(
+        &self,
+        locator: &[BlockHash],
+        max_count: usize,
+        max_bytes: usize,
+    ) -> Result<Vec<Block>, StoreError> {
+        let start = self.index.fork_height(locator) + 1;
+        let mut blocks = Vec::new();
+        let mut bytes = 0;
+        let mut height = start;
+        while blocks.len() < max_count {
+            let Some(block) = self.block_at(height)? else {
+                break;
+            };
+            bytes += block.encoded_size();
+            if !blocks.is_empty() && bytes > max_bytes {
+                break;
+            }
+            blocks.push(block);
+            height += 1;
+        }
+        Ok(blocks)
+    }
+
+    /// A transaction (or reward record) by id: in an active-chain block with its merkle
+    /// proof, or pending in the mempool.
+    pub fn transaction(&self, txid: &TxId) -> Result<Option<TxLookup>, StoreError> {
+        if let Some(tx) = self.mempool.get(txid) {
+            return Ok(Some(TxLookup::Pending(tx.clone())));
+        }
+        let Some((block_hash, position)) = self.store.tx_location(txid)? else {
+            return Ok(None);
+        };
+        let block = self
+            .store
+            .block(&block_hash)?
+            .ok_or_else(|| StoreError::Corrupt(format!("indexed block {block_hash} missing")))?;
+        let leaves = block.leaf_ids();
+        let proof = merkle::prove(&leaves, position as usize)
+            .ok_or_else(|| StoreError::Corrupt(format!("bad position for {txid}")))?;
+        let entry = match position {
+            0 => TxEntry::Reward(block.reward.clone()),
+            n => TxEntry::Transfer(
+                block
+                    .txs
+                    .get(n as usize - 1)
+                    .cloned()
+                    .ok_or_else(|| StoreError::Corrupt(format!("bad position for {txid}")))?,
+            ),
+        };
+        Ok(Some(TxLookup::InBlock {
+            entry,
+            header: block.header,
+            block_hash,
+            proof,
+        }))
+    }
+
+    /// A locator for our active chain, to ask a peer for the blocks we lack.
+    pub fn locator(&self) -> Vec<BlockHash> {
+        self.index.locator()
+    }
+}
+
+fn tip_info(entry: &IndexEntry) -> TipInfo {
+    TipInfo {
+        height: entry.header.height,
+        hash: entry.hash,
+        work: entry.work,
+        target: entry.header.target.to_target().unwrap_or(Target::MAX),
+        timestamp_ms: entry.header.timestamp_ms,
+    }
+}
