@@ -8,8 +8,8 @@ use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
 use ironchain::consensus::validation::VerifiedTx;
-use ironchain::net::message::{Message, TxStatus};
-use ironchain::node::chain_actor::{Origin, Query, SubmitBlocks, SubmitTx};
+use ironchain::net::message::TxStatus;
+use ironchain::node::chain_actor::{GetTx, Origin, SubmitBlocks, SubmitTx};
 use ironchain::node::peer_manager::AddPeer;
 use ironchain::testkit;
 use std::time::Duration;
@@ -134,10 +134,11 @@ async fn transaction_is_relayed_mined_and_seen_by_every_node() {
         assert!(seen, "a node never saw the transfer");
         assert_eq!(account(node, testkit::address(1)).await.balance, 693);
     }
-    match miner.chain.send(Query(Message::GetTx(txid))).await.unwrap() {
-        Some(Message::TxReply(status)) => assert!(matches!(*status, TxStatus::Confirmed { .. })),
-        other => panic!("unexpected {other:?}"),
-    }
+    let status = miner.chain.send(GetTx(txid)).await.unwrap();
+    assert!(
+        matches!(status, TxStatus::Confirmed { .. }),
+        "not confirmed: {status:?}"
+    );
     edge.stop().await;
     relay.stop().await;
     miner.stop().await;
@@ -184,15 +185,11 @@ async fn nodes_that_mined_apart_end_on_the_heavier_branch_and_loser_txs_return()
         0,
         "B left its branch"
     );
-    match b.chain.send(Query(Message::GetTx(txid))).await.unwrap() {
-        Some(Message::TxReply(status)) => {
-            assert!(
-                matches!(*status, TxStatus::Pending(_)),
-                "tx not back in mempool: {status:?}"
-            )
-        }
-        other => panic!("unexpected {other:?}"),
-    }
+    let status = b.chain.send(GetTx(txid)).await.unwrap();
+    assert!(
+        matches!(status, TxStatus::Pending(_)),
+        "tx not back in mempool: {status:?}"
+    );
     b.stop().await;
     a.stop().await;
 }

@@ -32,9 +32,9 @@ use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
 use crate::consensus::transaction::UnsignedTransaction;
 use crate::consensus::validation::VerifiedTx;
-use crate::net::message::{BlockRef, Message, TxStatus};
+use crate::net::message::{BlockRef, TxStatus};
 use crate::node::chain_actor::{
-    GetBlockTree, GetSummary, Query, SetEventSink, SetMining, SubmitTx,
+    GetAccount, GetBlock, GetBlockTree, GetSummary, GetTx, SetEventSink, SetMining, SubmitTx,
 };
 use crate::node::netsim::LinkTable;
 use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
@@ -571,13 +571,9 @@ impl Launch<'_> {
         let transfer = &plan.transfers[i];
         let (from, to) = (&plan.accounts[transfer.from], &plan.accounts[transfer.to]);
         let node = &self.nodes[transfer.node];
-        let nonce = match node
-            .chain
-            .send(Query(Message::GetAccount(from.address)))
-            .await
-        {
-            Ok(Some(Message::Account { next_nonce, .. })) => next_nonce,
-            _ => return,
+        let nonce = match node.chain.send(GetAccount(from.address)).await {
+            Ok(info) => info.next_nonce,
+            Err(_) => return,
         };
         let tx = UnsignedTransaction {
             receiver: to.address,
@@ -750,13 +746,11 @@ impl Launch<'_> {
         let best = &self.nodes[view.best_node];
         let mut confirmed = HashSet::new();
         for submitted in self.submitted.iter().filter(|s| s.accepted) {
-            if let Ok(Some(Message::TxReply(status))) =
-                best.chain.send(Query(Message::GetTx(submitted.txid))).await
+            if let Ok(TxStatus::Confirmed { block_hash, .. }) =
+                best.chain.send(GetTx(submitted.txid)).await
             {
-                if let TxStatus::Confirmed { block_hash, .. } = *status {
-                    if view.best_chain.contains(&block_hash) {
-                        confirmed.insert(submitted.txid);
-                    }
+                if view.best_chain.contains(&block_hash) {
+                    confirmed.insert(submitted.txid);
                 }
             }
         }
@@ -770,9 +764,9 @@ impl Launch<'_> {
         let mut in_stale = HashSet::new();
         for hash in &view.stale {
             let Some(&i) = holder.get(hash) else { continue };
-            if let Ok(Some(Message::BlockReply(Some(block)))) = self.nodes[i]
+            if let Ok(Some(block)) = self.nodes[i]
                 .chain
-                .send(Query(Message::GetBlock(BlockRef::Hash(*hash))))
+                .send(GetBlock(BlockRef::Hash(*hash)))
                 .await
             {
                 in_stale.extend(block.txs.iter().map(|tx| tx.id()));

@@ -13,6 +13,8 @@ use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
 use super::sim_miner::FindInfo;
 use super::PeerId;
 use crate::chain::blockchain::TxEntry;
+use crate::chain::state::Account;
+use crate::chain::TipInfo;
 use crate::chain::{unix_time_ms, BlockOutcome, Chain, ChainError, TipChange, TxLookup};
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
@@ -21,7 +23,7 @@ use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::transaction::Transaction;
 use crate::consensus::validation::VerifiedTx;
 use crate::net::message::{
-    BlockRef, Message, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
+    BlockRef, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
 };
 use actix::prelude::*;
 use log::{debug, error, info, warn};
@@ -86,10 +88,50 @@ pub struct SubmitTx {
     pub origin: Option<PeerId>,
 }
 
-/// A wire request the chain answers (tip, account, block, transaction, block batch).
+/// The active chain's tip.
 #[derive(Message)]
-#[rtype(result = "Option<Message>")]
-pub struct Query(pub Message);
+#[rtype(result = "TipInfo")]
+pub struct GetTip;
+
+/// An account's balance and nonces.
+#[derive(Message)]
+#[rtype(result = "AccountInfo")]
+pub struct GetAccount(pub Address);
+
+/// See [`GetAccount`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountInfo {
+    pub address: Address,
+    pub account: Account,
+    /// Counting transactions waiting in the mempool.
+    pub next_nonce: u64,
+}
+
+/// A block by height on the active chain, or by hash; `None` when unknown.
+#[derive(Message)]
+#[rtype(result = "Option<Block>")]
+pub struct GetBlock(pub BlockRef);
+
+/// A transaction (or reward record) and where it is.
+#[derive(Message)]
+#[rtype(result = "TxStatus")]
+pub struct GetTx(pub TxId);
+
+/// A sync batch: the blocks after the first locator hash we share. `None` when the store
+/// could not be read (logged here), so the asker sends nothing rather than a wrong batch.
+#[derive(Message)]
+#[rtype(result = "Option<BlockBatch>")]
+pub struct GetBlocksAfter {
+    pub locator: Vec<BlockHash>,
+}
+
+/// See [`GetBlocksAfter`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockBatch {
+    pub blocks: Vec<Block>,
+    /// We have further blocks after these.
+    pub more: bool,
+}
 
 /// A block found by a simulated miner (see [`super::sim_miner`]): processed like a
 /// [`SubmitBlocks`] from [`Origin::Mined`], and reported with which draw found it.
@@ -454,80 +496,29 @@ impl ChainActor {
         outcome
     }
 
-    fn answer(&self, request: Message) -> Option<Message> {
-        Some(match request {
-            Message::GetTip => {
-                let tip = self.chain.tip();
-                Message::Tip {
-                    height: tip.height,
-                    hash: tip.hash,
-                    work: tip.work,
-                    difficulty_bits: tip.difficulty_bits(),
-                    timestamp_ms: tip.timestamp_ms,
-                }
+    fn transaction_status(&self, txid: &TxId) -> TxStatus {
+        match self.chain.transaction(txid) {
+            Ok(Some(TxLookup::Pending(tx))) => TxStatus::Pending(tx),
+            Ok(Some(TxLookup::InBlock {
+                entry,
+                header,
+                block_hash,
+                proof,
+            })) => TxStatus::Confirmed {
+                entry: match entry {
+                    TxEntry::Reward(reward) => TxEntryWire::Reward(reward),
+                    TxEntry::Transfer(tx) => TxEntryWire::Transfer(tx),
+                },
+                block_hash,
+                header,
+                proof,
+            },
+            Ok(None) => TxStatus::NotFound,
+            Err(error) => {
+                error!("store read failed: {error}");
+                TxStatus::NotFound
             }
-            Message::GetAccount(address) => {
-                let (account, next_nonce) = self.chain.account(&address);
-                Message::Account {
-                    address,
-                    account,
-                    next_nonce,
-                }
-            }
-            Message::GetBlock(reference) => {
-                let block = match reference {
-                    BlockRef::Height(height) => self.chain.block_at(height),
-                    BlockRef::Hash(hash) => self.chain.block(&hash),
-                };
-                Message::BlockReply(block.unwrap_or_else(|error| {
-                    error!("store read failed: {error}");
-                    None
-                }))
-            }
-            Message::GetTx(txid) => {
-                let status = match self.chain.transaction(&txid) {
-                    Ok(Some(TxLookup::Pending(tx))) => TxStatus::Pending(tx),
-                    Ok(Some(TxLookup::InBlock {
-                        entry,
-                        header,
-                        block_hash,
-                        proof,
-                    })) => TxStatus::Confirmed {
-                        entry: match entry {
-                            TxEntry::Reward(reward) => TxEntryWire::Reward(reward),
-                            TxEntry::Transfer(tx) => TxEntryWire::Transfer(tx),
-                        },
-                        block_hash,
-                        header,
-                        proof,
-                    },
-                    Ok(None) => TxStatus::NotFound,
-                    Err(error) => {
-                        error!("store read failed: {error}");
-                        TxStatus::NotFound
-                    }
-                };
-                Message::TxReply(Box::new(status))
-            }
-            Message::GetBlocks { locator } => {
-                let locator: Vec<BlockHash> = locator.into_iter().take(MAX_LOCATOR).collect();
-                match self
-                    .chain
-                    .blocks_after(&locator, MAX_BLOCKS_PER_BATCH, MAX_BATCH_BYTES)
-                {
-                    Ok(blocks) => {
-                        let last = blocks.last().map_or(0, |block| block.header.height);
-                        let more = !blocks.is_empty() && last < self.chain.tip().height;
-                        Message::Blocks { blocks, more }
-                    }
-                    Err(error) => {
-                        error!("store read failed: {error}");
-                        return None;
-                    }
-                }
-            }
-            _ => return None,
-        })
+        }
     }
 }
 
@@ -588,11 +579,70 @@ impl Handler<CheckTx> for ChainActor {
     }
 }
 
-impl Handler<Query> for ChainActor {
-    type Result = MessageResult<Query>;
+impl Handler<GetTip> for ChainActor {
+    type Result = MessageResult<GetTip>;
 
-    fn handle(&mut self, message: Query, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.answer(message.0))
+    fn handle(&mut self, _: GetTip, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.chain.tip())
+    }
+}
+
+impl Handler<GetAccount> for ChainActor {
+    type Result = MessageResult<GetAccount>;
+
+    fn handle(&mut self, message: GetAccount, _: &mut Self::Context) -> Self::Result {
+        let address = message.0;
+        let (account, next_nonce) = self.chain.account(&address);
+        MessageResult(AccountInfo {
+            address,
+            account,
+            next_nonce,
+        })
+    }
+}
+
+impl Handler<GetBlock> for ChainActor {
+    type Result = Option<Block>;
+
+    fn handle(&mut self, message: GetBlock, _: &mut Self::Context) -> Self::Result {
+        let block = match message.0 {
+            BlockRef::Height(height) => self.chain.block_at(height),
+            BlockRef::Hash(hash) => self.chain.block(&hash),
+        };
+        block.unwrap_or_else(|error| {
+            error!("store read failed: {error}");
+            None
+        })
+    }
+}
+
+impl Handler<GetTx> for ChainActor {
+    type Result = MessageResult<GetTx>;
+
+    fn handle(&mut self, message: GetTx, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.transaction_status(&message.0))
+    }
+}
+
+impl Handler<GetBlocksAfter> for ChainActor {
+    type Result = Option<BlockBatch>;
+
+    fn handle(&mut self, message: GetBlocksAfter, _: &mut Self::Context) -> Self::Result {
+        let locator: Vec<BlockHash> = message.locator.into_iter().take(MAX_LOCATOR).collect();
+        match self
+            .chain
+            .blocks_after(&locator, MAX_BLOCKS_PER_BATCH, MAX_BATCH_BYTES)
+        {
+            Ok(blocks) => {
+                let last = blocks.last().map_or(0, |block| block.header.height);
+                let more = !blocks.is_empty() && last < self.chain.tip().height;
+                Some(BlockBatch { blocks, more })
+            }
+            Err(error) => {
+                error!("store read failed: {error}");
+                None
+            }
+        }
     }
 }
 

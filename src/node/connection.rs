@@ -10,8 +10,8 @@
 //! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
 use super::chain_actor::{
-    ChainActor, ChainSummary, CheckTx, GetSummary, Origin, Query, SubmitBlocks, SubmitOutcome,
-    SubmitTx,
+    ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetSummary, GetTip,
+    GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
 use super::netsim::{DelayLine, LinkDelay, Pushed};
 use super::peer_manager::{
@@ -401,6 +401,30 @@ impl ConnectionActor {
         );
     }
 
+    /// Sends the wire form of a chain actor's typed answer once it arrives. A request the
+    /// actor cannot answer (it stopped: the node is shutting down) gets no reply.
+    fn answer<M>(
+        &mut self,
+        request: M,
+        to_wire: impl FnOnce(M::Result) -> Message + 'static,
+        ctx: &mut Context<Self>,
+    ) where
+        M: actix::Message + std::marker::Send + 'static,
+        M::Result: std::marker::Send,
+        ChainActor: Handler<M>,
+    {
+        ctx.spawn(
+            self.chain
+                .send(request)
+                .into_actor(self)
+                .map(|reply, actor, ctx| {
+                    if let Ok(reply) = reply {
+                        actor.send(to_wire(reply), ctx);
+                    }
+                }),
+        );
+    }
+
     /// Penalises invalid blocks and fetches missing ancestors. Returns whether the
     /// connection is being closed.
     fn judge_blocks(&mut self, outcome: &SubmitOutcome, ctx: &mut Context<Self>) -> bool {
@@ -456,21 +480,44 @@ impl ConnectionActor {
             (_, Message::HelloPeer(_) | Message::HelloClient { .. }) => {
                 self.misbehaved(SCORE_PROTOCOL_VIOLATION, "second hello".into());
             }
-            (
-                _,
-                request @ (Message::GetTip
-                | Message::GetAccount(_)
-                | Message::GetBlock(_)
-                | Message::GetTx(_)
-                | Message::GetBlocks { .. }),
-            ) => {
-                ctx.spawn(self.chain.send(Query(request)).into_actor(self).map(
-                    |reply, actor, ctx| {
-                        if let Ok(Some(reply)) = reply {
-                            actor.send(reply, ctx);
-                        }
-                    },
-                ));
+            (_, Message::GetTip) => self.answer(
+                GetTip,
+                |tip| Message::Tip {
+                    height: tip.height,
+                    hash: tip.hash,
+                    work: tip.work,
+                    difficulty_bits: tip.difficulty_bits(),
+                    timestamp_ms: tip.timestamp_ms,
+                },
+                ctx,
+            ),
+            (_, Message::GetAccount(address)) => self.answer(
+                GetAccount(address),
+                |info| Message::Account {
+                    address: info.address,
+                    account: info.account,
+                    next_nonce: info.next_nonce,
+                },
+                ctx,
+            ),
+            (_, Message::GetBlock(reference)) => {
+                self.answer(GetBlock(reference), Message::BlockReply, ctx)
+            }
+            (_, Message::GetTx(txid)) => self.answer(
+                GetTx(txid),
+                |status| Message::TxReply(Box::new(status)),
+                ctx,
+            ),
+            (_, Message::GetBlocks { locator }) => {
+                let request = self.chain.send(GetBlocksAfter { locator });
+                ctx.spawn(request.into_actor(self).map(|batch, actor, ctx| {
+                    // No batch when the store could not be read: that is logged, and the
+                    // peer's sync times out and retries elsewhere.
+                    if let Ok(Some(batch)) = batch {
+                        let (blocks, more) = (batch.blocks, batch.more);
+                        actor.send(Message::Blocks { blocks, more }, ctx);
+                    }
+                }));
             }
             (_, Message::GetPeers) => {
                 ctx.spawn(

@@ -8,8 +8,8 @@ use ironchain::chain::state::Account;
 use ironchain::consensus::address::Address;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::params::ChainParams;
-use ironchain::net::message::{BlockRef, Message};
-use ironchain::node::chain_actor::{ChainSummary, GetSummary, Query};
+use ironchain::net::message::BlockRef;
+use ironchain::node::chain_actor::{ChainSummary, GetAccount, GetBlock, GetSummary};
 use ironchain::node::peer_manager::GetPeers;
 use ironchain::node::{start_node, NodeHandle, NodeSettings};
 use ironchain::testkit;
@@ -80,32 +80,26 @@ pub async fn summary(node: &NodeHandle) -> ChainSummary {
 }
 
 pub async fn account(node: &NodeHandle, address: Address) -> Account {
-    match node.chain.send(Query(Message::GetAccount(address))).await {
-        Ok(Some(Message::Account { account, .. })) => account,
-        other => panic!("unexpected account reply {other:?}"),
-    }
+    node.chain
+        .send(GetAccount(address))
+        .await
+        .expect("chain actor answers")
+        .account
 }
 
 pub async fn block_at(node: &NodeHandle, height: u64) -> Option<Block> {
-    match node
-        .chain
-        .send(Query(Message::GetBlock(BlockRef::Height(height))))
+    node.chain
+        .send(GetBlock(BlockRef::Height(height)))
         .await
-    {
-        Ok(Some(Message::BlockReply(block))) => block,
-        other => panic!("unexpected block reply {other:?}"),
-    }
+        .expect("chain actor answers")
 }
 
 pub async fn has_block(node: &NodeHandle, hash: ironchain::consensus::hash::BlockHash) -> bool {
-    match node
-        .chain
-        .send(Query(Message::GetBlock(BlockRef::Hash(hash))))
+    node.chain
+        .send(GetBlock(BlockRef::Hash(hash)))
         .await
-    {
-        Ok(Some(Message::BlockReply(block))) => block.is_some(),
-        other => panic!("unexpected block reply {other:?}"),
-    }
+        .expect("chain actor answers")
+        .is_some()
 }
 
 pub async fn peer_count(node: &NodeHandle) -> usize {
