@@ -11,9 +11,9 @@ mod common;
 
 use actix::prelude::*;
 use common::BenchNode;
-use ed25519_dalek::SigningKey;
 use ironchain::cli::rpc::NodeConnection;
 use ironchain::consensus::address::Address;
+use ironchain::consensus::signatures::SigningKey;
 use ironchain::consensus::transaction::Transaction;
 use ironchain::net::message::Message;
 use ironchain::testkit;

@@ -7,13 +7,13 @@ use crate::consensus::address::Address;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use crate::consensus::hash::{sha256, BlockHash};
 use crate::consensus::params::{Allocation, ChainParams};
+use crate::consensus::signatures::SigningKey;
 use crate::consensus::target::Target;
 use crate::consensus::transaction::{Reward, Transaction, UnsignedTransaction};
-use ed25519_dalek::SigningKey;
 
 /// The `n`th deterministic test key.
 pub fn key(n: u64) -> SigningKey {
-    SigningKey::from_bytes(&sha256(format!("ironchain test key {n}").as_bytes()))
+    SigningKey::from(sha256(format!("ironchain test key {n}").as_bytes()))
 }
 
 /// The address of the `n`th test key.

@@ -8,7 +8,7 @@
 
 use crate::consensus::address::Address;
 use crate::consensus::hash::{from_hex, to_hex};
-use ed25519_dalek::SigningKey;
+use crate::consensus::signatures::SigningKey;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::io::Write;
@@ -45,7 +45,7 @@ fn error(path: &Path, reason: impl Into<String>) -> KeyFileError {
 
 /// A new random key from the operating system's generator.
 pub fn generate() -> SigningKey {
-    SigningKey::generate(&mut rand::rngs::OsRng)
+    SigningKey::new(rand::rngs::OsRng)
 }
 
 /// Writes `key` to a new file at `path` (never overwrites), readable only by its owner.
@@ -108,7 +108,7 @@ pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
         serde_json::from_str(&text).map_err(|e| error(path, format!("not a key file: {e}")))?;
     let seed = from_hex::<32>(file.secret_key.trim())
         .map_err(|e| error(path, format!("secret_key: {e}")))?;
-    let key = SigningKey::from_bytes(&seed);
+    let key = SigningKey::from(seed);
     let stored: Address = file
         .address
         .parse()
@@ -179,6 +179,36 @@ mod tests {
         // save names a directory in the way as such, not as an existing key.
         let error = save(dir.path(), &generate()).unwrap_err();
         assert_eq!(error.reason, "is a directory");
+    }
+
+    /// Key files hold the 32-byte RFC 8032 seed, whichever Ed25519 crate reads them: a
+    /// file written before the switch to ZIP 215 (here with RFC 8032's first test key)
+    /// loads, signs for the same address, and its signature verifies.
+    #[test]
+    fn rfc8032_seed_file_keeps_its_address() {
+        use crate::consensus::hash::BlockHash;
+        use crate::consensus::transaction::UnsignedTransaction;
+        use crate::consensus::validation::verify_signature;
+        let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+        let public = "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a";
+        let address = Address::from_bytes(from_hex::<32>(public).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.key");
+        let text = format!("{{\"address\": \"{address}\", \"secret_key\": \"{seed}\"}}");
+        std::fs::write(&path, text).unwrap();
+        let key = load(&path).unwrap();
+        assert_eq!(Address::of(&key), address);
+        let genesis = BlockHash::from_bytes([1; 32]);
+        let tx = UnsignedTransaction {
+            receiver: address,
+            amount: 1,
+            fee: 1,
+            nonce: 0,
+            message: String::new(),
+        }
+        .sign(&key, &genesis);
+        assert_eq!(tx.sender, address);
+        assert_eq!(verify_signature(&tx, &genesis), Ok(()));
     }
 
     #[test]

@@ -10,11 +10,11 @@
 
 use super::BenchNode;
 use actix::prelude::*;
-use ed25519_dalek::SigningKey;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
 use ironchain::consensus::address::Address;
 use ironchain::consensus::params::ChainParams;
+use ironchain::consensus::signatures::SigningKey;
 use ironchain::consensus::transaction::Transaction;
 use ironchain::testkit;
 use std::io::{BufRead, BufReader, Read};

@@ -6,7 +6,8 @@
 //! passes the checksum with probability 2^-32.
 
 use super::hash::{from_hex, sha256_parts, to_hex, HexError};
-use ed25519_dalek::{SigningKey, VerifyingKey};
+use super::signatures::SigningKey;
+use ed25519_consensus::VerificationKey;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -59,12 +60,12 @@ impl Address {
 
     /// The address that `key` signs for.
     pub fn of(key: &SigningKey) -> Self {
-        Self(key.verifying_key().to_bytes())
+        Self(key.verification_key().to_bytes())
     }
 
-    /// The public key, if these bytes are a valid curve point.
-    pub fn verifying_key(&self) -> Option<VerifyingKey> {
-        VerifyingKey::from_bytes(&self.0).ok()
+    /// The public key, if these bytes are a curve point.
+    pub fn verifying_key(&self) -> Option<VerificationKey> {
+        VerificationKey::try_from(self.0).ok()
     }
 
     fn checksum(&self) -> [u8; 4] {
@@ -152,7 +153,7 @@ mod tests {
     use super::*;
 
     fn sample() -> Address {
-        Address::of(&SigningKey::from_bytes(&[3; 32]))
+        Address::of(&SigningKey::from([3; 32]))
     }
 
     #[test]

@@ -31,7 +31,10 @@ impl fmt::Display for TxError {
             }
             TxError::FeeTooLow { fee, min } => write!(f, "fee {fee} is below the minimum {min}"),
             TxError::AmountOverflow => write!(f, "amount + fee overflows a 64-bit integer"),
-            TxError::InvalidSenderKey => write!(f, "sender is not a valid Ed25519 public key"),
+            TxError::InvalidSenderKey => write!(
+                f,
+                "sender is not a usable Ed25519 public key (not a curve point, or a small-order point anyone could sign for)"
+            ),
             TxError::BadSignature => write!(
                 f,
                 "signature does not verify (wrong key, altered fields, or signed for another network)"

@@ -13,7 +13,7 @@
 
 use super::address::Address;
 use super::hash::{sha256, BlockHash, TxId};
-use ed25519_dalek::{Signature as DalekSignature, Signer, SigningKey};
+use super::signatures::SigningKey;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -83,8 +83,7 @@ impl UnsignedTransaction {
             message: self.message,
             signature: Signature([0; 64]),
         };
-        let signature: DalekSignature = key.sign(&tx.signing_payload(genesis));
-        tx.signature = Signature(signature.to_bytes());
+        tx.signature = Signature(key.sign(&tx.signing_payload(genesis)).to_bytes());
         tx
     }
 }
@@ -166,7 +165,7 @@ mod tests {
     use super::*;
 
     fn sample(genesis: &BlockHash) -> Transaction {
-        let key = SigningKey::from_bytes(&[1; 32]);
+        let key = SigningKey::from([1; 32]);
         UnsignedTransaction {
             receiver: Address::from_bytes([2; 32]),
             amount: 10,

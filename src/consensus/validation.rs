@@ -6,10 +6,10 @@ use super::block::{Block, BlockHeader, BLOCK_VERSION};
 use super::error::{BlockError, TxError};
 use super::hash::{BlockHash, TxId};
 use super::params::ChainParams;
+pub use super::signatures::verify_signature;
 use super::signatures::{verify_all, BodyVerified};
 use super::target::CompactTarget;
 use super::transaction::{Transaction, MAX_MESSAGE_BYTES};
-use ed25519_dalek::{Signature, VerifyingKey};
 use std::collections::HashSet;
 
 /// Checks a transaction's message, fee, arithmetic and signature.
@@ -40,15 +40,6 @@ pub fn check_transaction_fields(tx: &Transaction, params: &ChainParams) -> Resul
         return Err(TxError::AmountOverflow);
     }
     Ok(())
-}
-
-/// Strict Ed25519 verification: rejects non-canonical and small-order (malleable) forms.
-pub fn verify_signature(tx: &Transaction, genesis: &BlockHash) -> Result<(), TxError> {
-    let key =
-        VerifyingKey::from_bytes(tx.sender.as_bytes()).map_err(|_| TxError::InvalidSenderKey)?;
-    let signature = Signature::from_bytes(tx.signature.as_bytes());
-    key.verify_strict(&tx.signing_payload(genesis), &signature)
-        .map_err(|_| TxError::BadSignature)
 }
 
 /// A transaction whose signature [`verify_signature`] accepted for the network `genesis`.

@@ -13,9 +13,9 @@ use crate::config::{Config, ConfigError, NodeConfig, DEFAULT_CONFIG};
 use crate::consensus::address::Address;
 use crate::consensus::hash::sha256;
 use crate::consensus::params::{Allocation, ChainParams};
+use crate::consensus::signatures::SigningKey;
 use crate::node::netsim::{derive_seed, LinkDelay};
 use crate::node::sim_miner::{FindSchedule, SimMining};
-use ed25519_dalek::SigningKey;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::Path;
@@ -73,7 +73,7 @@ pub struct LaunchAccount {
 
 impl LaunchAccount {
     pub fn new(name: &str) -> Self {
-        let key = SigningKey::from_bytes(&sha256(
+        let key = SigningKey::from(sha256(
             format!("ironchain launch account {name}").as_bytes(),
         ));
         LaunchAccount {
