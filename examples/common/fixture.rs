@@ -185,6 +185,8 @@ pub struct SyncRun {
     pub blocks_per_s: f64,
     pub txs_per_s: f64,
     pub peak_rss_mib: f64,
+    /// Measured just before the sync, once the serving child is ready.
+    pub ceiling: super::SingleVerifyCeiling,
 }
 
 /// Starts a child serving `kind`, syncs it into a fresh node here, and times it.
@@ -208,6 +210,7 @@ pub fn measure(kind: Kind) -> SyncRun {
             break addr.parse().expect("child prints its address");
         }
     };
+    let ceiling = super::SingleVerifyCeiling::measure();
     let system = System::new();
     let seconds = system.block_on(async move {
         let dir = super::scratch_dir(&format!("sync-{}-", kind.name()));
@@ -241,6 +244,7 @@ pub fn measure(kind: Kind) -> SyncRun {
         blocks_per_s: BLOCKS as f64 / seconds,
         txs_per_s: kind.transactions() as f64 / seconds,
         peak_rss_mib: super::peak_rss_mib(),
+        ceiling,
     }
 }
 

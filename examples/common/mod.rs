@@ -219,3 +219,54 @@ pub fn report(name: &str, readable: String, mut json: serde_json::Value) {
 pub fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
+
+/// What verifying signatures one at a time could give at most on this machine, measured
+/// now, in this process (so it shares the moment's load with the run it is compared to):
+/// the cores times one thread's rate of single ZIP 215 verifications (`verify_signature`)
+/// over 2,000 distinct signed transfers, timed after a warm-up pass.
+pub struct SingleVerifyCeiling {
+    pub cores: usize,
+    pub per_core: f64,
+}
+
+impl SingleVerifyCeiling {
+    pub fn measure() -> Self {
+        use ironchain::consensus::hash::BlockHash;
+        use ironchain::consensus::signatures::{cores, verify_signature};
+        use ironchain::testkit;
+        let genesis = BlockHash::from_bytes([9; 32]);
+        let txs: Vec<_> = (0..2_000)
+            .map(|n| {
+                testkit::transfer(&testkit::key(n), testkit::address(n + 1), 1, 1, 0, &genesis)
+            })
+            .collect();
+        let verify_all_once = || {
+            let started = Instant::now();
+            for tx in &txs {
+                verify_signature(std::hint::black_box(tx), &genesis).expect("valid signature");
+            }
+            started.elapsed().as_secs_f64()
+        };
+        verify_all_once();
+        let per_core = txs.len() as f64 / verify_all_once();
+        SingleVerifyCeiling {
+            cores: cores(),
+            per_core,
+        }
+    }
+
+    /// Signatures per second on all cores.
+    pub fn rate(&self) -> f64 {
+        self.per_core * self.cores as f64
+    }
+
+    /// For the readable line.
+    pub fn describe(&self) -> String {
+        format!(
+            "single-verify ceiling {:.0} sig/s ({} cores x {:.0})",
+            self.rate(),
+            self.cores,
+            self.per_core
+        )
+    }
+}

@@ -7,7 +7,7 @@ use super::error::{BlockError, TxError};
 use super::hash::{BlockHash, TxId};
 use super::params::ChainParams;
 pub use super::signatures::verify_signature;
-use super::signatures::{verify_all, BodyVerified};
+use super::signatures::{verify_all, verify_each, BodyVerified};
 use super::target::CompactTarget;
 use super::transaction::{Transaction, MAX_MESSAGE_BYTES};
 use std::collections::HashSet;
@@ -43,7 +43,7 @@ pub fn check_transaction_fields(tx: &Transaction, params: &ChainParams) -> Resul
 }
 
 /// A transaction whose signature [`verify_signature`] accepted for the network `genesis`.
-/// Only [`VerifiedTx::verify`] makes one, so the node can verify on any thread (the
+/// Only [`VerifiedTx::verify`] and [`VerifiedTx::verify_batch`] make one, so the node can verify on any thread (the
 /// expensive part of admission) and hand the chain a transaction it need not verify again.
 #[derive(Clone, Debug)]
 pub struct VerifiedTx {
@@ -59,6 +59,25 @@ impl VerifiedTx {
             tx,
             genesis: *genesis,
         })
+    }
+
+    /// Verifies the signatures of `txs` for the network `genesis` as one batch (one by
+    /// one only if the batch fails): an answer per transaction, in order, each the one
+    /// [`VerifiedTx::verify`] would give.
+    pub fn verify_batch(
+        txs: Vec<Transaction>,
+        genesis: &BlockHash,
+    ) -> Vec<Result<VerifiedTx, TxError>> {
+        let answers = verify_each(&txs, genesis);
+        txs.into_iter()
+            .zip(answers)
+            .map(|(tx, answer)| {
+                answer.map(|()| VerifiedTx {
+                    tx,
+                    genesis: *genesis,
+                })
+            })
+            .collect()
     }
 
     pub fn tx(&self) -> &Transaction {

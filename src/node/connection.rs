@@ -18,12 +18,12 @@ use super::peer_manager::{
     Closed, GetAddrs, GetPeers, LearnAddrs, Misbehaved, PeerManagerActor, PeerReady, PeerTip,
     SyncDone,
 };
+use super::tx_verifier::{TxVerifierActor, VerifyTx};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::transaction::Transaction;
-use crate::consensus::validation::VerifiedTx;
 use crate::net::frame::{Decoded, FrameCodec, FrameError};
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
@@ -56,6 +56,8 @@ pub struct ConnectionSettings {
     /// Delay of what this connection sends (network simulation); zero normally. The peer
     /// manager sets each peer's own link once it knows who the peer is.
     pub link: LinkDelay,
+    /// Verifies incoming transactions' signatures in batches, off the chain actor.
+    pub verifier: Addr<TxVerifierActor>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -351,18 +353,20 @@ impl ConnectionActor {
     }
 
     /// Admits a transaction from a client or a peer in three steps: the chain actor's cheap
-    /// checks, the signature on a blocking-pool thread (so signatures are verified on every
-    /// core, not on the chain actor's one thread), then admission. One transaction at a
+    /// checks, the signature by the [`TxVerifierActor`] (in a batch with whatever arrived
+    /// at the same time, on the blocking pool, not on the chain actor's one thread), then
+    /// admission. One transaction at a
     /// time per connection, so that a sender's transactions keep their nonce order.
     fn on_tx(&mut self, tx: Transaction, from_peer: bool, ctx: &mut Context<Self>) {
         let chain = self.chain.clone();
-        let genesis = self.settings.genesis;
+        let verifier = self.settings.verifier.clone();
         let origin = from_peer.then_some(self.id);
         let admit = async move {
             let tx = chain.send(CheckTx(tx)).await??;
-            let verified = actix_rt::task::spawn_blocking(move || VerifiedTx::verify(tx, &genesis))
-                .await
-                .map_err(|_| NotAdmitted::NodeStopping)??;
+            let verified = verifier
+                .send(VerifyTx(tx))
+                .await?
+                .ok_or(NotAdmitted::NodeStopping)??;
             Ok::<_, NotAdmitted>(
                 chain
                     .send(SubmitTx {

@@ -16,6 +16,7 @@ pub mod miner;
 pub mod netsim;
 pub mod peer_manager;
 pub mod sim_miner;
+pub mod tx_verifier;
 
 use crate::chain::mempool::MempoolLimits;
 use crate::chain::Chain;
@@ -186,6 +187,7 @@ pub async fn start_node_with(
             node_id,
             listen_port: listen_addr.port(),
             link: LinkDelay::fixed(settings.send_delay),
+            verifier: tx_verifier::TxVerifierActor::new(genesis).start(),
         },
     )
     .start();
