@@ -67,6 +67,8 @@ impl BlockHeader {
 pub struct Block {
     pub header: BlockHeader,
     pub reward: Reward,
+    /// Capped while decoding (see [`super::bounded`]).
+    #[serde(deserialize_with = "super::bounded::block_txs")]
     pub txs: Vec<Transaction>,
 }
 

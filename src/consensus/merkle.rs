@@ -5,8 +5,9 @@
 //! different id lists can never share a root (the CVE-2012-2459 mutation), and a leaf can
 //! never be passed off as an inner node.
 
+use super::bounded::at_most;
 use super::hash::{sha256_parts, MerkleRoot, TxId};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 const INNER_NODE_TAG: &[u8] = &[1];
 
@@ -43,8 +44,14 @@ pub struct MerkleProof {
     pub index: u32,
     pub leaf_count: u32,
     /// Sibling hashes from the leaf level up; levels where the node had no sibling
-    /// contribute nothing.
+    /// contribute nothing. At most one per level of a `u32`-leaf tree, checked while
+    /// decoding.
+    #[serde(deserialize_with = "proof_siblings")]
     pub siblings: Vec<TxId>,
+}
+
+fn proof_siblings<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<TxId>, D::Error> {
+    at_most(deserializer, u32::BITS as usize, "merkle proof hashes")
 }
 
 /// The proof for leaf `index`, or `None` if there is no such leaf.

@@ -6,6 +6,7 @@
 
 pub mod address;
 pub mod block;
+pub mod bounded;
 pub mod bytes;
 pub mod difficulty;
 pub mod error;

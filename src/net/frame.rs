@@ -6,6 +6,7 @@
 //! boundary is still known, so the connection can answer with a reason and go on.
 
 use super::message::Message;
+use crate::consensus::bounded::{with_max_block_txs, MAX_DECODABLE_BLOCK_TXS};
 use bytes::{Buf, BufMut, BytesMut};
 use std::fmt;
 use std::io;
@@ -57,8 +58,27 @@ impl From<io::Error> for FrameError {
 }
 
 /// The codec for both directions.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct FrameCodec;
+#[derive(Debug, Clone, Copy)]
+pub struct FrameCodec {
+    /// The network's `max_block_txs`: a block with more is refused while decoding.
+    max_block_txs: usize,
+}
+
+impl Default for FrameCodec {
+    /// A codec for any network: blocks may hold as many transactions as a frame can.
+    fn default() -> Self {
+        FrameCodec {
+            max_block_txs: MAX_DECODABLE_BLOCK_TXS,
+        }
+    }
+}
+
+impl FrameCodec {
+    /// A codec for a network whose blocks hold at most `max_block_txs` transactions.
+    pub fn for_network(max_block_txs: usize) -> Self {
+        FrameCodec { max_block_txs }
+    }
+}
 
 impl Decoder for FrameCodec {
     type Item = Decoded;
@@ -80,7 +100,10 @@ impl Decoder for FrameCodec {
         }
         src.advance(LENGTH_BYTES);
         let body = src.split_to(length);
-        Ok(Some(match serde_cbor::from_slice::<Message>(&body) {
+        let decoded = with_max_block_txs(self.max_block_txs, || {
+            serde_cbor::from_slice::<Message>(&body)
+        });
+        Ok(Some(match decoded {
             Ok(message) => Decoded::Message(Box::new(message)),
             Err(error) => Decoded::Malformed(format!("undecodable message: {error}")),
         }))
@@ -106,7 +129,7 @@ impl Encoder<Message> for FrameCodec {
 /// Encodes one message as a complete frame (for clients using blocking sockets).
 pub fn encode_frame(message: Message) -> Result<Vec<u8>, FrameError> {
     let mut buffer = BytesMut::new();
-    FrameCodec.encode(message, &mut buffer)?;
+    FrameCodec::default().encode(message, &mut buffer)?;
     Ok(buffer.to_vec())
 }
 
@@ -117,7 +140,7 @@ mod tests {
     #[test]
     fn round_trip_split_across_reads() {
         let frame = encode_frame(Message::Ping { nonce: 7 }).unwrap();
-        let mut codec = FrameCodec;
+        let mut codec = FrameCodec::default();
         let mut buffer = BytesMut::new();
         for byte in &frame[..frame.len() - 1] {
             buffer.put_u8(*byte);
@@ -135,7 +158,7 @@ mod tests {
     fn oversize_prefix_is_refused_before_the_body() {
         let mut buffer = BytesMut::new();
         buffer.put_u32(u32::MAX);
-        match FrameCodec.decode(&mut buffer) {
+        match FrameCodec::default().decode(&mut buffer) {
             Err(FrameError::TooLarge { length }) => assert_eq!(length, u32::MAX as usize),
             other => panic!("unexpected {other:?}"),
         }
@@ -148,12 +171,93 @@ mod tests {
         buffer.extend_from_slice(&[0xff, 0x00, 0x13]);
         buffer.extend_from_slice(&encode_frame(Message::Ping { nonce: 1 }).unwrap());
         assert!(matches!(
-            FrameCodec.decode(&mut buffer).unwrap(),
+            FrameCodec::default().decode(&mut buffer).unwrap(),
             Some(Decoded::Malformed(_))
         ));
         assert!(matches!(
-            FrameCodec.decode(&mut buffer).unwrap(),
+            FrameCodec::default().decode(&mut buffer).unwrap(),
             Some(Decoded::Message(_))
         ));
+    }
+
+    fn decode_body(mut codec: FrameCodec, body: &[u8]) -> Decoded {
+        let mut buffer = BytesMut::new();
+        buffer.put_u32(body.len() as u32);
+        buffer.extend_from_slice(body);
+        codec.decode(&mut buffer).unwrap().unwrap()
+    }
+
+    fn malformed_reason(codec: FrameCodec, body: &[u8]) -> String {
+        match decode_body(codec, body) {
+            Decoded::Malformed(reason) => reason,
+            Decoded::Message(message) => panic!("decoded {message:?}"),
+        }
+    }
+
+    /// The body of a message whose one list announces `count` elements, cut off right
+    /// after that announcement: it can only be refused from the announced length.
+    fn announcing(message: Message, count: u32) -> Vec<u8> {
+        let mut body = serde_cbor::to_vec(&message).unwrap();
+        // Each message below ends in its (empty) list, encoded as the single byte 0x80.
+        assert_eq!(body.pop(), Some(0x80));
+        body.push(0x9a);
+        body.extend_from_slice(&count.to_be_bytes());
+        body
+    }
+
+    #[test]
+    fn oversized_lists_are_refused_from_their_announced_length() {
+        use crate::consensus::hash::BlockHash;
+        let codec = FrameCodec::default();
+        let locator = Message::GetBlocks {
+            locator: Vec::new(),
+        };
+        let reason = malformed_reason(codec, &announcing(locator, 100_000));
+        assert!(
+            reason.contains("100000 locator hashes exceed the limit of 64"),
+            "{reason}"
+        );
+        let reason = malformed_reason(codec, &announcing(Message::Addrs(Vec::new()), 100_000));
+        assert!(
+            reason.contains("100000 addresses exceed the limit of 100"),
+            "{reason}"
+        );
+
+        // The same, sent whole: 100,000 real hashes (3.2 MB) in a frame under the limit.
+        let whole = serde_cbor::to_vec(&Message::GetBlocks {
+            locator: vec![BlockHash::from_bytes([7; 32]); 100_000],
+        })
+        .unwrap();
+        assert!(whole.len() <= MAX_FRAME_BYTES);
+        let reason = malformed_reason(codec, &whole);
+        assert!(reason.contains("100000 locator hashes"), "{reason}");
+
+        // At the limit, both decode.
+        let fits = Message::GetBlocks {
+            locator: vec![BlockHash::from_bytes([7; 32]); 64],
+        };
+        let body = serde_cbor::to_vec(&fits).unwrap();
+        assert!(matches!(decode_body(codec, &body), Decoded::Message(m) if *m == fits));
+        let addrs = Message::Addrs(vec!["127.0.0.1:1".to_string(); 100]);
+        let body = serde_cbor::to_vec(&addrs).unwrap();
+        assert!(matches!(decode_body(codec, &body), Decoded::Message(m) if *m == addrs));
+    }
+
+    #[test]
+    fn a_batch_over_the_block_limit_is_refused_while_decoding() {
+        let batch = Message::Blocks {
+            blocks: Vec::new(),
+            more: false,
+        };
+        let mut body = serde_cbor::to_vec(&batch).unwrap();
+        // `blocks` is encoded before `more`: announce 2,001 blocks where the empty list is.
+        let at = body.iter().position(|byte| *byte == 0x80).unwrap();
+        body.splice(at..=at, [0x19, 0x07, 0xd1]);
+        body[at] = 0x99;
+        let reason = malformed_reason(FrameCodec::default(), &body);
+        assert!(
+            reason.contains("2001 blocks in a batch exceed the limit of 2000"),
+            "{reason}"
+        );
     }
 }

@@ -7,11 +7,12 @@
 use crate::chain::state::Account;
 use crate::consensus::address::Address;
 use crate::consensus::block::{Block, BlockHeader};
+use crate::consensus::bounded::at_most;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::merkle::MerkleProof;
 use crate::consensus::target::Work;
 use crate::consensus::transaction::{Reward, Transaction};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// Bumped on incompatible changes; peers with another version are refused.
 pub const PROTOCOL_VERSION: u32 = 1;
@@ -26,6 +27,20 @@ pub const MAX_BATCH_BYTES: usize = 2 << 20;
 pub const MAX_LOCATOR: usize = 64;
 /// Most addresses in one address-gossip reply.
 pub const MAX_ADDRS_PER_REPLY: usize = 100;
+
+// Every list a peer sends is capped while it is decoded (see `consensus::bounded`): a
+// frame announcing 100,000 locator hashes is refused from its length alone.
+fn locator<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<BlockHash>, D::Error> {
+    at_most(deserializer, MAX_LOCATOR, "locator hashes")
+}
+
+fn batch<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Block>, D::Error> {
+    at_most(deserializer, MAX_BLOCKS_PER_BATCH, "blocks in a batch")
+}
+
+fn addrs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    at_most(deserializer, MAX_ADDRS_PER_REPLY, "addresses")
+}
 
 /// A peer's introduction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,10 +123,12 @@ pub enum Message {
     // Peer gossip and sync.
     /// Blocks after the first locator hash the receiver shares.
     GetBlocks {
+        #[serde(deserialize_with = "locator")]
         locator: Vec<BlockHash>,
     },
     /// A sync batch; `more` says the sender has further blocks after these.
     Blocks {
+        #[serde(deserialize_with = "batch")]
         blocks: Vec<Block>,
         more: bool,
     },
@@ -120,7 +137,7 @@ pub enum Message {
     /// A transaction the sender's mempool accepted, relayed.
     NewTx(Transaction),
     GetAddrs,
-    Addrs(Vec<String>),
+    Addrs(#[serde(deserialize_with = "addrs")] Vec<String>),
     Ping {
         nonce: u64,
     },

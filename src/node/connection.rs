@@ -53,6 +53,8 @@ pub struct ConnectionSettings {
     pub genesis: BlockHash,
     pub node_id: u64,
     pub listen_port: u16,
+    /// The network's `max_block_txs`, enforced while frames are decoded.
+    pub max_block_txs: usize,
     /// Delay of what this connection sends (network simulation); zero normally. The peer
     /// manager sets each peer's own link once it knows who the peer is.
     pub link: LinkDelay,
@@ -119,9 +121,10 @@ impl ConnectionActor {
         settings: ConnectionSettings,
     ) -> Addr<Self> {
         let (read, write) = stream.into_split();
+        let codec = FrameCodec::for_network(settings.max_block_txs);
         let outbox = DelayLine::new(settings.link);
         ConnectionActor::create(move |ctx| {
-            ctx.add_stream(FramedRead::new(read, FrameCodec));
+            ctx.add_stream(FramedRead::new(read, codec));
             ConnectionActor {
                 id,
                 remote,
@@ -129,7 +132,7 @@ impl ConnectionActor {
                 chain,
                 peers,
                 settings,
-                writer: FramedWrite::new(write, FrameCodec, ctx),
+                writer: FramedWrite::new(write, codec, ctx),
                 outbox,
                 role: Role::AwaitingHello,
                 hello_sent: false,

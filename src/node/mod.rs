@@ -186,6 +186,7 @@ pub async fn start_node_with(
             genesis,
             node_id,
             listen_port: listen_addr.port(),
+            max_block_txs: settings.params.max_block_txs as usize,
             link: LinkDelay::fixed(settings.send_delay),
             verifier: tx_verifier::TxVerifierActor::new(genesis).start(),
         },
