@@ -9,7 +9,7 @@ use crate::consensus::hash::{sha256, BlockHash};
 use crate::consensus::params::{Allocation, ChainParams};
 use crate::consensus::signatures::SigningKey;
 use crate::consensus::target::Target;
-use crate::consensus::transaction::{Reward, Transaction, UnsignedTransaction};
+use crate::consensus::transaction::{Reward, Signature, Transaction, UnsignedTransaction};
 
 /// The `n`th deterministic test key.
 pub fn key(n: u64) -> SigningKey {
@@ -62,6 +62,20 @@ pub fn transfer(
         message: String::new(),
     }
     .sign(key, genesis)
+}
+
+/// A transfer whose signature no key made, for rules checked before any signature (sizes,
+/// counts, pools): cheap to make by the thousand.
+pub fn unsigned_transfer(nonce: u64) -> Transaction {
+    Transaction {
+        sender: Address::from_bytes([1; 32]),
+        receiver: Address::from_bytes([2; 32]),
+        amount: 1,
+        fee: 1,
+        nonce,
+        message: String::new(),
+        signature: Signature::from_bytes([0; 64]),
+    }
 }
 
 /// Increments the nonce until the header's hash meets `target`.

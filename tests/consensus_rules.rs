@@ -439,12 +439,12 @@ fn block_with_unknown_parent_waits_as_orphan_until_the_parent_arrives() {
     let block = |n: usize| source.block(&hashes[n]).unwrap().unwrap();
 
     match offer(&mut chain, block(2)).unwrap() {
-        BlockOutcome::Orphan { missing } => assert_eq!(missing, hashes[1]),
+        BlockOutcome::Orphan { missing, .. } => assert_eq!(missing, hashes[1]),
         other => panic!("expected an orphan, got {other:?}"),
     }
     // Its parent is an orphan too: the first missing ancestor is now block 1.
     match offer(&mut chain, block(1)).unwrap() {
-        BlockOutcome::Orphan { missing } => assert_eq!(missing, hashes[0]),
+        BlockOutcome::Orphan { missing, .. } => assert_eq!(missing, hashes[0]),
         other => panic!("expected an orphan, got {other:?}"),
     }
     assert!(matches!(

@@ -6,6 +6,7 @@ pub mod blockchain;
 pub mod index;
 pub mod mempool;
 pub mod orphans;
+pub mod rejected;
 pub mod state;
 pub mod store;
 pub mod verify;

@@ -102,7 +102,7 @@ mod tests {
     use crate::consensus::address::Address;
     use crate::consensus::block::{Block, BlockHeader};
     use crate::consensus::target::CompactTarget;
-    use crate::consensus::transaction::{Reward, Signature};
+    use crate::consensus::transaction::Reward;
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
@@ -147,15 +147,6 @@ mod tests {
     }
 
     fn block_with_txs(count: u64) -> Block {
-        let tx = |nonce| Transaction {
-            sender: Address::from_bytes([1; 32]),
-            receiver: Address::from_bytes([2; 32]),
-            amount: 1,
-            fee: 1,
-            nonce,
-            message: String::new(),
-            signature: Signature::from_bytes([0; 64]),
-        };
         Block {
             header: BlockHeader {
                 version: 1,
@@ -171,7 +162,7 @@ mod tests {
                 amount: 50,
                 height: 1,
             },
-            txs: (0..count).map(tx).collect(),
+            txs: (0..count).map(crate::testkit::unsigned_transfer).collect(),
         }
     }
 

@@ -80,6 +80,11 @@ pub enum BlockError {
     DescendsFromInvalid {
         ancestor: BlockHash,
     },
+    /// Found invalid before (and remembered): refused by a lookup, not checked again.
+    KnownInvalid {
+        hash: BlockHash,
+        reason: Box<BlockError>,
+    },
     BadVersion {
         version: u32,
     },
@@ -140,6 +145,11 @@ impl fmt::Display for BlockError {
             BlockError::DescendsFromInvalid { ancestor } => {
                 write!(f, "builds on invalid block {}", ancestor.short())
             }
+            BlockError::KnownInvalid { hash, reason } => write!(
+                f,
+                "block {} was found invalid before ({reason}); not checked again",
+                hash.short()
+            ),
             BlockError::BadVersion { version } => write!(f, "unknown block version {version}"),
             BlockError::BadHeight { expected, got } => {
                 write!(

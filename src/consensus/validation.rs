@@ -154,16 +154,9 @@ pub fn check_header(
     Ok(hash)
 }
 
-/// Checks a block's size limits, reward height, merkle root, duplicates and every
-/// transaction's stateless rules. Returns the transaction ids (reward record excluded),
-/// so callers need not hash them again. `signatures` is `Some` when this body's signatures
-/// were already verified (a sync batch, by [`verify_bodies`](super::signatures::verify_bodies)).
-pub fn check_body(
-    block: &Block,
-    params: &ChainParams,
-    genesis: &BlockHash,
-    signatures: Option<BodyVerified>,
-) -> Result<Vec<TxId>, BlockError> {
+/// The transaction count and byte limits: the cheapest body rules, checked before
+/// anything costly is done with a block (holding it as an orphan, verifying signatures).
+pub fn check_size(block: &Block, params: &ChainParams) -> Result<(), BlockError> {
     if block.txs.len() > params.max_block_txs as usize {
         return Err(BlockError::TooManyTransactions {
             count: block.txs.len(),
@@ -177,6 +170,20 @@ pub fn check_body(
             max: params.max_block_bytes,
         });
     }
+    Ok(())
+}
+
+/// Checks a block's size limits, reward height, merkle root, duplicates and every
+/// transaction's stateless rules. Returns the transaction ids (reward record excluded),
+/// so callers need not hash them again. `signatures` is `Some` when this body's signatures
+/// were already verified (a sync batch, by [`verify_bodies`](super::signatures::verify_bodies)).
+pub fn check_body(
+    block: &Block,
+    params: &ChainParams,
+    genesis: &BlockHash,
+    signatures: Option<BodyVerified>,
+) -> Result<Vec<TxId>, BlockError> {
+    check_size(block, params)?;
     if block.reward.height != block.header.height {
         return Err(BlockError::RewardHeightMismatch {
             header: block.header.height,

@@ -67,6 +67,8 @@ pub struct SubmitOutcome {
     pub stored: usize,
     /// Set when a block's parent is unknown: the ancestor to fetch.
     pub missing: Option<BlockHash>,
+    /// The sender's orphans overflowed its share of the orphan pool.
+    pub orphans_over_share: bool,
     /// The first block that broke a rule; processing stopped there.
     pub invalid: Option<BlockError>,
     /// Set when a block was only refused for now (e.g. timestamp ahead of our clock).
@@ -396,14 +398,21 @@ impl ChainActor {
             })
             .collect::<Vec<_>>()
             .into_iter();
-        for result in self.chain.process_blocks(blocks, unix_time_ms()) {
+        for result in self
+            .chain
+            .process_blocks_from(blocks, unix_time_ms(), origin.peer())
+        {
             // A failed commit comes after the last block's outcome.
             let (hash, relay_copy) = prepared.next().unwrap_or_default();
             match result {
                 Ok(BlockOutcome::AlreadyKnown) => {}
-                Ok(BlockOutcome::Orphan { missing }) => {
+                Ok(BlockOutcome::Orphan {
+                    missing,
+                    over_share,
+                }) => {
                     debug!("orphan block {}: missing {}", hash.short(), missing.short());
                     outcome.missing = Some(missing);
+                    outcome.orphans_over_share |= over_share;
                 }
                 Ok(BlockOutcome::Accepted(accepted)) => {
                     let now = Instant::now();

@@ -45,6 +45,8 @@ const SCORE_MALFORMED_FRAME: u32 = 25;
 const SCORE_PROTOCOL_VIOLATION: u32 = 20;
 const SCORE_INVALID_TX: u32 = 20;
 const SCORE_INVALID_BLOCK: u32 = 100;
+/// Orphans past the sender's share of the pool: each costs the sender only pow-limit work.
+const SCORE_ORPHAN_OVERFLOW: u32 = 10;
 const SCORE_OVERSIZE_FRAME: u32 = 100;
 
 /// What every connection of one node shares.
@@ -398,7 +400,15 @@ impl ConnectionActor {
                                 reason: reason.to_string(),
                             },
                             ctx,
-                        )
+                        );
+                        // A client's wallet signs correctly: one that does not costs the
+                        // node signature checks, as an invalid relay would.
+                        if is_stateless(&reason) {
+                            actor.misbehaved(
+                                SCORE_INVALID_TX,
+                                format!("invalid transaction: {reason}"),
+                            );
+                        }
                     }
                     Err(NotAdmitted::Refused(reason)) if is_stateless(&reason) => {
                         actor.misbehaved(SCORE_INVALID_TX, format!("invalid transaction: {reason}"))
@@ -445,6 +455,12 @@ impl ConnectionActor {
             );
             self.misbehaved(SCORE_INVALID_BLOCK, text);
             return true;
+        }
+        if outcome.orphans_over_share {
+            self.misbehaved(
+                SCORE_ORPHAN_OVERFLOW,
+                "orphan blocks past its share of the orphan pool".into(),
+            );
         }
         if outcome.missing.is_some() {
             self.request_blocks(ctx);

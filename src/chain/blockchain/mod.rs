@@ -29,7 +29,8 @@ pub use template::BlockTemplate;
 
 use crate::chain::index::{BlockIndex, BlockStatus, IndexEntry};
 use crate::chain::mempool::{Mempool, MempoolLimits};
-use crate::chain::orphans::OrphanPool;
+use crate::chain::orphans::{OrphanLimits, OrphanPool};
+use crate::chain::rejected::{RejectedBlocks, REJECTED_CAPACITY};
 use crate::chain::state::State;
 use crate::chain::store::{Store, StoreBatch, StoreError};
 use crate::consensus::error::BlockError;
@@ -39,9 +40,6 @@ use crate::consensus::target::Work;
 use commit::{encode_block, Changes};
 use std::fmt;
 use std::path::Path;
-
-/// Most blocks held while waiting for their parent.
-pub const ORPHAN_POOL_CAPACITY: usize = 512;
 
 /// What went wrong while processing: the input was bad, or the store failed. A store
 /// failure leaves memory ahead of disk, so the node must stop and reopen.
@@ -86,6 +84,7 @@ pub struct Chain {
     state: State,
     mempool: Mempool,
     orphans: OrphanPool,
+    rejected: RejectedBlocks,
 }
 
 impl Chain {
@@ -109,7 +108,8 @@ impl Chain {
                 genesis,
                 store,
                 mempool: Mempool::new(limits),
-                orphans: OrphanPool::new(ORPHAN_POOL_CAPACITY),
+                orphans: OrphanPool::new(OrphanLimits::default()),
+                rejected: RejectedBlocks::new(REJECTED_CAPACITY),
             }
         } else {
             let entry = IndexEntry {
@@ -143,7 +143,8 @@ impl Chain {
                 genesis,
                 store,
                 mempool: Mempool::new(limits),
-                orphans: OrphanPool::new(ORPHAN_POOL_CAPACITY),
+                orphans: OrphanPool::new(OrphanLimits::default()),
+                rejected: RejectedBlocks::new(REJECTED_CAPACITY),
             }
         };
         let mut changes = Changes::default();

@@ -4,12 +4,14 @@
 use super::commit::{encode_block, Changes};
 use super::{Chain, ChainError, Rejected, TipChange};
 use crate::chain::index::{BlockStatus, IndexEntry};
+use crate::chain::orphans::{Admission, Sender};
 use crate::consensus::block::Block;
 use crate::consensus::difficulty::{is_retarget_height, MAX_RETARGET_FACTOR};
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::signatures::{verify_bodies, BodyVerified};
-use crate::consensus::validation::{check_body, check_header, HeaderContext};
+use crate::consensus::transaction::Transaction;
+use crate::consensus::validation::{check_body, check_header, check_size, HeaderContext};
 
 /// The result of offering a block to the chain.
 #[derive(Debug)]
@@ -17,7 +19,12 @@ pub enum BlockOutcome {
     /// Already in the block tree or the orphan pool.
     AlreadyKnown,
     /// Parent unknown: held as an orphan; `missing` is the first ancestor to fetch.
-    Orphan { missing: BlockHash },
+    /// `over_share` says the sender had more orphans in the pool than its share, and
+    /// its oldest made room (see [`OrphanPool`]).
+    Orphan {
+        missing: BlockHash,
+        over_share: bool,
+    },
     /// Stored in the block tree.
     Accepted(Accepted),
 }
@@ -38,7 +45,7 @@ impl Chain {
     /// Offers a block (mined here, or received from a peer).
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<BlockOutcome, ChainError> {
         let mut changes = Changes::default();
-        let outcome = self.process_into(block, now_ms, &mut changes, None);
+        let outcome = self.process_into(block, now_ms, &mut changes, None, None);
         if let Err(ChainError::Store(_)) = outcome {
             // Memory is ahead of disk: the caller must stop; nothing more is written.
             return outcome;
@@ -58,11 +65,22 @@ impl Chain {
         blocks: Vec<Block>,
         now_ms: u64,
     ) -> Vec<Result<BlockOutcome, ChainError>> {
+        self.process_blocks_from(blocks, now_ms, None)
+    }
+
+    /// [`Chain::process_blocks`] for blocks handed over by `sender`, whose orphans count
+    /// against its share of the orphan pool.
+    pub fn process_blocks_from(
+        &mut self,
+        blocks: Vec<Block>,
+        now_ms: u64,
+        sender: Option<Sender>,
+    ) -> Vec<Result<BlockOutcome, ChainError>> {
         let mut changes = Changes::default();
         let mut outcomes = Vec::with_capacity(blocks.len());
         let verified = self.verify_batch_signatures(&blocks);
         for (block, signatures) in blocks.into_iter().zip(verified) {
-            let outcome = self.process_into(block, now_ms, &mut changes, signatures);
+            let outcome = self.process_into(block, now_ms, &mut changes, signatures, sender);
             let stop = outcome.is_err();
             let store_failed = matches!(outcome, Err(ChainError::Store(_)));
             outcomes.push(outcome);
@@ -80,49 +98,62 @@ impl Chain {
     }
 
     /// Verifies the signatures of a batch's bodies in one go (one entry per block; see
-    /// [`verify_bodies`]), before the blocks' own checks. So that a peer cannot make us
-    /// verify signatures in blocks that took no work, this covers only the leading run of
-    /// blocks that extend one another from a block we hold and carry proof of work at a
-    /// target no easier than consensus could allow there: the first block's expected
-    /// target, eased by at most the retarget clamp (×4) at each retarget height after it.
-    /// The rest of the batch is left to the block-by-block checks.
+    /// [`verify_bodies`]), before the blocks' own checks, for the blocks
+    /// [`Chain::presigned_run`] allows. The rest of the batch is left to the block-by-block
+    /// checks.
     fn verify_batch_signatures(&self, blocks: &[Block]) -> Vec<Option<BodyVerified>> {
-        let mut bodies = Vec::new();
+        let bodies: Vec<&[Transaction]> = blocks[..self.presigned_run(blocks)]
+            .iter()
+            .map(|block| block.txs.as_slice())
+            .collect();
+        let mut verified = verify_bodies(&bodies, &self.genesis);
+        verified.resize_with(blocks.len(), || None);
+        verified
+    }
+
+    /// How many leading blocks of a batch get their signatures verified ahead. So that a
+    /// peer cannot make us verify signatures in blocks that took no work, only the leading
+    /// run of blocks that extend one another from a block we hold and carry proof of work
+    /// at a target no easier than consensus could allow there: the first block's expected
+    /// target, eased by at most the retarget clamp (×4) at each retarget height after it.
+    /// The run also ends at a block that breaks a cheap rule (transaction count, size) or
+    /// is remembered as invalid: those are refused without any signature being checked.
+    fn presigned_run(&self, blocks: &[Block]) -> usize {
         let first_limit = blocks
             .first()
             .and_then(|first| self.index.get(&first.header.prev))
             .and_then(|parent| self.index.next_target(parent, &self.params).ok())
             .and_then(|compact| compact.to_target().ok());
-        if let (true, Some(mut limit)) = (blocks.len() > 1, first_limit) {
-            let mut previous: Option<BlockHash> = None;
-            for block in blocks {
-                let hash = block.hash();
-                if let Some(previous) = previous {
-                    if block.header.prev != previous {
-                        break;
-                    }
-                    if is_retarget_height(self.params.retarget_interval, block.header.height) {
-                        match limit.scale(MAX_RETARGET_FACTOR, 1) {
-                            Ok(eased) => limit = eased.min(self.params.pow_limit()),
-                            Err(_) => break,
-                        }
+        let (true, Some(mut limit)) = (blocks.len() > 1, first_limit) else {
+            return 0;
+        };
+        let mut previous: Option<BlockHash> = None;
+        for (run, block) in blocks.iter().enumerate() {
+            let hash = block.hash();
+            if let Some(previous) = previous {
+                if block.header.prev != previous {
+                    return run;
+                }
+                if is_retarget_height(self.params.retarget_interval, block.header.height) {
+                    match limit.scale(MAX_RETARGET_FACTOR, 1) {
+                        Ok(eased) => limit = eased.min(self.params.pow_limit()),
+                        Err(_) => return run,
                     }
                 }
-                let worked = block
-                    .header
-                    .target
-                    .to_target()
-                    .is_ok_and(|target| target <= limit && target.is_met_by(hash.as_bytes()));
-                if !worked {
-                    break;
-                }
-                previous = Some(hash);
-                bodies.push(block.txs.as_slice());
             }
+            let worked = block
+                .header
+                .target
+                .to_target()
+                .is_ok_and(|target| target <= limit && target.is_met_by(hash.as_bytes()));
+            let cheap_rules_hold =
+                check_size(block, &self.params).is_ok() && self.rejected.refusal(&hash).is_none();
+            if !(worked && cheap_rules_hold) {
+                return run;
+            }
+            previous = Some(hash);
         }
-        let mut verified = verify_bodies(&bodies, &self.genesis);
-        verified.resize_with(blocks.len(), || None);
-        verified
+        blocks.len()
     }
 
     /// [`Chain::process_block`] without the commit: what it changes goes into `changes`.
@@ -132,10 +163,14 @@ impl Chain {
         now_ms: u64,
         changes: &mut Changes,
         signatures: Option<BodyVerified>,
+        sender: Option<Sender>,
     ) -> Result<BlockOutcome, ChainError> {
         let hash = block.hash();
         if self.orphans.contains(&hash) {
             return Ok(BlockOutcome::AlreadyKnown);
+        }
+        if let Some(refusal) = self.rejected.refusal(&hash) {
+            return Err(refusal.into());
         }
         if let Some(entry) = self.index.get(&hash) {
             if entry.status == BlockStatus::Invalid {
@@ -145,9 +180,25 @@ impl Chain {
         }
         if !self.index.contains(&block.header.prev) {
             self.check_orphan_work(&block, hash)?;
-            self.orphans.insert(hash, block);
+            check_size(&block, &self.params)?;
+            let block_bytes = block.encoded_size();
+            let over_share = match self.orphans.insert(hash, block, sender) {
+                Admission::Held => false,
+                Admission::HeldOverShare => true,
+                Admission::TooLarge { max } => {
+                    let bytes = block_bytes;
+                    return Err(BlockError::TooLarge {
+                        bytes,
+                        max: max as u64,
+                    }
+                    .into());
+                }
+            };
             let missing = self.orphans.missing_root(&hash).unwrap_or(hash);
-            return Ok(BlockOutcome::Orphan { missing });
+            return Ok(BlockOutcome::Orphan {
+                missing,
+                over_share,
+            });
         }
         self.accept(block, hash, now_ms, changes, signatures)?;
         let mut accepted = Accepted {
@@ -208,7 +259,8 @@ impl Chain {
             now_ms,
         };
         check_header(&block.header, &context, &self.params)?;
-        let txids = check_body(&block, &self.params, &self.genesis, signatures)?;
+        let txids = check_body(&block, &self.params, &self.genesis, signatures)
+            .inspect_err(|reason| self.rejected.remember(hash, &block, reason))?;
         let block_work = block
             .header
             .target
@@ -257,12 +309,15 @@ impl Chain {
 #[cfg(test)]
 mod batch_signature_tests {
     //! Which blocks of a sync batch get their signatures verified ahead of their checks:
-    //! only work a peer could not fake cheaply.
+    //! only work a peer could not fake cheaply, that breaks no cheap rule and is not
+    //! remembered as invalid.
 
     use super::*;
     use crate::chain::mempool::MempoolLimits;
+    use crate::consensus::error::TxError;
     use crate::consensus::params::ChainParams;
     use crate::consensus::target::Target;
+    use crate::consensus::transaction::Signature;
     use crate::testkit::{self, address, key};
     use std::path::Path;
 
@@ -272,6 +327,7 @@ mod batch_signature_tests {
         let params = ChainParams {
             pow_limit_bits: 1,
             initial_difficulty_bits: 8,
+            max_block_txs: 2_000,
             ..testkit::params(&[(address(ALICE), 1_000)])
         };
         Chain::open(dir, params, MempoolLimits::default()).unwrap()
@@ -301,11 +357,10 @@ mod batch_signature_tests {
     }
 
     fn covered(chain: &Chain, blocks: &[Block]) -> Vec<bool> {
-        chain
-            .verify_batch_signatures(blocks)
-            .iter()
-            .map(Option::is_some)
-            .collect()
+        let run = chain.presigned_run(blocks);
+        let verified = chain.verify_batch_signatures(blocks);
+        assert!(verified[run..].iter().all(Option::is_none));
+        (0..blocks.len()).map(|at| at < run).collect()
     }
 
     #[test]
@@ -329,5 +384,97 @@ mod batch_signature_tests {
         cheap[1].header.prev = cheap[0].hash();
         testkit::seal(&mut cheap[1]);
         assert_eq!(covered(&chain, &cheap), [false, false]);
+    }
+
+    /// `honest` with a bad signature in the first block, re-mined and re-linked.
+    fn badly_signed(mut blocks: Vec<Block>) -> Vec<Block> {
+        blocks[0].txs[0].signature = Signature::from_bytes([0; 64]);
+        testkit::seal(&mut blocks[0]);
+        blocks[1].header.prev = blocks[0].hash();
+        testkit::seal(&mut blocks[1]);
+        blocks
+    }
+
+    fn first_error(outcomes: Vec<Result<BlockOutcome, ChainError>>) -> BlockError {
+        match outcomes.into_iter().next() {
+            Some(Err(ChainError::Block(error))) => error,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_replayed_invalid_batch_is_refused_from_memory_without_signature_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        let batch = badly_signed(honest_batch());
+        let bad = batch[0].hash();
+        assert_eq!(covered(&chain, &batch), [true, true]);
+        let reason = first_error(chain.process_blocks(batch.clone(), batch[1].header.timestamp_ms));
+        assert!(
+            matches!(
+                &reason,
+                BlockError::InvalidTransaction {
+                    error: TxError::BadSignature,
+                    ..
+                }
+            ),
+            "{reason}"
+        );
+        assert_eq!(chain.remembered_invalid(), 1);
+
+        // Replayed: no signature is checked ahead, and the block is refused by a lookup.
+        assert_eq!(covered(&chain, &batch), [false, false]);
+        match first_error(chain.process_blocks(batch.clone(), batch[1].header.timestamp_ms)) {
+            BlockError::KnownInvalid {
+                hash,
+                reason: first,
+            } => {
+                assert_eq!(hash, bad);
+                assert_eq!(*first, reason);
+            }
+            other => panic!("expected the remembered refusal, got {other}"),
+        }
+        // The honest blocks are not tainted by the forgery of their bodies.
+        let honest = honest_batch();
+        let outcomes = chain.process_blocks(honest.clone(), honest[1].header.timestamp_ms);
+        assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+        assert_eq!(chain.tip().hash, honest[1].hash());
+    }
+
+    #[test]
+    fn blocks_over_the_count_rule_are_refused_before_any_signature() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        let max = chain.params().max_block_txs as u64;
+        // Two blocks at the expected difficulty, each with 9,000 wrongly signed transfers.
+        let junk =
+            |nonce| testkit::transfer(&key(ALICE), address(2), 1, 1, nonce, &chain.genesis_hash());
+        let mut batch = honest_batch();
+        let forged = junk(0);
+        for block in &mut batch {
+            block.txs = (0..9_000)
+                .map(|nonce| Transaction {
+                    nonce,
+                    signature: Signature::from_bytes([1; 64]),
+                    ..forged.clone()
+                })
+                .collect();
+        }
+        assert!(9_000 > max);
+        testkit::seal(&mut batch[0]);
+        batch[1].header.prev = batch[0].hash();
+        testkit::seal(&mut batch[1]);
+        assert_eq!(covered(&chain, &batch), [false, false]);
+        let now = batch[1].header.timestamp_ms;
+        let reason = first_error(chain.process_blocks(batch.clone(), now));
+        assert!(
+            matches!(reason, BlockError::TooManyTransactions { count: 9_000, .. }),
+            "{reason}"
+        );
+        // The header commits to that body, so it is remembered.
+        assert!(matches!(
+            first_error(chain.process_blocks(batch, now)),
+            BlockError::KnownInvalid { .. }
+        ));
     }
 }

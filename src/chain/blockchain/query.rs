@@ -76,6 +76,16 @@ impl Chain {
         self.orphans.len()
     }
 
+    /// Consensus-encoded bytes of the blocks waiting for their parent.
+    pub fn orphan_bytes(&self) -> usize {
+        self.orphans.bytes()
+    }
+
+    /// How many blocks are remembered as invalid.
+    pub fn remembered_invalid(&self) -> usize {
+        self.rejected.len()
+    }
+
     /// The active chain's tip.
     pub fn tip(&self) -> TipInfo {
         tip_info(self.index.tip())

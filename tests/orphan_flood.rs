@@ -1,0 +1,147 @@
+//! Orphan flood (issue 10): thousands of cheap-proof-of-work blocks on unknown parents,
+//! from a handful of senders, stay within the orphan pool's count and byte bounds; a
+//! block over the size rules never enters; one sender's flood pushes out only its own
+//! orphans and is reported as over its share.
+
+use ironchain::chain::mempool::MempoolLimits;
+use ironchain::chain::orphans::OrphanLimits;
+use ironchain::chain::{BlockOutcome, Chain, ChainError};
+use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
+use ironchain::consensus::error::BlockError;
+use ironchain::consensus::hash::BlockHash;
+use ironchain::consensus::params::ChainParams;
+use ironchain::consensus::transaction::{Reward, Signature, Transaction};
+use ironchain::testkit::{self, address, key};
+
+fn params() -> ChainParams {
+    ChainParams {
+        max_block_txs: 2_000,
+        ..testkit::params(&[])
+    }
+}
+
+/// A block on an unknown parent with `txs` (unverifiable) transactions, mined at the pow
+/// limit: as cheap as an orphan can be.
+fn orphan(chain: &Chain, seed: u64, txs: u64) -> Block {
+    let template = testkit::transfer(&key(1), address(2), 1, 1, 0, &chain.genesis_hash());
+    let mut block = Block {
+        header: BlockHeader {
+            version: BLOCK_VERSION,
+            height: 1_000 + seed,
+            prev: BlockHash::from_bytes(ironchain::consensus::hash::sha256(&seed.to_be_bytes())),
+            merkle_root: Default::default(),
+            timestamp_ms: chain.tip().timestamp_ms + 1,
+            target: chain.params().pow_limit().to_compact(),
+            nonce: 0,
+        },
+        reward: Reward {
+            miner: address(9),
+            amount: 50,
+            height: 1_000 + seed,
+        },
+        txs: (0..txs)
+            .map(|nonce| Transaction {
+                nonce,
+                signature: Signature::from_bytes([3; 64]),
+                ..template.clone()
+            })
+            .collect(),
+    };
+    // The pool never checks an orphan's merkle root, so it need not match.
+    let target = chain.params().pow_limit();
+    testkit::mine(&mut block.header, &target);
+    block
+}
+
+fn offer(chain: &mut Chain, block: Block, sender: u64) -> Result<BlockOutcome, ChainError> {
+    let now = block.header.timestamp_ms;
+    chain
+        .process_blocks_from(vec![block], now, Some(sender))
+        .pop()
+        .expect("one outcome")
+}
+
+#[test]
+fn thousands_of_cheap_orphans_stay_within_the_pool_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::open(dir.path(), params(), MempoolLimits::default()).unwrap();
+    let limits = OrphanLimits::default();
+    // 2,000 orphans of ~77 kB (500 transactions) from 4 senders: 154 MB offered.
+    let mut offered = 0;
+    let mut over_share = 0;
+    for seed in 0..2_000 {
+        let block = orphan(&chain, seed, 500);
+        offered += block.encoded_size();
+        match offer(&mut chain, block, seed % 4) {
+            Ok(BlockOutcome::Orphan {
+                over_share: true, ..
+            }) => over_share += 1,
+            Ok(BlockOutcome::Orphan { .. }) => {}
+            other => panic!("expected an orphan, got {other:?}"),
+        }
+        assert!(chain.orphan_bytes() <= limits.max_bytes);
+        assert!(chain.orphan_count() <= limits.max_count);
+    }
+    assert!(offered > 3 * limits.max_bytes);
+    assert!(
+        chain.orphan_bytes() > limits.max_bytes * 3 / 4,
+        "the pool was used"
+    );
+    // Four senders' byte shares fill the pool: from then on, each orphan pushes out one
+    // of its own sender's.
+    assert!(
+        over_share > 1_500,
+        "senders past their share were not reported"
+    );
+}
+
+#[test]
+fn a_block_over_the_size_rules_never_enters_the_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::open(dir.path(), params(), MempoolLimits::default()).unwrap();
+    let big = orphan(&chain, 1, 2_001);
+    match offer(&mut chain, big, 1) {
+        Err(ChainError::Block(BlockError::TooManyTransactions { count: 2_001, max })) => {
+            assert_eq!(max, 2_000)
+        }
+        other => panic!("expected the count rule, got {other:?}"),
+    }
+    assert_eq!(chain.orphan_count(), 0);
+    assert_eq!(chain.orphan_bytes(), 0);
+}
+
+#[test]
+fn one_sender_s_flood_does_not_push_out_another_s_orphan() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::open(dir.path(), params(), MempoolLimits::default()).unwrap();
+    let honest = orphan(&chain, 0, 0);
+    let honest_hash = honest.hash();
+    assert!(matches!(
+        offer(&mut chain, honest, 1),
+        Ok(BlockOutcome::Orphan {
+            over_share: false,
+            ..
+        })
+    ));
+    let share = OrphanLimits::default().max_count_per_sender as u64;
+    for seed in 1..=share + 50 {
+        let block = orphan(&chain, seed, 0);
+        let outcome = offer(&mut chain, block, 2);
+        let over = matches!(
+            outcome,
+            Ok(BlockOutcome::Orphan {
+                over_share: true,
+                ..
+            })
+        );
+        assert_eq!(over, seed > share, "orphan {seed}: {outcome:?}");
+    }
+    assert_eq!(chain.orphan_count() as u64, share + 1);
+    // The honest sender's orphan is still there: offered again, it is already known.
+    let again = orphan(&chain, 0, 0);
+    assert_eq!(again.hash(), honest_hash);
+    assert!(matches!(
+        offer(&mut chain, again, 1),
+        Ok(BlockOutcome::AlreadyKnown)
+    ));
+}
