@@ -2,10 +2,12 @@
 //! arbitrary moment, several times over, restarts at a tip at least as high as the last
 //! one it logged, passes `ironchain verify`, and carries on mining.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
+use common::log_lines;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_ironchain");
@@ -28,15 +30,7 @@ impl Node {
             .stdout(Stdio::null())
             .spawn()
             .expect("binary starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let (sender, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let lines = log_lines(child.stderr.take().expect("stderr is piped"));
         Node { child, lines }
     }
 

@@ -273,6 +273,23 @@ impl Mempool {
         }
     }
 
+    /// Removes transaction `id` and the rest of its sender's run after it (which would
+    /// otherwise wait behind a nonce gap). Returns how many left.
+    pub fn remove(&mut self, id: &TxId) -> usize {
+        let Some((sender, nonce)) = self.by_id.get(id).copied() else {
+            return 0;
+        };
+        let run: Vec<u64> = self
+            .by_sender
+            .get(&sender)
+            .map(|queue| queue.txs.range(nonce..).map(|(nonce, _)| *nonce).collect())
+            .unwrap_or_default();
+        for nonce in run.iter().rev() {
+            self.remove_last(&sender, *nonce);
+        }
+        run.len()
+    }
+
     /// Drops what the new tip made invalid: transactions whose nonce was used by a
     /// connected block, and any run that no longer starts at the account's nonce or no
     /// longer fits its balance. Returns how many were dropped.

@@ -5,6 +5,7 @@
 pub mod blockchain;
 pub mod index;
 pub mod mempool;
+pub mod mempool_file;
 pub mod orphans;
 pub mod rejected;
 pub mod state;

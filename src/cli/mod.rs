@@ -195,6 +195,25 @@ mod tests {
             line,
             "invalid value '-5' for '--amount <N>': a number of coins cannot be negative"
         );
+        let line = error(&[
+            "send",
+            "--key",
+            "k",
+            "--to",
+            "x",
+            "--fee",
+            "1",
+            "--amount",
+            "1",
+            "--wait",
+            "--timeout",
+            "18446744073709551615",
+        ]);
+        assert_eq!(
+            line,
+            "invalid value '18446744073709551615' for '--timeout <SECS>': \
+             18446744073709551615 is not in 1..=604800"
+        );
         let line = error(&["send", "--key", "k"]);
         assert!(
             line.starts_with("the following required arguments were not provided: --to"),

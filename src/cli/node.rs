@@ -91,11 +91,16 @@ pub fn run_node(args: NodeArgs) -> Result<(), String> {
     let settings = settings(&args)?;
     let system = actix_rt::System::new();
     system.block_on(async move {
-        let node = start_node(settings).await.map_err(|e| e.to_string())?;
-        let _ = tokio::signal::ctrl_c().await;
-        log::info!("shutting down");
+        let mut node = start_node(settings).await.map_err(|e| e.to_string())?;
+        let outcome = tokio::select! {
+            _ = tokio::signal::ctrl_c() => {
+                log::info!("shutting down");
+                Ok(())
+            }
+            reason = node.store_failure() => Err(format!("store failure, node stopped: {reason}")),
+        };
         node.stop().await;
-        Ok(())
+        outcome
     })
 }
 

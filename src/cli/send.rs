@@ -20,6 +20,9 @@ use serde_json::json;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+/// Longest `--wait --timeout`: a week, far beyond any block time, and far from where
+/// adding it to the clock could overflow.
+const MAX_WAIT_SECS: u64 = 7 * 24 * 60 * 60;
 /// How often `--wait` asks the node.
 const POLL_INTERVAL: Duration = Duration::from_millis(200);
 
@@ -29,8 +32,14 @@ pub struct WaitOpts {
     /// Wait until the transaction is in a block, then print the block height.
     #[arg(long)]
     pub wait: bool,
-    /// Give up waiting after this many seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 120, requires = "wait")]
+    /// Give up waiting after this many seconds (at most a week).
+    #[arg(
+        long,
+        value_name = "SECS",
+        default_value_t = 120,
+        requires = "wait",
+        value_parser = clap::value_parser!(u64).range(1..=MAX_WAIT_SECS)
+    )]
     pub timeout: u64,
 }
 
@@ -211,7 +220,9 @@ fn wait_for_block(
     txid: &TxId,
     timeout: Duration,
 ) -> Result<Inclusion, String> {
-    let deadline = Instant::now() + timeout;
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .ok_or_else(|| format!("a wait of {} s is beyond the clock", timeout.as_secs()))?;
     loop {
         let reply = node.request(Message::GetTx(*txid))?;
         let Message::TxReply(status) = reply else {

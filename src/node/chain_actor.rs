@@ -13,6 +13,7 @@ use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
 use super::sim_miner::FindInfo;
 use super::PeerId;
 use crate::chain::blockchain::TxEntry;
+use crate::chain::mempool_file::{MempoolFile, MEMPOOL_EXPIRY_MS};
 use crate::chain::state::Account;
 use crate::chain::TipInfo;
 use crate::chain::{unix_time_ms, BlockOutcome, Chain, ChainError, TipChange, TxLookup};
@@ -26,11 +27,14 @@ use crate::net::message::{
     BlockRef, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
 };
 use actix::prelude::*;
+use futures::channel::oneshot;
 use log::{debug, error, info, warn};
 use std::time::{Duration, Instant};
 
 /// How often a miner gets a fresh template when only the mempool changed.
 const TEMPLATE_REFRESH: Duration = Duration::from_millis(500);
+/// How often pending transactions are checked for expiry.
+const MEMPOOL_EXPIRY_CHECK: Duration = Duration::from_secs(600);
 
 /// Where a block came from: decides relaying and logging.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -133,6 +137,15 @@ pub struct BlockBatch {
     pub blocks: Vec<Block>,
     /// We have further blocks after these.
     pub more: bool,
+}
+
+/// Pending transactions to hand a newly connected peer, best fee first (at most `max`), so
+/// that what waits here (restored from the mempool file after a restart, say) reaches a
+/// miner that connects later.
+#[derive(Message)]
+#[rtype(result = "Vec<Transaction>")]
+pub struct GetPending {
+    pub max: usize,
 }
 
 /// A block found by a simulated miner (see [`super::sim_miner`]): processed like a
@@ -279,6 +292,13 @@ pub struct ChainActor {
     refresh_scheduled: bool,
     mined: u64,
     mined_stale: u64,
+    /// The mempool's journal on disk; `None` when the mempool need not survive restarts.
+    mempool_file: Option<MempoolFile>,
+    /// Told the reason when the store fails (the process then exits); without it, the
+    /// actix system is stopped.
+    on_store_failure: Option<oneshot::Sender<String>>,
+    /// Set by a failed commit: memory is ahead of disk, so nothing more may be written.
+    store_failed: Option<String>,
 }
 
 impl ChainActor {
@@ -294,6 +314,64 @@ impl ChainActor {
             refresh_scheduled: false,
             mined: 0,
             mined_stale: 0,
+            mempool_file: None,
+            on_store_failure: None,
+            store_failed: None,
+        }
+    }
+
+    /// Journals accepted transactions to `file` (see [`crate::chain::mempool_file`]).
+    pub fn with_mempool_file(mut self, file: MempoolFile) -> Self {
+        self.mempool_file = Some(file);
+        self
+    }
+
+    /// Where to send the reason if the store fails.
+    pub fn with_store_failure_signal(mut self, signal: oneshot::Sender<String>) -> Self {
+        self.on_store_failure = Some(signal);
+        self
+    }
+
+    /// After a failed commit: stops this actor (closing the store) and says why, once.
+    fn stop_if_store_failed(&mut self, ctx: &mut Context<Self>) {
+        let Some(reason) = self.store_failed.take() else {
+            return;
+        };
+        error!("store failure, stopping the node: {reason}");
+        self.pause_miners();
+        ctx.stop();
+        match self.on_store_failure.take() {
+            Some(signal) => {
+                let _ = signal.send(reason);
+            }
+            None => System::current().stop(),
+        }
+    }
+
+    /// Keeps the mempool journal in step after blocks moved the tip.
+    fn refresh_mempool_file(&mut self, returned: bool) {
+        if let Some(file) = &mut self.mempool_file {
+            if let Err(error) = file.refresh(&self.chain, returned) {
+                error!("cannot rewrite the mempool file: {error}");
+            }
+        }
+    }
+
+    /// Drops transactions pending longer than the mempool expiry.
+    fn expire_mempool(&mut self) {
+        let Some(file) = &mut self.mempool_file else {
+            return;
+        };
+        let expired = file.expired(unix_time_ms());
+        let dropped = self.chain.expire_transactions(&expired);
+        if dropped > 0 {
+            info!(
+                "mempool: {dropped} transactions expired after {} days",
+                MEMPOOL_EXPIRY_MS / (24 * 60 * 60 * 1000)
+            );
+            if let Err(error) = file.rewrite(&self.chain) {
+                error!("cannot rewrite the mempool file: {error}");
+            }
         }
     }
 
@@ -388,6 +466,7 @@ impl ChainActor {
     ) -> SubmitOutcome {
         let mut outcome = SubmitOutcome::default();
         let mut tip_moved = false;
+        let mut returned_to_mempool = false;
         let mut relay = Vec::new();
         // One store commit for the whole batch (a sync batch is up to MAX_BLOCKS_PER_BATCH).
         let mut prepared = blocks
@@ -449,6 +528,7 @@ impl ChainActor {
                             );
                         }
                         tip_moved = true;
+                        returned_to_mempool |= change.returned_to_mempool > 0;
                     }
                     if let Some(block) = relay_copy {
                         relay.push(block);
@@ -470,11 +550,14 @@ impl ChainActor {
                     break;
                 }
                 Err(ChainError::Store(reason)) => {
-                    error!("store failure, stopping: {reason}");
-                    System::current().stop();
-                    break;
+                    // Nothing of this call reached the disk: relay and report none of it.
+                    self.store_failed = Some(reason.to_string());
+                    return outcome;
                 }
             }
+        }
+        if tip_moved {
+            self.refresh_mempool_file(returned_to_mempool);
         }
         if let Some(peers) = &self.peers {
             for block in relay {
@@ -536,22 +619,27 @@ impl Actor for ChainActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
+        ctx.run_interval(MEMPOOL_EXPIRY_CHECK, |actor, _| actor.expire_mempool());
     }
 }
 
 impl Handler<SubmitBlocks> for ChainActor {
     type Result = MessageResult<SubmitBlocks>;
 
-    fn handle(&mut self, message: SubmitBlocks, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.process(message.blocks, message.origin, None))
+    fn handle(&mut self, message: SubmitBlocks, ctx: &mut Self::Context) -> Self::Result {
+        let outcome = self.process(message.blocks, message.origin, None);
+        self.stop_if_store_failed(ctx);
+        MessageResult(outcome)
     }
 }
 
 impl Handler<SubmitMined> for ChainActor {
     type Result = MessageResult<SubmitMined>;
 
-    fn handle(&mut self, message: SubmitMined, _: &mut Self::Context) -> Self::Result {
-        MessageResult(self.process(vec![message.block], Origin::Mined, Some(message.find)))
+    fn handle(&mut self, message: SubmitMined, ctx: &mut Self::Context) -> Self::Result {
+        let outcome = self.process(vec![message.block], Origin::Mined, Some(message.find));
+        self.stop_if_store_failed(ctx);
+        MessageResult(outcome)
     }
 }
 
@@ -562,6 +650,12 @@ impl Handler<SubmitTx> for ChainActor {
         let tx = message.tx.tx().clone();
         let txid = self.chain.submit_verified(message.tx)?;
         debug!("transaction {} accepted into the mempool", txid.short());
+        // On disk before the sender hears "accepted".
+        if let Some(file) = &mut self.mempool_file {
+            if let Err(error) = file.append(txid, &tx, unix_time_ms()) {
+                error!("cannot write the mempool file: {error}");
+            }
+        }
         if let Some(peers) = &self.peers {
             peers.do_send(RelayTx {
                 tx,
@@ -576,6 +670,14 @@ impl Handler<SubmitTx> for ChainActor {
             });
         }
         Ok(txid)
+    }
+}
+
+impl Handler<GetPending> for ChainActor {
+    type Result = MessageResult<GetPending>;
+
+    fn handle(&mut self, message: GetPending, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.chain.pending_transactions(message.max))
     }
 }
 

@@ -10,8 +10,8 @@
 //! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
 use super::chain_actor::{
-    ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetSummary, GetTip,
-    GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
+    ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetPending,
+    GetSummary, GetTip, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
 use super::netsim::{DelayLine, LinkDelay, Pushed};
 use super::peer_manager::{
@@ -39,6 +39,8 @@ const PING_INTERVAL: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// Most pending transactions handed to a peer when it connects.
+const MAX_PENDING_SHARED: usize = 1000;
 
 /// Misbehaviour scores (the ban threshold is 100).
 const SCORE_MALFORMED_FRAME: u32 = 25;
@@ -269,11 +271,31 @@ impl ConnectionActor {
                 actor.write_hello(&summary, ctx);
             }
             match ready {
-                Ok(Ok(_)) => actor.send(Message::GetAddrs, ctx),
+                Ok(Ok(_)) => {
+                    actor.send(Message::GetAddrs, ctx);
+                    actor.share_mempool(ctx);
+                }
                 Ok(Err(reason)) => actor.reject_and_close(reason, ctx),
                 Err(_) => ctx.stop(),
             }
         }));
+    }
+
+    /// Hands a new peer our pending transactions (best fee first, bounded), so that
+    /// transactions waiting here reach a miner that connects later.
+    fn share_mempool(&mut self, ctx: &mut Context<Self>) {
+        ctx.spawn(
+            self.chain
+                .send(GetPending {
+                    max: MAX_PENDING_SHARED,
+                })
+                .into_actor(self)
+                .map(|pending, actor, ctx| {
+                    for tx in pending.unwrap_or_default() {
+                        actor.send(Message::NewTx(tx), ctx);
+                    }
+                }),
+        );
     }
 
     fn request_blocks(&mut self, ctx: &mut Context<Self>) {

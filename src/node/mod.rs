@@ -19,12 +19,14 @@ pub mod sim_miner;
 pub mod tx_verifier;
 
 use crate::chain::mempool::MempoolLimits;
-use crate::chain::Chain;
+use crate::chain::mempool_file::{self, Restored, MEMPOOL_FILE};
+use crate::chain::{unix_time_ms, Chain};
 use crate::consensus::address::Address;
 use crate::consensus::params::ChainParams;
 use actix::prelude::*;
 use chain_actor::{ChainActor, GetSummary, RegisterMiner, SetPeerManager, Shutdown};
 use connection::ConnectionSettings;
+use futures::channel::oneshot;
 use log::{info, warn};
 use miner::MinerActor;
 use netsim::LinkDelay;
@@ -106,6 +108,7 @@ pub struct NodeHandle {
     pub sim_miner: Option<Addr<SimMinerActor>>,
     chain_arbiter: Arbiter,
     miner_arbiters: Vec<Arbiter>,
+    store_failure: oneshot::Receiver<String>,
     accept_task: actix_rt::task::JoinHandle<()>,
 }
 
@@ -138,6 +141,26 @@ pub async fn start_node_with(
         ))
     })?;
     chain.set_sync_each_commit(options.sync_each_commit);
+    let (mempool_file, restored) =
+        mempool_file::restore(&mut chain, &settings.data_dir, unix_time_ms()).map_err(|e| {
+            NodeError(format!(
+                "cannot read {}: {e}",
+                settings.data_dir.join(MEMPOOL_FILE).display()
+            ))
+        })?;
+    if restored != Restored::default() {
+        info!(
+            "mempool: {} transactions restored from {MEMPOOL_FILE}, {} dropped (mined, \
+             invalid now or expired){}",
+            restored.pending,
+            restored.dropped,
+            if restored.torn_tail {
+                "; its last record was torn by a crash"
+            } else {
+                ""
+            }
+        );
+    }
     let genesis = chain.genesis_hash();
     let tip = chain.tip();
     info!(
@@ -168,8 +191,12 @@ pub async fn start_node_with(
 
     let chain_arbiter = Arbiter::new();
     let mining_on_start = options.mining_on_start;
+    let (failure_signal, store_failure) = oneshot::channel();
     let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| {
-        ChainActor::new(chain, miner_address).with_mining(mining_on_start)
+        ChainActor::new(chain, miner_address)
+            .with_mining(mining_on_start)
+            .with_mempool_file(mempool_file)
+            .with_store_failure_signal(failure_signal)
     });
     let node_id: u64 = rand::random();
     let peers = PeerManagerActor::new(
@@ -246,6 +273,7 @@ pub async fn start_node_with(
         sim_miner,
         chain_arbiter,
         miner_arbiters,
+        store_failure,
         accept_task,
     })
 }
@@ -254,6 +282,15 @@ impl NodeHandle {
     /// The chain's current summary.
     pub async fn summary(&self) -> Option<chain_actor::ChainSummary> {
         self.chain.send(GetSummary).await.ok()
+    }
+
+    /// Resolves with the reason once the node's store has failed (disk full, I/O error):
+    /// the chain actor has stopped, and the caller should [`NodeHandle::stop`] the rest
+    /// and exit, so that a supervisor can restart it.
+    pub async fn store_failure(&mut self) -> String {
+        (&mut self.store_failure)
+            .await
+            .unwrap_or_else(|_| "the chain actor stopped".to_string())
     }
 
     /// Stops every actor and closes the store; returns once the data directory can be

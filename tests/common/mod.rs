@@ -119,3 +119,18 @@ pub async fn converged(nodes: Vec<&NodeHandle>, min_height: u64) -> bool {
     tips.iter()
         .all(|tip| tip.hash == tips[0].hash && tip.height >= min_height)
 }
+
+/// The lines a child process writes to `stderr`, as they come, read on their own thread
+/// so that the process never blocks on a full pipe.
+pub fn log_lines(stderr: std::process::ChildStderr) -> std::sync::mpsc::Receiver<String> {
+    use std::io::{BufRead, BufReader};
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    lines
+}

@@ -20,6 +20,18 @@ impl Chain {
             .add_verified(tx, &self.state, &self.params, &self.genesis)
     }
 
+    /// Drops pending transactions that waited too long (see
+    /// [`crate::chain::mempool_file::MEMPOOL_EXPIRY_MS`]), each with the rest of its
+    /// sender's run. Returns how many left.
+    pub fn expire_transactions(&mut self, ids: &[TxId]) -> usize {
+        ids.iter().map(|id| self.mempool.remove(id)).sum()
+    }
+
+    /// Up to `max` pending transactions in the order a template would take them.
+    pub fn pending_transactions(&self, max: usize) -> Vec<Transaction> {
+        self.mempool.select(&self.state, max, usize::MAX)
+    }
+
     /// Whether the mempool would admit `tx` now, signature aside (checked first, so that
     /// duplicates and stale transactions cost no signature verification).
     pub fn precheck_transaction(&self, tx: &Transaction) -> Result<TxId, TxError> {

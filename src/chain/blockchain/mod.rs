@@ -32,7 +32,7 @@ use crate::chain::mempool::{Mempool, MempoolLimits};
 use crate::chain::orphans::{OrphanLimits, OrphanPool};
 use crate::chain::rejected::{RejectedBlocks, REJECTED_CAPACITY};
 use crate::chain::state::State;
-use crate::chain::store::{Store, StoreBatch, StoreError};
+use crate::chain::store::{Store, StoreBatch, StoreError, DB_FILE};
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::params::ChainParams;
@@ -91,7 +91,29 @@ impl Chain {
     /// Opens the chain stored in `dir`, creating it from the genesis block if empty.
     /// Reopening reads the index and state back; nothing is replayed. If a crash left a
     /// stored branch with more work than the tip, it is connected now.
+    ///
+    /// If the database did not exist and could not be created whole (no space, say),
+    /// nothing is left behind: a half-made file would later read as a corrupt chain.
     pub fn open(
+        dir: &Path,
+        params: ChainParams,
+        limits: MempoolLimits,
+    ) -> Result<Chain, ChainError> {
+        let db_path = dir.join(DB_FILE);
+        let dir_existed = dir.exists();
+        let db_existed = db_path.exists();
+        let opened = Self::open_or_create(dir, params, limits);
+        if opened.is_err() && !db_existed {
+            let _ = std::fs::remove_file(&db_path);
+            if !dir_existed {
+                // Only if empty: never anything the user put there.
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+        opened
+    }
+
+    fn open_or_create(
         dir: &Path,
         params: ChainParams,
         limits: MempoolLimits,
