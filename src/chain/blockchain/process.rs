@@ -5,7 +5,7 @@ use super::commit::{encode_block, Changes};
 use super::{Chain, ChainError, Rejected, TipChange};
 use crate::chain::index::{BlockStatus, IndexEntry};
 use crate::chain::orphans::{Admission, Sender};
-use crate::consensus::block::Block;
+use crate::consensus::block::{Block, BLOCK_VERSION};
 use crate::consensus::difficulty::{is_retarget_height, MAX_RETARGET_FACTOR};
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
@@ -78,7 +78,7 @@ impl Chain {
     ) -> Vec<Result<BlockOutcome, ChainError>> {
         let mut changes = Changes::default();
         let mut outcomes = Vec::with_capacity(blocks.len());
-        let verified = self.verify_batch_signatures(&blocks);
+        let verified = self.verify_batch_signatures(&blocks, now_ms);
         for (block, signatures) in blocks.into_iter().zip(verified) {
             let outcome = self.process_into(block, now_ms, &mut changes, signatures, sender);
             let stop = outcome.is_err();
@@ -101,8 +101,8 @@ impl Chain {
     /// [`verify_bodies`]), before the blocks' own checks, for the blocks
     /// [`Chain::presigned_run`] allows. The rest of the batch is left to the block-by-block
     /// checks.
-    fn verify_batch_signatures(&self, blocks: &[Block]) -> Vec<Option<BodyVerified>> {
-        let bodies: Vec<&[Transaction]> = blocks[..self.presigned_run(blocks)]
+    fn verify_batch_signatures(&self, blocks: &[Block], now_ms: u64) -> Vec<Option<BodyVerified>> {
+        let bodies: Vec<&[Transaction]> = blocks[..self.presigned_run(blocks, now_ms)]
             .iter()
             .map(|block| block.txs.as_slice())
             .collect();
@@ -116,17 +116,26 @@ impl Chain {
     /// run of blocks that extend one another from a block we hold and carry proof of work
     /// at a target no easier than consensus could allow there: the first block's expected
     /// target, eased by at most the retarget clamp (×4) at each retarget height after it.
-    /// The run also ends at a block that breaks a cheap rule (transaction count, size) or
-    /// is remembered as invalid: those are refused without any signature being checked.
-    fn presigned_run(&self, blocks: &[Block]) -> usize {
-        let first_limit = blocks
+    /// The run also ends at a block that breaks a cheap rule (version, height, reward
+    /// height, a timestamp too far ahead, transaction count, size) or is remembered as
+    /// invalid: those are refused without any signature being checked.
+    fn presigned_run(&self, blocks: &[Block], now_ms: u64) -> usize {
+        let Some(parent) = blocks
             .first()
             .and_then(|first| self.index.get(&first.header.prev))
-            .and_then(|parent| self.index.next_target(parent, &self.params).ok())
+        else {
+            return 0;
+        };
+        let first_limit = self
+            .index
+            .next_target(parent, &self.params)
+            .ok()
             .and_then(|compact| compact.to_target().ok());
         let (true, Some(mut limit)) = (blocks.len() > 1, first_limit) else {
             return 0;
         };
+        let latest = now_ms.saturating_add(self.params.max_future_drift_ms);
+        let mut height = parent.header.height;
         let mut previous: Option<BlockHash> = None;
         for (run, block) in blocks.iter().enumerate() {
             let hash = block.hash();
@@ -146,8 +155,14 @@ impl Chain {
                 .target
                 .to_target()
                 .is_ok_and(|target| target <= limit && target.is_met_by(hash.as_bytes()));
-            let cheap_rules_hold =
-                check_size(block, &self.params).is_ok() && self.rejected.refusal(&hash).is_none();
+            height = height.saturating_add(1);
+            let header = &block.header;
+            let cheap_rules_hold = header.version == BLOCK_VERSION
+                && header.height == height
+                && block.reward.height == height
+                && header.timestamp_ms <= latest
+                && check_size(block, &self.params).is_ok()
+                && self.rejected.refusal(&hash).is_none();
             if !(worked && cheap_rules_hold) {
                 return run;
             }
@@ -357,8 +372,9 @@ mod batch_signature_tests {
     }
 
     fn covered(chain: &Chain, blocks: &[Block]) -> Vec<bool> {
-        let run = chain.presigned_run(blocks);
-        let verified = chain.verify_batch_signatures(blocks);
+        let now = blocks.last().map_or(0, |block| block.header.timestamp_ms);
+        let run = chain.presigned_run(blocks, now);
+        let verified = chain.verify_batch_signatures(blocks, now);
         assert!(verified[run..].iter().all(Option::is_none));
         (0..blocks.len()).map(|at| at < run).collect()
     }
@@ -384,6 +400,12 @@ mod batch_signature_tests {
         cheap[1].header.prev = cheap[0].hash();
         testkit::seal(&mut cheap[1]);
         assert_eq!(covered(&chain, &cheap), [false, false]);
+        // A cheap header rule broken by the second block (its height) ends the run there.
+        let mut misnumbered = honest.clone();
+        misnumbered[1].header.height += 1;
+        misnumbered[1].reward.height += 1;
+        testkit::seal(&mut misnumbered[1]);
+        assert_eq!(covered(&chain, &misnumbered), [true, false]);
     }
 
     /// `honest` with a bad signature in the first block, re-mined and re-linked.
