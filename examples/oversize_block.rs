@@ -41,7 +41,10 @@ fn main() {
         txs,
     };
     let body = serde_cbor::to_vec(&Message::NewBlock(block)).expect("a block encodes");
-    println!("one NewBlock frame of 9,000 transactions: {} bytes", body.len());
+    println!(
+        "one NewBlock frame of 9,000 transactions: {} bytes",
+        body.len()
+    );
     for (name, codec) in [
         ("without the cap", FrameCodec::default()),
         ("capped at 2,000", FrameCodec::for_network(2_000)),

@@ -8,12 +8,10 @@ mod common;
 use common::*;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::hash::BlockHash;
-use ironchain::consensus::target::Work;
 use ironchain::consensus::transaction::Reward;
 use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
-use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+use ironchain::net::message::{Message, PROTOCOL_VERSION};
 use ironchain::testkit::{self, address, key};
-use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -56,24 +54,6 @@ async fn send(stream: &mut TcpStream, message: Message) {
         .unwrap();
 }
 
-async fn fake_peer(node: SocketAddr, genesis: BlockHash, node_id: u64) -> TcpStream {
-    let mut stream = TcpStream::connect(node).await.unwrap();
-    send(
-        &mut stream,
-        Message::HelloPeer(PeerHello {
-            version: PROTOCOL_VERSION,
-            genesis,
-            best_height: 0,
-            best_hash: genesis,
-            work: Work::ZERO,
-            listen_port: 0,
-            node_id,
-        }),
-    )
-    .await;
-    stream
-}
-
 #[actix_rt::test]
 async fn oversized_lists_and_blocks_are_refused_with_a_reason() {
     let params = fast_params(&[]);
@@ -81,7 +61,7 @@ async fn oversized_lists_and_blocks_are_refused_with_a_reason() {
     let node = start(settings(&params, dir.path(), &[], false, 1)).await;
     let genesis = summary(&node).await.genesis;
 
-    let mut locator_peer = fake_peer(node.listen_addr, genesis, 1).await;
+    let mut locator_peer = common::fake_peer(node.listen_addr, genesis, 1).await;
     let locator = vec![BlockHash::from_bytes([5; 32]); 100_000];
     send(&mut locator_peer, Message::GetBlocks { locator }).await;
     let reason = next(&mut locator_peer, reject).await.expect("a reason");
@@ -90,7 +70,7 @@ async fn oversized_lists_and_blocks_are_refused_with_a_reason() {
         "{reason}"
     );
 
-    let mut addr_peer = fake_peer(node.listen_addr, genesis, 2).await;
+    let mut addr_peer = common::fake_peer(node.listen_addr, genesis, 2).await;
     let addrs = (0..100_000u32)
         .map(|n| format!("10.{}.{}.{}:8333", n >> 16, (n >> 8) & 255, n & 255))
         .collect();
@@ -103,7 +83,7 @@ async fn oversized_lists_and_blocks_are_refused_with_a_reason() {
 
     // A block of 9,000 transactions on a network allowing 1,000: refused from the
     // announced count, before any transaction is decoded.
-    let mut block_peer = fake_peer(node.listen_addr, genesis, 3).await;
+    let mut block_peer = common::fake_peer(node.listen_addr, genesis, 3).await;
     let block = Block {
         header: BlockHeader {
             version: BLOCK_VERSION,

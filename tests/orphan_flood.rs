@@ -1,7 +1,11 @@
 //! Orphan flood (issue 10): thousands of cheap-proof-of-work blocks on unknown parents,
 //! from a handful of senders, stay within the orphan pool's count and byte bounds; a
 //! block over the size rules never enters; one sender's flood pushes out only its own
-//! orphans and is reported as over its share.
+//! orphans and is reported as over its share. Against a real node, a peer flooding
+//! orphans is scored for each one past its share and dropped, with the pool and the
+//! process's memory bounded throughout.
+
+mod common;
 
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::orphans::OrphanLimits;
@@ -11,7 +15,11 @@ use ironchain::consensus::error::BlockError;
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::{Reward, Signature, Transaction};
+use ironchain::net::frame::encode_frame;
+use ironchain::net::message::Message;
 use ironchain::testkit::{self, address, key};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn params() -> ChainParams {
     ChainParams {
@@ -144,4 +152,65 @@ fn one_sender_s_flood_does_not_push_out_another_s_orphan() {
         offer(&mut chain, again, 1),
         Ok(BlockOutcome::AlreadyKnown)
     ));
+}
+
+/// Resident memory of this process (the node runs inside it), from /proc.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|value| {
+            value
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kib| kib * 1024)
+}
+
+#[actix_rt::test]
+async fn a_peer_flooding_orphans_is_dropped_and_the_pool_stays_bounded() {
+    let params = ChainParams {
+        max_block_txs: 2_000,
+        ..common::fast_params(&[])
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let node = common::start(common::settings(&params, dir.path(), &[], false, 1)).await;
+    let genesis = common::summary(&node).await.genesis;
+    let scratch = tempfile::tempdir().unwrap();
+    let builder = Chain::open(scratch.path(), params.clone(), MempoolLimits::default()).unwrap();
+
+    let mut peer = common::fake_peer(node.listen_addr, genesis, 99).await;
+    let limits = OrphanLimits::default();
+    let mut sent = 0;
+    // 77 kB orphans: the sender's 8 MiB share holds about 108; ten past it get it banned.
+    for seed in 0..2_000 {
+        let frame = encode_frame(Message::NewBlock(orphan(&builder, seed, 500))).unwrap();
+        if peer.write_all(&frame).await.is_err() {
+            break;
+        }
+        sent += 1;
+        if seed % 20 == 0 {
+            let summary = common::summary(&node).await;
+            assert!(summary.orphan_bytes <= limits.max_bytes_per_sender);
+            assert!(rss_bytes() < 300 << 20, "RSS {} MB", rss_bytes() >> 20);
+        }
+    }
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(30), peer.read_to_end(&mut rest)).await;
+    assert!(
+        closed.is_ok(),
+        "the flooding peer was not dropped after {sent} orphans"
+    );
+    let text = String::from_utf8_lossy(&rest);
+    assert!(
+        text.contains("orphan blocks past its share"),
+        "no reason was sent"
+    );
+    let summary = common::summary(&node).await;
+    assert!(summary.orphan_bytes > 0 && summary.orphan_bytes <= limits.max_bytes_per_sender);
+    node.stop().await;
 }

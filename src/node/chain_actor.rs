@@ -270,6 +270,8 @@ pub struct ChainSummary {
     /// Of those, blocks that did not extend the tip when they arrived: work wasted on a
     /// stale template.
     pub mined_stale: u64,
+    /// Consensus-encoded bytes of the blocks waiting for their parent.
+    pub orphan_bytes: usize,
 }
 
 /// Stops the actor (closing the store) and its arbiter.
@@ -845,6 +847,7 @@ impl Handler<GetSummary> for ChainActor {
             blocks_in_tree: self.chain.index().len(),
             mined: self.mined,
             mined_stale: self.mined_stale,
+            orphan_bytes: self.chain.orphan_bytes(),
         })
     }
 }

@@ -134,3 +134,27 @@ pub fn log_lines(stderr: std::process::ChildStderr) -> std::sync::mpsc::Receiver
     });
     lines
 }
+
+/// A socket to `node` that has sent a peer hello for the network `genesis` (claiming no
+/// work), for tests that speak the protocol as a hostile peer would.
+pub async fn fake_peer(
+    node: SocketAddr,
+    genesis: ironchain::consensus::hash::BlockHash,
+    node_id: u64,
+) -> tokio::net::TcpStream {
+    use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(node).await.unwrap();
+    let hello = Message::HelloPeer(PeerHello {
+        version: PROTOCOL_VERSION,
+        genesis,
+        best_height: 0,
+        best_hash: genesis,
+        work: ironchain::consensus::target::Work::ZERO,
+        listen_port: 0,
+        node_id,
+    });
+    let frame = ironchain::net::frame::encode_frame(hello).unwrap();
+    stream.write_all(&frame).await.unwrap();
+    stream
+}
