@@ -45,6 +45,18 @@ pub struct NodeConfig {
     pub miner_threads: usize,
     pub max_inbound: usize,
     pub max_outbound: usize,
+    /// A socket that has not said hello by then is closed.
+    pub handshake_timeout_ms: u64,
+    /// Inbound sockets still waiting for their hello.
+    pub max_pending: usize,
+    /// Inbound peers (and sockets without hello) from one IP address.
+    pub max_inbound_per_ip: usize,
+    /// Client connections, served apart from peers.
+    pub max_clients: usize,
+    /// A client with no request for this long is closed.
+    pub client_idle_timeout_ms: u64,
+    /// A sync peer that delivers no new block for this long is dropped.
+    pub sync_timeout_ms: u64,
 }
 
 /// Why a configuration could not be used.
@@ -176,6 +188,26 @@ impl NodeConfig {
     fn validate(&self) -> Result<(), (&'static str, String)> {
         if self.miner_threads == 0 || self.miner_threads > 256 {
             return Err(("miner_threads", "must be between 1 and 256".into()));
+        }
+        let durations = [
+            ("handshake_timeout_ms", self.handshake_timeout_ms),
+            ("client_idle_timeout_ms", self.client_idle_timeout_ms),
+            ("sync_timeout_ms", self.sync_timeout_ms),
+        ];
+        for (key, ms) in durations {
+            if !(10..=3_600_000).contains(&ms) {
+                return Err((key, "must be between 10 and 3600000 (one hour)".into()));
+            }
+        }
+        let counts = [
+            ("max_pending", self.max_pending),
+            ("max_inbound_per_ip", self.max_inbound_per_ip),
+            ("max_clients", self.max_clients),
+        ];
+        for (key, count) in counts {
+            if !(1..=100_000).contains(&count) {
+                return Err((key, "must be between 1 and 100000".into()));
+            }
         }
         for peer in &self.peers {
             parse_peer(peer).map_err(|reason| ("peers", reason))?;

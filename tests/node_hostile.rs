@@ -1,7 +1,9 @@
 //! Hostile input against a real node (issue 3): garbage frames and an oversize length
-//! prefix get their sender disconnected and banned while honest peers stay connected and
+//! prefix get their sender disconnected and banned (by IP: a new port from the same
+//! address is refused, another address is served) while honest peers stay connected and
 //! the node keeps extending its chain; blocks with bad proof of work or a bad signature
-//! inside are refused with their reason and not relayed.
+//! inside are refused with their reason and not relayed. Distinct hosts are distinct
+//! loopback addresses (127.0.0.2, 127.0.0.3, …).
 
 mod common;
 
@@ -13,12 +15,12 @@ use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::target::Work;
 use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
 use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
-use ironchain::node::peer_manager::IsBanned;
+use ironchain::node::peer_manager::{GetAddressInfo, IsBanned};
 use ironchain::testkit;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -55,9 +57,18 @@ async fn closed_by_node(stream: &mut TcpStream) -> bool {
     )
 }
 
-/// Opens a connection that has completed a peer handshake.
-async fn fake_peer(node: SocketAddr, genesis: BlockHash) -> TcpStream {
-    let mut stream = TcpStream::connect(node).await.unwrap();
+/// Connects to `node` from the loopback address `host` (a distinct host on one machine).
+async fn connect_from(host: &str, node: SocketAddr) -> TcpStream {
+    let socket = TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(host.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(node).await.unwrap()
+}
+
+/// Opens a connection from `host` that has completed a peer handshake.
+async fn fake_peer(host: &str, node: SocketAddr, genesis: BlockHash) -> TcpStream {
+    let mut stream = connect_from(host, node).await;
     let hello = Message::HelloPeer(PeerHello {
         version: PROTOCOL_VERSION,
         genesis,
@@ -83,7 +94,7 @@ async fn garbage_and_oversize_senders_are_banned_and_honest_peers_stay() {
     assert!(wait_until(LONG, || async { peer_count(&a).await == 1 }).await);
 
     // Frames with a sane length and a body that is not CBOR of any message.
-    let mut garbage = TcpStream::connect(a.listen_addr).await.unwrap();
+    let mut garbage = connect_from("127.0.0.2", a.listen_addr).await;
     let garbage_addr = garbage.local_addr().unwrap();
     for _ in 0..4 {
         let mut frame = 16u32.to_be_bytes().to_vec();
@@ -103,8 +114,35 @@ async fn garbage_and_oversize_senders_are_banned_and_honest_peers_stay() {
         "garbage sender not banned"
     );
 
+    // The ban covers the host, not the socket: a new port from 127.0.0.2 is refused with
+    // the reason, while 127.0.0.3 is served.
+    let mut again = connect_from("127.0.0.2", a.listen_addr).await;
+    let reason = next_reject(&mut again).await.expect("a reason comes back");
+    assert!(reason.contains("banned until"), "{reason}");
+    assert!(closed_by_node(&mut again).await);
+    let mut other = connect_from("127.0.0.3", a.listen_addr).await;
+    let hello = Message::HelloClient {
+        version: PROTOCOL_VERSION,
+    };
+    other
+        .write_all(&encode_frame(hello).unwrap())
+        .await
+        .unwrap();
+    other
+        .write_all(&encode_frame(Message::GetTip).unwrap())
+        .await
+        .unwrap();
+    assert!(matches!(
+        read_message(&mut other).await,
+        Some(Message::Welcome { .. })
+    ));
+    assert!(matches!(
+        read_message(&mut other).await,
+        Some(Message::Tip { .. })
+    ));
+
     // A length prefix far above the limit: refused before any body is read.
-    let mut oversize = TcpStream::connect(a.listen_addr).await.unwrap();
+    let mut oversize = connect_from("127.0.0.4", a.listen_addr).await;
     let oversize_addr = oversize.local_addr().unwrap();
     oversize.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
     let reason = next_reject(&mut oversize)
@@ -175,8 +213,8 @@ async fn invalid_blocks_are_refused_with_a_reason_and_not_relayed() {
     let b = start(settings(&params, dir_b.path(), &[a.listen_addr], false, 2)).await;
     assert!(wait_until(LONG, || async { peer_count(&a).await == 1 }).await);
 
-    for (block, expected) in cases {
-        let mut peer = fake_peer(a.listen_addr, genesis).await;
+    for ((block, expected), host) in cases.into_iter().zip(["127.0.0.2", "127.0.0.3"]) {
+        let mut peer = fake_peer(host, a.listen_addr, genesis).await;
         peer.write_all(&encode_frame(Message::NewBlock(block.clone())).unwrap())
             .await
             .unwrap();
@@ -211,21 +249,35 @@ async fn peer_of_another_network_is_refused_with_the_reason() {
 
     let their_genesis = summary(&b).await.genesis;
     assert_ne!(their_genesis, summary(&a).await.genesis);
-    let mut stranger = fake_peer(a.listen_addr, their_genesis).await;
+    let mut stranger = fake_peer("127.0.0.2", a.listen_addr, their_genesis).await;
     let reason = next_reject(&mut stranger)
         .await
         .expect("a reason comes back");
     assert!(reason.contains("another network"), "{reason}");
     assert!(closed_by_node(&mut stranger).await);
 
-    // Two real nodes of different networks never become peers.
+    // Two real nodes of different networks never become peers: b dials a, and a's
+    // refusal, with its reason, is what b records for a's address.
     b.peers
         .do_send(ironchain::node::peer_manager::AddPeer(a.listen_addr));
-    let joined = wait_until(Duration::from_secs(3), || async {
-        peer_count(&a).await > 0 || peer_count(&b).await > 0
+    let refused = wait_until(LONG, || async {
+        let info = b.peers.send(GetAddressInfo(a.listen_addr)).await.unwrap();
+        info.entry
+            .and_then(|entry| entry.last_error)
+            .is_some_and(|error| error.contains("another network"))
     })
     .await;
-    assert!(!joined, "nodes of different networks connected");
+    assert!(refused, "b did not record a's refusal");
+    assert_eq!(
+        peer_count(&a).await,
+        0,
+        "nodes of different networks connected"
+    );
+    assert_eq!(
+        peer_count(&b).await,
+        0,
+        "nodes of different networks connected"
+    );
     b.stop().await;
     a.stop().await;
 }
@@ -240,10 +292,18 @@ async fn node_pointed_at_itself_detects_it_and_stays_alone() {
     let mut node_settings = settings(&params, dir.path(), &[own], false, 1);
     node_settings.listen = own;
     let node = start(node_settings).await;
-    let alone = !wait_until(Duration::from_secs(3), || async {
-        peer_count(&node).await > 0
+    // The node dials its own address, recognises its node id in the hello, and marks the
+    // address as itself rather than as a peer that failed.
+    let detected = wait_until(LONG, || async {
+        let info = node.peers.send(GetAddressInfo(own)).await.unwrap();
+        info.is_self && info.entry.is_none()
     })
     .await;
-    assert!(alone, "the node counts itself as a peer");
+    assert!(detected, "self-connection not detected");
+    assert_eq!(
+        peer_count(&node).await,
+        0,
+        "the node counts itself as a peer"
+    );
     node.stop().await;
 }

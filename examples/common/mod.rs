@@ -14,6 +14,7 @@ pub mod fixture;
 use ironchain::consensus::address::Address;
 use ironchain::consensus::params::ChainParams;
 use ironchain::node::chain_actor::GetSummary;
+use ironchain::node::limits::NetLimits;
 use ironchain::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -66,6 +67,7 @@ pub fn node_config(
         max_inbound: node.max_inbound,
         max_outbound: node.max_outbound,
         send_delay: Duration::ZERO,
+        limits: NetLimits::default(),
     };
     let options = NodeOptions {
         dial_learned: node.dial_learned,

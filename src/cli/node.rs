@@ -4,6 +4,7 @@
 use crate::chain::verify::verify_store;
 use crate::config::{parse_peer, Config};
 use crate::consensus::address::Address;
+use crate::node::limits::NetLimits;
 use crate::node::{start_node, NodeSettings};
 use clap::Args;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -47,6 +48,7 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
 pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
     let config = load_config(args.config.as_ref())?;
     let node = config.node;
+    let limits = NetLimits::from_config(&node);
     let port = args.port.unwrap_or(node.port);
     let peer_texts = if args.peers.is_empty() {
         node.peers
@@ -83,6 +85,7 @@ pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
         max_inbound: node.max_inbound,
         max_outbound: node.max_outbound,
         send_delay: Duration::ZERO,
+        limits,
     })
 }
 

@@ -36,6 +36,7 @@ use crate::net::message::{BlockRef, TxStatus};
 use crate::node::chain_actor::{
     GetAccount, GetBlock, GetBlockTree, GetSummary, GetTx, SetEventSink, SetMining, SubmitTx,
 };
+use crate::node::limits::NetLimits;
 use crate::node::netsim::LinkTable;
 use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
 use crate::node::sim_miner::StartFinds;
@@ -297,6 +298,7 @@ async fn start_nodes(
     stats: &Addr<StatsActor>,
 ) -> Result<Vec<NodeHandle>, LaunchError> {
     let simulated = plan.mining == MiningMode::Simulated;
+    let own_addresses = distinct_loopback_available();
     let mut nodes: Vec<NodeHandle> = Vec::new();
     for (i, node) in plan.nodes.iter().enumerate() {
         let dials = plan.connections.iter().filter(|(a, _)| *a == i).count();
@@ -305,7 +307,7 @@ async fn start_nodes(
         let settings = NodeSettings {
             params: plan.params.clone(),
             data_dir: data_dir.clone(),
-            listen: SocketAddr::from((Ipv4Addr::LOCALHOST, node.port)),
+            listen: SocketAddr::from((launch_ip(i, own_addresses), node.port)),
             peers: Vec::new(),
             mine: node.mine,
             miner_address: None,
@@ -313,6 +315,7 @@ async fn start_nodes(
             max_inbound: plan.node.max_inbound.max(accepts),
             max_outbound: plan.node.max_outbound.max(dials),
             send_delay: Duration::ZERO,
+            limits: NetLimits::from_config(&plan.node),
         };
         let node_options = NodeOptions {
             sim_mining: plan.sim_mining(i),
@@ -348,6 +351,22 @@ async fn start_nodes(
         }
     }
     Ok(nodes)
+}
+
+/// Node `i`'s own loopback address (127.0.0.2, 127.0.0.3, …), so that it is a distinct
+/// host to the others and per-IP rules (caps, bans, eviction groups) apply as between
+/// machines; 127.0.0.1 for all where the system routes only that one (not Linux).
+fn launch_ip(i: usize, own_addresses: bool) -> Ipv4Addr {
+    if !own_addresses {
+        return Ipv4Addr::LOCALHOST;
+    }
+    let n = (i + 2) as u32;
+    Ipv4Addr::from(0x7f00_0000 | (n & 0x00ff_ffff))
+}
+
+/// Whether addresses of 127.0.0.0/8 other than 127.0.0.1 can be listened on.
+fn distinct_loopback_available() -> bool {
+    std::net::TcpListener::bind((Ipv4Addr::new(127, 0, 0, 2), 0)).is_ok()
 }
 
 async fn stop_all(nodes: Vec<NodeHandle>) {

@@ -6,6 +6,13 @@
 //! with a reason where a reply is possible and reported to the `PeerManagerActor`, which
 //! bans past a threshold. Nothing here can make the node panic.
 //!
+//! What a connection can make the node hold is bounded ([`NetLimits`]): a socket must say
+//! hello within the handshake deadline; at most a few requests are answered at once
+//! (past that, reading the socket waits for an answer); replies are paced by a byte budget
+//! per interval; and a peer that leaves more than the backlog bound unread is
+//! disconnected rather than buffered forever. A client that only pings is closed after a
+//! short idle deadline.
+//!
 //! In simulations, what the connection sends waits out the link's delay in a
 //! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
@@ -13,18 +20,22 @@ use super::chain_actor::{
     ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetPending,
     GetSummary, GetTip, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
+use super::limits::NetLimits;
 use super::netsim::{DelayLine, LinkDelay, Pushed};
+use super::output_queue::{CountingCodec, CountingWrite, OutputMeter};
 use super::peer_manager::{
-    Closed, GetAddrs, GetPeers, LearnAddrs, Misbehaved, PeerManagerActor, PeerReady, PeerTip,
-    SyncDone,
+    ClientActive, ClientReady, Closed, GaveNew, GetAddrs, GetPeers, LearnAddrs, Misbehaved,
+    PeerManagerActor, PeerReady, PeerTip, SyncBatch,
 };
+use super::policy::send_budget::SendBudget;
+use super::policy::sync_choice::BatchReport;
 use super::tx_verifier::{TxVerifierActor, VerifyTx};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::transaction::Transaction;
-use crate::net::frame::{Decoded, FrameCodec, FrameError};
+use crate::net::frame::{Decoded, FrameCodec, FrameError, MAX_FRAME_BYTES};
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
@@ -37,10 +48,15 @@ use tokio_util::codec::FramedRead;
 
 const PING_INTERVAL: Duration = Duration::from_secs(10);
 const IDLE_TIMEOUT: Duration = Duration::from_secs(45);
-const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// Most pending transactions handed to a peer when it connects.
 const MAX_PENDING_SHARED: usize = 1000;
+/// How often deadlines (idle peers and clients, pings) are checked.
+const TICK: Duration = Duration::from_millis(250);
+/// A client reports activity to the peer manager at most this often.
+const ACTIVITY_REPORT: Duration = Duration::from_millis(500);
+/// The reason a node gives its peers when it stops; a peer logs it as a shutdown.
+pub const SHUTDOWN_REASON: &str = "node shutting down";
 
 /// Misbehaviour scores (the ban threshold is 100).
 const SCORE_MALFORMED_FRAME: u32 = 25;
@@ -64,6 +80,7 @@ pub struct ConnectionSettings {
     pub link: LinkDelay,
     /// Verifies incoming transactions' signatures in batches, off the chain actor.
     pub verifier: Addr<TxVerifierActor>,
+    pub limits: NetLimits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +102,13 @@ pub struct Disconnect {
     pub reason: String,
 }
 
-/// Download the peer's blocks after our locator.
+/// Download the peer's blocks after our locator. `our_height` decides whether the
+/// download is worth a line at info (more than a block behind) or only at debug.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct StartSync;
+pub struct StartSync {
+    pub our_height: u64,
+}
 
 /// One socket.
 pub struct ConnectionActor {
@@ -98,19 +118,36 @@ pub struct ConnectionActor {
     chain: Addr<ChainActor>,
     peers: Addr<PeerManagerActor>,
     settings: ConnectionSettings,
-    writer: FramedWrite<Message, OwnedWriteHalf, FrameCodec>,
+    writer: FramedWrite<Message, CountingWrite<OwnedWriteHalf>, CountingCodec>,
+    meter: OutputMeter,
+    budget: SendBudget,
+    /// Requests being answered (or waiting for the send budget).
+    in_flight: usize,
+    /// `meter.queued()` when the budget was last charged.
+    charged: u64,
     /// Outgoing messages waiting out the link's delay.
     outbox: DelayLine<Message>,
     role: Role,
     hello_sent: bool,
+    opened: Instant,
     last_received: Instant,
+    /// A client's last request other than a ping.
+    last_request: Instant,
+    last_activity_report: Option<Instant>,
+    last_ping: Option<(u64, Instant)>,
+    /// The peer's listening address, once its hello named it.
+    peer_listen: Option<SocketAddr>,
     peer_height: u64,
     syncing: bool,
+    /// Whether this download was announced at info (so is its end).
+    sync_announced: bool,
     /// The locator of our last `GetBlocks` built from our own chain; a request sent ahead
     /// puts the last block received in front of it.
     last_locator: Vec<BlockHash>,
     /// Set once the connection is closing: input is ignored while the reason flushes.
     closing: bool,
+    /// Why the connection ends, for the peer manager's log.
+    close_reason: Option<String>,
 }
 
 impl ConnectionActor {
@@ -125,10 +162,23 @@ impl ConnectionActor {
         settings: ConnectionSettings,
     ) -> Addr<Self> {
         let (read, write) = stream.into_split();
-        let codec = FrameCodec::for_network(settings.max_block_txs);
+        let read_codec = FrameCodec::for_network(settings.max_block_txs);
         let outbox = DelayLine::new(settings.link);
+        let meter = OutputMeter::default();
+        let (write, codec) = meter.wrap(write);
+        let now = Instant::now();
+        let budget = SendBudget::new(
+            settings.limits.send_bytes_per_interval,
+            settings.limits.send_interval,
+            now,
+        );
         ConnectionActor::create(move |ctx| {
-            ctx.add_stream(FramedRead::new(read, codec));
+            ctx.add_stream(FramedRead::new(read, read_codec));
+            let mut writer = FramedWrite::new(write, codec, ctx);
+            // actix would otherwise pause the whole actor while the socket does not drain,
+            // so a peer that never reads would freeze it (and its mailbox would grow); the
+            // backlog is bounded by `check_backlog` instead.
+            writer.set_buffer_capacity(MAX_FRAME_BYTES, usize::MAX);
             ConnectionActor {
                 id,
                 remote,
@@ -136,23 +186,40 @@ impl ConnectionActor {
                 chain,
                 peers,
                 settings,
-                writer: FramedWrite::new(write, codec, ctx),
+                writer,
+                meter,
+                budget,
+                in_flight: 0,
+                charged: 0,
                 outbox,
                 role: Role::AwaitingHello,
                 hello_sent: false,
-                last_received: Instant::now(),
+                opened: now,
+                last_received: now,
+                last_request: now,
+                last_activity_report: None,
+                last_ping: None,
+                peer_listen: None,
                 peer_height: 0,
                 syncing: false,
+                sync_announced: false,
                 last_locator: Vec::new(),
                 closing: false,
+                close_reason: None,
             }
         })
     }
 
     fn send(&mut self, message: Message, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
         let now = Instant::now();
         match self.outbox.push(now, message) {
-            Pushed::Now(message) => self.writer.write(message),
+            Pushed::Now(message) => {
+                self.writer.write(message);
+                self.check_backlog(ctx);
+            }
             Pushed::Queued { due, arm_timer } => {
                 if arm_timer {
                     ctx.run_later(due.saturating_duration_since(now), |actor, ctx| {
@@ -175,10 +242,26 @@ impl ConnectionActor {
         for message in due {
             self.writer.write(message);
         }
+        self.check_backlog(ctx);
         if let Some(next) = next {
             ctx.run_later(next.saturating_duration_since(now), |actor, ctx| {
                 actor.flush_outbox(ctx)
             });
+        }
+    }
+
+    /// A peer that leaves more than the bound unread is disconnected: buffering for it
+    /// forever is what it would want.
+    fn check_backlog(&mut self, ctx: &mut Context<Self>) {
+        let backlog = self.meter.backlog();
+        if backlog > self.settings.limits.max_send_backlog && !self.closing {
+            self.closing = true;
+            self.close_reason = Some(format!(
+                "slow reader: {backlog} bytes unread (bound {})",
+                self.settings.limits.max_send_backlog
+            ));
+            // No reason can reach a peer that does not read.
+            ctx.stop();
         }
     }
 
@@ -190,9 +273,68 @@ impl ConnectionActor {
         }
         debug!("closing {}: {reason}", self.remote);
         self.closing = true;
+        self.close_reason = Some(format!("we closed it: {reason}"));
         self.writer.write(Message::Reject { reason });
         self.writer.close();
         ctx.run_later(CLOSE_GRACE, |_, ctx| ctx.stop());
+    }
+
+    /// Ends the connection without a word, noting why for the log.
+    fn close_quietly(&mut self, reason: String, ctx: &mut Context<Self>) {
+        if self.close_reason.is_none() {
+            self.close_reason = Some(reason);
+        }
+        ctx.stop();
+    }
+
+    /// Answers a request: at most `max_requests_in_flight` at once, paced by the send
+    /// budget. Past the in-flight bound the answer is awaited before the next frame is
+    /// read, so a peer that pipelines requests waits for its answers instead of making
+    /// us hold them all.
+    fn serve<F>(&mut self, request: F, ctx: &mut Context<Self>)
+    where
+        F: std::future::Future<Output = Option<Message>> + 'static,
+    {
+        let now = Instant::now();
+        let queued = self.meter.queued();
+        self.budget.spend(queued.saturating_sub(self.charged), now);
+        self.charged = queued;
+        let delay = self.budget.wait(now);
+        self.in_flight += 1;
+        let answer = async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            request.await
+        };
+        let answer = answer.into_actor(self).map(|reply, actor, ctx| {
+            actor.in_flight = actor.in_flight.saturating_sub(1);
+            if let Some(reply) = reply {
+                actor.send(reply, ctx);
+            }
+        });
+        if self.in_flight > self.settings.limits.max_requests_in_flight {
+            ctx.wait(answer);
+        } else {
+            ctx.spawn(answer);
+        }
+    }
+
+    /// A client's request (not a ping) keeps its slot: tells the peer manager, at most
+    /// twice a second.
+    fn client_active(&mut self) {
+        if self.role != Role::Client {
+            return;
+        }
+        let now = Instant::now();
+        self.last_request = now;
+        if self
+            .last_activity_report
+            .is_none_or(|last| now.duration_since(last) >= ACTIVITY_REPORT)
+        {
+            self.last_activity_report = Some(now);
+            self.peers.do_send(ClientActive { id: self.id });
+        }
     }
 
     fn misbehaved(&mut self, score: u32, reason: String) {
@@ -252,6 +394,7 @@ impl ConnectionActor {
         let summary = (!self.hello_sent).then(|| self.chain.send(GetSummary));
         self.hello_sent = true;
         self.peer_height = hello.best_height;
+        self.peer_listen = Some(SocketAddr::new(self.remote.ip(), hello.listen_port));
         // Peer messages may arrive while the peer manager decides; they are served as a
         // peer's, and the connection closes if the peer manager refuses.
         self.role = Role::Peer;
@@ -358,9 +501,26 @@ impl ConnectionActor {
                     if actor.judge_blocks(&outcome, ctx) {
                         return;
                     }
+                    let was_syncing = actor.syncing;
                     let height = summary.map_or(0, |summary| summary.tip.height);
+                    if was_syncing {
+                        actor.peers.do_send(SyncBatch {
+                            id: actor.id,
+                            report: BatchReport {
+                                received: count,
+                                stored: outcome.stored,
+                                more,
+                            },
+                        });
+                    }
                     if more && outcome.stored > 0 {
-                        info!(
+                        let level = if actor.sync_announced {
+                            log::Level::Info
+                        } else {
+                            log::Level::Debug
+                        };
+                        log::log!(
+                            level,
                             "sync: height {height} of {} from {} ({count} blocks in batch)",
                             actor.peer_height.max(height),
                             actor.remote
@@ -369,11 +529,11 @@ impl ConnectionActor {
                             actor.request_blocks(ctx);
                         }
                     } else {
-                        if actor.syncing {
+                        if was_syncing && actor.sync_announced {
                             info!("sync: caught up with {} at height {height}", actor.remote);
                         }
                         actor.syncing = false;
-                        actor.peers.do_send(SyncDone { id: actor.id });
+                        actor.sync_announced = false;
                     }
                 }),
         );
@@ -407,7 +567,11 @@ impl ConnectionActor {
             admit
                 .into_actor(self)
                 .map(move |result, actor, ctx| match result {
-                    Ok(txid) if !from_peer => {
+                    Ok(_) if from_peer => actor.peers.do_send(GaveNew {
+                        id: actor.id,
+                        block: false,
+                    }),
+                    Ok(txid) => {
                         debug!(
                             "transaction {} from {} accepted",
                             txid.short(),
@@ -452,16 +616,9 @@ impl ConnectionActor {
         M::Result: std::marker::Send,
         ChainActor: Handler<M>,
     {
-        ctx.spawn(
-            self.chain
-                .send(request)
-                .into_actor(self)
-                .map(|reply, actor, ctx| {
-                    if let Ok(reply) = reply {
-                        actor.send(to_wire(reply), ctx);
-                    }
-                }),
-        );
+        self.client_active();
+        let reply = self.chain.send(request);
+        self.serve(async move { reply.await.ok().map(to_wire) }, ctx);
     }
 
     /// Penalises invalid blocks and fetches missing ancestors. Returns whether the
@@ -499,21 +656,28 @@ impl ConnectionActor {
                         format!("protocol version {version} is not ours ({PROTOCOL_VERSION})");
                     return self.reject_and_close(reason, ctx);
                 }
+                // Served as a client from now on; closed if the peer manager has no slot.
                 self.role = Role::Client;
+                self.last_request = Instant::now();
                 debug!("client connected from {}", self.remote);
-                self.send(
-                    Message::Welcome {
-                        version: PROTOCOL_VERSION,
-                        genesis: self.settings.genesis,
-                    },
-                    ctx,
-                );
+                let ready = self.peers.send(ClientReady { id: self.id });
+                ctx.wait(ready.into_actor(self).map(|ready, actor, ctx| match ready {
+                    Ok(Ok(())) => actor.send(
+                        Message::Welcome {
+                            version: PROTOCOL_VERSION,
+                            genesis: actor.settings.genesis,
+                        },
+                        ctx,
+                    ),
+                    Ok(Err(reason)) => actor.reject_and_close(reason, ctx),
+                    Err(_) => ctx.stop(),
+                }));
             }
             (Role::AwaitingHello, Message::Reject { reason }) => {
                 // The peer refused us before the handshake (another network, say): its
                 // reason is the useful part, and it broke no rule by telling us.
                 warn!("{} refused the connection: {reason}", self.remote);
-                ctx.stop();
+                self.close_quietly(format!("it refused us: {reason}"), ctx);
             }
             (Role::AwaitingHello, other) => {
                 self.misbehaved(
@@ -555,52 +719,48 @@ impl ConnectionActor {
             ),
             (_, Message::GetBlocks { locator }) => {
                 let request = self.chain.send(GetBlocksAfter { locator });
-                ctx.spawn(request.into_actor(self).map(|batch, actor, ctx| {
-                    // No batch when the store could not be read: that is logged, and the
-                    // peer's sync times out and retries elsewhere.
-                    if let Ok(Some(batch)) = batch {
+                // No batch when the store could not be read: that is logged, and the
+                // peer's sync times out and retries elsewhere.
+                self.serve(
+                    async move {
+                        let batch = request.await.ok().flatten()?;
                         let (blocks, more) = (batch.blocks, batch.more);
-                        actor.send(Message::Blocks { blocks, more }, ctx);
-                    }
-                }));
+                        Some(Message::Blocks { blocks, more })
+                    },
+                    ctx,
+                );
             }
             (_, Message::GetPeers) => {
-                ctx.spawn(
-                    self.peers
-                        .send(GetPeers)
-                        .into_actor(self)
-                        .map(|peers, actor, ctx| {
-                            actor.send(Message::Peers(peers.unwrap_or_default()), ctx);
-                        }),
+                self.client_active();
+                let peers = self.peers.send(GetPeers);
+                self.serve(
+                    async move { Some(Message::Peers(peers.await.unwrap_or_default())) },
+                    ctx,
                 );
             }
             (_, Message::GetAddrs) => {
-                ctx.spawn(
-                    self.peers
-                        .send(GetAddrs)
-                        .into_actor(self)
-                        .map(|addrs, actor, ctx| {
-                            actor.send(Message::Addrs(addrs.unwrap_or_default()), ctx);
-                        }),
+                let addrs = self.peers.send(GetAddrs);
+                self.serve(
+                    async move { Some(Message::Addrs(addrs.await.unwrap_or_default())) },
+                    ctx,
                 );
             }
             (_, Message::Ping { nonce }) => {
-                ctx.spawn(self.chain.send(GetSummary).into_actor(self).map(
-                    move |summary, actor, ctx| {
-                        if let Ok(summary) = summary {
-                            actor.send(
-                                Message::Pong {
-                                    nonce,
-                                    best_height: summary.tip.height,
-                                    work: summary.tip.work,
-                                },
-                                ctx,
-                            );
-                        }
+                let summary = self.chain.send(GetSummary);
+                self.serve(
+                    async move {
+                        let summary = summary.await.ok()?;
+                        Some(Message::Pong {
+                            nonce,
+                            best_height: summary.tip.height,
+                            work: summary.tip.work,
+                        })
                     },
-                ));
+                    ctx,
+                );
             }
             (role, Message::SubmitTx(tx)) | (role @ Role::Peer, Message::NewTx(tx)) => {
+                self.client_active();
                 self.on_tx(tx, role == Role::Peer, ctx)
             }
             (Role::Peer, Message::NewBlock(block)) => {
@@ -611,7 +771,12 @@ impl ConnectionActor {
                 });
                 ctx.wait(request.into_actor(self).map(|outcome, actor, ctx| {
                     if let Ok(outcome) = outcome {
-                        actor.judge_blocks(&outcome, ctx);
+                        if !actor.judge_blocks(&outcome, ctx) && outcome.stored > 0 {
+                            actor.peers.do_send(GaveNew {
+                                id: actor.id,
+                                block: true,
+                            });
+                        }
                     }
                 }));
             }
@@ -626,15 +791,26 @@ impl ConnectionActor {
             (
                 Role::Peer,
                 Message::Pong {
-                    best_height, work, ..
+                    nonce,
+                    best_height,
+                    work,
                 },
             ) => {
                 self.peer_height = best_height;
+                let ping = match self.last_ping {
+                    Some((sent, at)) if sent == nonce => Some(at.elapsed()),
+                    _ => None,
+                };
                 self.peers.do_send(PeerTip {
                     id: self.id,
                     best_height,
                     work,
+                    ping,
                 });
+            }
+            (Role::Peer, Message::Reject { reason }) if reason == SHUTDOWN_REASON => {
+                // Logged by the peer manager by the peer's listening address.
+                self.close_quietly("it is shutting down".into(), ctx);
             }
             (_, Message::Reject { reason }) => {
                 info!("{} sent a rejection: {reason}", self.remote)
@@ -695,6 +871,54 @@ fn name(message: &Message) -> String {
         .to_string()
 }
 
+impl ConnectionActor {
+    /// The periodic checks: the handshake deadline, idle peers and clients, pings.
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        if self.closing {
+            return;
+        }
+        let limits = &self.settings.limits;
+        let now = Instant::now();
+        match self.role {
+            Role::AwaitingHello => {
+                if now.duration_since(self.opened) >= limits.handshake_timeout {
+                    let reason = format!(
+                        "no hello within {} ms",
+                        limits.handshake_timeout.as_millis()
+                    );
+                    self.reject_and_close(reason, ctx);
+                }
+            }
+            Role::Client => {
+                if now.duration_since(self.last_request) >= limits.client_idle_timeout {
+                    let reason = format!(
+                        "client idle for {} ms",
+                        limits.client_idle_timeout.as_millis()
+                    );
+                    self.reject_and_close(reason, ctx);
+                }
+            }
+            Role::Peer => {
+                if now.duration_since(self.last_received) > IDLE_TIMEOUT {
+                    info!(
+                        "{} idle for {} s, disconnecting",
+                        self.remote,
+                        IDLE_TIMEOUT.as_secs()
+                    );
+                    self.close_quietly(format!("idle for {} s", IDLE_TIMEOUT.as_secs()), ctx);
+                } else if self
+                    .last_ping
+                    .is_none_or(|(_, at)| now.duration_since(at) >= PING_INTERVAL)
+                {
+                    let nonce = rand::random();
+                    self.last_ping = Some((nonce, now));
+                    self.send(Message::Ping { nonce }, ctx);
+                }
+            }
+        }
+    }
+}
+
 impl Actor for ConnectionActor {
     type Context = Context<Self>;
 
@@ -702,32 +926,22 @@ impl Actor for ConnectionActor {
         if !self.inbound {
             self.send_hello(ctx);
         }
-        ctx.run_later(HELLO_TIMEOUT, |actor, ctx| {
-            if actor.role == Role::AwaitingHello {
-                actor.reject_and_close("no hello in time".into(), ctx);
-            }
-        });
-        ctx.run_interval(PING_INTERVAL, |actor, ctx| {
-            if actor.last_received.elapsed() > IDLE_TIMEOUT {
-                info!(
-                    "{} idle for {} s, disconnecting",
-                    actor.remote,
-                    IDLE_TIMEOUT.as_secs()
-                );
-                ctx.stop();
-            } else if actor.role == Role::Peer {
-                actor.send(
-                    Message::Ping {
-                        nonce: rand::random(),
-                    },
-                    ctx,
-                );
-            }
-        });
+        // The first ping goes out one interval after the handshake.
+        self.last_ping = Some((0, Instant::now()));
+        ctx.run_interval(
+            TICK.min(self.settings.limits.handshake_timeout),
+            |actor, ctx| actor.tick(ctx),
+        );
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
-        self.peers.do_send(Closed { id: self.id });
+        self.peers.do_send(Closed {
+            id: self.id,
+            reason: self
+                .close_reason
+                .take()
+                .unwrap_or_else(|| "connection closed".into()),
+        });
     }
 }
 
@@ -755,7 +969,7 @@ impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
             }
             Err(error) => {
                 debug!("{}: {error}", self.remote);
-                ctx.stop();
+                self.close_quietly(error.to_string(), ctx);
             }
         }
     }
@@ -763,7 +977,7 @@ impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
     fn finished(&mut self, ctx: &mut Self::Context) {
         // While closing, the writer decides when to stop, so the reason gets out.
         if !self.closing {
-            ctx.stop();
+            self.close_quietly("closed by the other side".into(), ctx);
         }
     }
 }
@@ -789,12 +1003,23 @@ impl Handler<Disconnect> for ConnectionActor {
 impl Handler<StartSync> for ConnectionActor {
     type Result = ();
 
-    fn handle(&mut self, _: StartSync, ctx: &mut Self::Context) {
+    fn handle(&mut self, message: StartSync, ctx: &mut Self::Context) {
         if !self.syncing {
             self.syncing = true;
-            info!(
-                "sync: downloading from {} (its height {})",
-                self.remote, self.peer_height
+            // A peer one block ahead is the normal state of a mining network, not a
+            // download worth announcing (nor its end).
+            self.sync_announced = self.peer_height > message.our_height.saturating_add(1);
+            let level = if self.sync_announced {
+                log::Level::Info
+            } else {
+                log::Level::Debug
+            };
+            log::log!(
+                level,
+                "sync: downloading from {} (its height {}, ours {})",
+                self.remote,
+                self.peer_height,
+                message.our_height
             );
             self.request_blocks(ctx);
         }

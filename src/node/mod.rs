@@ -12,9 +12,12 @@
 
 pub mod chain_actor;
 pub mod connection;
+pub mod limits;
 pub mod miner;
 pub mod netsim;
+pub mod output_queue;
 pub mod peer_manager;
+pub mod policy;
 pub mod sim_miner;
 pub mod tx_verifier;
 
@@ -27,6 +30,7 @@ use actix::prelude::*;
 use chain_actor::{ChainActor, GetSummary, RegisterMiner, SetPeerManager, Shutdown};
 use connection::ConnectionSettings;
 use futures::channel::oneshot;
+use limits::NetLimits;
 use log::{info, warn};
 use miner::MinerActor;
 use netsim::LinkDelay;
@@ -59,6 +63,8 @@ pub struct NodeSettings {
     pub max_outbound: usize,
     /// Delay added to every outgoing message (simulations).
     pub send_delay: Duration,
+    /// Handshake deadline, per-IP caps, client slots, sync timeout, send bounds.
+    pub limits: NetLimits,
 }
 
 /// What a launch sets beyond [`NodeSettings`]; the default is a plain node.
@@ -208,6 +214,8 @@ pub async fn start_node_with(
             max_outbound: settings.max_outbound,
             seeds: settings.peers.clone(),
             dial_learned: options.dial_learned,
+            bind_ip: Some(listen_addr.ip()).filter(|ip| !ip.is_unspecified()),
+            limits: settings.limits.clone(),
         },
         ConnectionSettings {
             genesis,
@@ -216,6 +224,7 @@ pub async fn start_node_with(
             max_block_txs: settings.params.max_block_txs as usize,
             link: LinkDelay::fixed(settings.send_delay),
             verifier: tx_verifier::TxVerifierActor::new(genesis).start(),
+            limits: settings.limits.clone(),
         },
     )
     .start();

@@ -1,43 +1,61 @@
-//! `PeerManagerActor`: the node's view of the network. Accepts inbound sockets within the
-//! connection limit, dials known addresses to keep a target number of outbound peers
-//! (with exponential backoff per address), keeps a bounded address table fed by gossip,
-//! relays blocks and transactions to every peer but their source (each hash once),
-//! picks one peer at a time to sync from, and bans misbehaving peers for a while.
+//! `PeerManagerActor`: the node's view of the network, and only the actor wiring of it.
+//! It accepts inbound sockets, dials known addresses to keep a target number of outbound
+//! peers, relays blocks and transactions to every peer but their source (each hash once),
+//! runs one sync at a time, and bans misbehaving hosts. The decisions themselves live in
+//! plain structs with their own tests ([`super::policy`]): the address book, the ban
+//! list (by IP), the eviction choice, the sync-peer choice and the log summaries.
 //!
-//! Bans are per IP address, except on loopback: every node of a one-laptop network shares
-//! 127.0.0.1, so there a ban covers one socket address and one bad local process cannot
-//! cut the whole network apart.
+//! Inbound sockets are admitted in three pools, so that no flood can lock the door:
+//! sockets still waiting for their hello (bounded in number and per IP; the oldest of the
+//! largest address group gives way to a newcomer; closed at the handshake deadline),
+//! handshaken peers (`max_inbound`, per-IP cap, Bitcoin Core-style eviction), and clients
+//! (their own slots; the least recently active idle client gives way to a new one).
 //!
 //! For simulations (SPEC §7) it also holds the injected network conditions: the delay of
 //! each peer's link (handed to the peer's `ConnectionActor`, see [`super::netsim`]) and the
 //! peers cut off by a partition, whose connections it closes and refuses until healed.
 
 use super::chain_actor::{ChainActor, SetSyncing};
-use super::connection::{ConnectionActor, ConnectionSettings, Disconnect, Send, StartSync};
+use super::connection::{
+    ConnectionActor, ConnectionSettings, Disconnect, Send, StartSync, SHUTDOWN_REASON,
+};
+use super::limits::NetLimits;
 use super::netsim::{LinkDelay, LinkTable};
+use super::policy::address_book::{AddrEntry, AddressBook};
+use super::policy::ban_list::{BanList, Verdict};
+use super::policy::eviction::{self, Candidate};
+use super::policy::log_summary::LogSummary;
+use super::policy::net_group::NetGroup;
+use super::policy::recent_set::RecentSet;
+use super::policy::sync_choice::{BatchReport, BatchVerdict, SyncTracker};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::target::Work;
 use crate::consensus::transaction::Transaction;
+use crate::net::frame::encode_frame;
 use crate::net::message::{Message, PeerHello, PeerInfo, MAX_ADDRS_PER_REPLY};
 use actix::prelude::*;
-use log::{debug, info, warn};
-use std::collections::{HashMap, HashSet, VecDeque};
+use log::{debug, info};
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
-use std::time::{Duration, Instant};
-use tokio::net::TcpStream;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::net::{TcpSocket, TcpStream};
 
-/// Misbehaviour score at which a peer is disconnected and banned.
-pub const BAN_THRESHOLD: u32 = 100;
-/// How long a ban lasts.
-pub const BAN_DURATION: Duration = Duration::from_secs(600);
-/// Most addresses remembered.
-const MAX_KNOWN_ADDRS: usize = 1_000;
+pub use super::policy::ban_list::{BAN_DURATION, BAN_THRESHOLD};
+
 /// Hashes remembered for relay deduplication.
 const RELAY_MEMORY: usize = 10_000;
 const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
-const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Repeated log lines are summarised over this interval.
+const LOG_SUMMARY_INTERVAL: Duration = Duration::from_secs(10);
+/// A client idle at least this long gives its slot to a new client when slots are full.
+const CLIENT_YIELD_IDLE: Duration = Duration::from_secs(1);
+/// Misbehaviour score of a sync peer that claimed work it did not deliver: two such
+/// failures ban it.
+const SCORE_BROKEN_CLAIM: u32 = 50;
+const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connection limits and identity.
 #[derive(Clone, Debug)]
@@ -51,29 +69,21 @@ pub struct PeerSettings {
     /// Whether to dial addresses learned from gossip, or only seeds and [`AddPeer`]s.
     /// Launches turn it off so the network keeps the topology their config describes.
     pub dial_learned: bool,
+    /// The address outbound sockets are bound to (the node's own, when it listens on a
+    /// specific one), so peers see the connection come from the host they would dial.
+    pub bind_ip: Option<IpAddr>,
+    pub limits: NetLimits,
 }
 
-/// Where an address stands.
-#[derive(Debug)]
-struct KnownAddr {
-    failures: u32,
-    next_attempt: Instant,
-    /// A seed or an explicitly added peer, as opposed to one learned from gossip.
-    seed: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum BanKey {
-    Ip(IpAddr),
-    Socket(SocketAddr),
-}
-
-fn ban_key(addr: SocketAddr) -> BanKey {
-    if addr.ip().is_loopback() {
-        BanKey::Socket(addr)
-    } else {
-        BanKey::Ip(addr.ip())
-    }
+/// What a connection is, as far as admission goes.
+#[derive(Debug, Clone)]
+enum Kind {
+    /// No valid hello yet.
+    Pending,
+    Peer(PeerState),
+    Client {
+        last_active: Instant,
+    },
 }
 
 #[derive(Debug)]
@@ -83,8 +93,38 @@ struct Conn {
     /// The address we dialed (outbound only).
     dialed: Option<SocketAddr>,
     inbound: bool,
-    peer: Option<PeerState>,
-    score: u32,
+    kind: Kind,
+    opened: Instant,
+    /// Told to close (evicted, banned): no longer counted against any limit.
+    closing: bool,
+    min_ping: Option<Duration>,
+    last_block: Option<Instant>,
+    last_tx: Option<Instant>,
+}
+
+impl Conn {
+    fn peer(&self) -> Option<&PeerState> {
+        match &self.kind {
+            Kind::Peer(peer) => Some(peer),
+            _ => None,
+        }
+    }
+
+    /// Counted against the inbound limits.
+    fn counts_inbound(&self) -> bool {
+        self.inbound && !self.closing
+    }
+
+    fn candidate(&self, id: PeerId) -> Candidate<PeerId> {
+        Candidate {
+            id,
+            group: NetGroup::of(self.remote.ip()),
+            connected_at: self.opened,
+            min_ping: self.min_ping,
+            last_block: self.last_block,
+            last_tx: self.last_tx,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -95,27 +135,16 @@ struct PeerState {
     work: Work,
 }
 
-/// Remembers recent hashes, forgetting the oldest.
-#[derive(Default)]
-struct RecentSet<T: std::hash::Hash + Eq + Copy> {
-    set: HashSet<T>,
-    order: VecDeque<T>,
-}
-
-impl<T: std::hash::Hash + Eq + Copy> RecentSet<T> {
-    /// Whether `item` is new (and remembers it).
-    fn insert(&mut self, item: T) -> bool {
-        if !self.set.insert(item) {
-            return false;
-        }
-        self.order.push_back(item);
-        if self.order.len() > RELAY_MEMORY {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
-        }
-        true
-    }
+/// A wall-clock rendering of `until`, for "banned until" lines.
+fn clock_time(until: Instant) -> String {
+    let at = SystemTime::now() + until.saturating_duration_since(Instant::now());
+    let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) % 86_400;
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }
 
 /// The peer manager.
@@ -125,14 +154,20 @@ pub struct PeerManagerActor {
     connection: ConnectionSettings,
     conns: HashMap<PeerId, Conn>,
     next_id: PeerId,
-    addrs: HashMap<SocketAddr, KnownAddr>,
+    book: AddressBook,
     self_addrs: HashSet<SocketAddr>,
     dialing: HashSet<SocketAddr>,
-    bans: HashMap<BanKey, Instant>,
+    bans: BanList,
     relayed_blocks: RecentSet<BlockHash>,
     relayed_txs: RecentSet<TxId>,
     our_work: Work,
-    syncing: Option<PeerId>,
+    our_height: u64,
+    sync: SyncTracker<PeerId>,
+    /// Whether the chain actor was told to pause mining for the sync.
+    mining_paused: bool,
+    logs: LogSummary,
+    /// A per-node secret ordering address groups for eviction's distinct-group protection.
+    group_key: u64,
     /// Simulated delays of links to peers, by their listening address.
     links: LinkTable,
     /// Listening addresses cut off by a simulated partition.
@@ -146,51 +181,53 @@ impl PeerManagerActor {
         connection: ConnectionSettings,
     ) -> Self {
         let now = Instant::now();
-        let addrs = settings
-            .seeds
-            .iter()
-            .map(|addr| {
-                (
-                    *addr,
-                    KnownAddr {
-                        failures: 0,
-                        next_attempt: now,
-                        seed: true,
-                    },
-                )
-            })
-            .collect();
+        let mut book = AddressBook::new(settings.limits.max_known_addrs);
+        for seed in &settings.seeds {
+            book.add_seed(*seed, now);
+        }
         PeerManagerActor {
             chain,
-            settings,
             conns: HashMap::new(),
             next_id: 1,
-            addrs,
+            book,
             self_addrs: HashSet::new(),
             dialing: HashSet::new(),
-            bans: HashMap::new(),
-            relayed_blocks: RecentSet::default(),
-            relayed_txs: RecentSet::default(),
+            bans: BanList::default(),
+            relayed_blocks: RecentSet::new(RELAY_MEMORY),
+            relayed_txs: RecentSet::new(RELAY_MEMORY),
             our_work: Work::ZERO,
-            syncing: None,
+            our_height: 0,
+            sync: SyncTracker::new(settings.limits.sync_timeout),
+            mining_paused: false,
+            logs: LogSummary::new(LOG_SUMMARY_INTERVAL, now),
+            group_key: rand::random(),
             links: LinkTable {
                 default: connection.link,
                 ..LinkTable::default()
             },
             blocked: HashSet::new(),
+            settings,
             connection,
         }
     }
 
-    fn is_banned(&mut self, addr: SocketAddr) -> bool {
-        let key = ban_key(addr);
-        match self.bans.get(&key) {
-            Some(until) if *until > Instant::now() => true,
-            Some(_) => {
-                self.bans.remove(&key);
-                false
-            }
-            None => false,
+    /// Logs `detail` at `level` if it is the first `reason` of the summary interval;
+    /// later ones are counted and summarised by [`Self::flush_log_summary`].
+    fn summarised(
+        &mut self,
+        level: log::Level,
+        reason: &'static str,
+        detail: impl FnOnce() -> String,
+    ) {
+        if self.logs.note(reason) {
+            log::log!(level, "{reason}: {}", detail());
+        }
+    }
+
+    fn flush_log_summary(&mut self, now: Instant) {
+        let interval = self.logs.interval().as_secs();
+        for (reason, count) in self.logs.take_due(now) {
+            info!("{reason}: {count} more in the last {interval} s");
         }
     }
 
@@ -200,8 +237,7 @@ impl PeerManagerActor {
 
     fn connected_to(&self, addr: &SocketAddr) -> bool {
         self.conns.values().any(|conn| {
-            conn.dialed.as_ref() == Some(addr)
-                || conn.peer.as_ref().map(|peer| &peer.listen) == Some(addr)
+            conn.dialed.as_ref() == Some(addr) || conn.peer().map(|peer| &peer.listen) == Some(addr)
         })
     }
 
@@ -233,37 +269,56 @@ impl PeerManagerActor {
                 remote,
                 dialed,
                 inbound: dialed.is_none(),
-                peer: None,
-                score: 0,
+                kind: Kind::Pending,
+                opened: Instant::now(),
+                closing: false,
+                min_ping: None,
+                last_block: None,
+                last_tx: None,
             },
         );
     }
 
+    /// Tells a connection to close with `reason`; it stops counting against the limits.
+    fn close(&mut self, id: PeerId, reason: String) {
+        if let Some(conn) = self.conns.get_mut(&id) {
+            conn.closing = true;
+            conn.actor.do_send(Disconnect { reason });
+        }
+    }
+
     fn maintain(&mut self, ctx: &mut Context<Self>) {
         let now = Instant::now();
-        self.bans.retain(|_, until| *until > now);
+        self.bans.expire(now);
+        self.flush_log_summary(now);
+        if let Some(peer) = self.sync.stalled(now) {
+            self.sync.stop();
+            let reason = format!(
+                "sync: no new block for {} s while claiming more work than ours",
+                self.settings.limits.sync_timeout.as_secs_f32()
+            );
+            self.penalise(peer, SCORE_BROKEN_CLAIM, &reason);
+            self.close(peer, reason);
+        }
+        self.update_mining_pause(now);
         let wanted = self
             .settings
             .max_outbound
             .saturating_sub(self.outbound_count());
-        let candidates: Vec<SocketAddr> = self
-            .addrs
-            .iter()
-            .filter(|(addr, known)| {
-                known.next_attempt <= now
-                    && (known.seed || self.settings.dial_learned)
-                    && !self.self_addrs.contains(*addr)
-                    && !self.dialing.contains(*addr)
-                    && !self.blocked.contains(*addr)
-            })
-            .map(|(addr, _)| *addr)
-            .collect();
         let mut started = 0;
-        for addr in candidates {
+        for addr in self.book.due(now, self.settings.dial_learned) {
             if started >= wanted {
                 break;
             }
-            if self.connected_to(&addr) || self.is_banned(addr) {
+            if self.self_addrs.contains(&addr)
+                || self.dialing.contains(&addr)
+                || self.blocked.contains(&addr)
+                || self.connected_to(&addr)
+            {
+                continue;
+            }
+            if let Some(until) = self.bans.banned_until(addr.ip(), now) {
+                self.book.defer(&addr, until, "banned");
                 continue;
             }
             started += 1;
@@ -275,31 +330,52 @@ impl PeerManagerActor {
     fn dial(&mut self, addr: SocketAddr, ctx: &mut Context<Self>) {
         self.dialing.insert(addr);
         debug!("dialing {addr}");
-        let timeout = Duration::from_secs(5);
-        let connect = async move { tokio::time::timeout(timeout, TcpStream::connect(addr)).await };
+        let bind_ip = self.settings.bind_ip;
+        let connect = async move {
+            let socket = if addr.is_ipv4() {
+                TcpSocket::new_v4()?
+            } else {
+                TcpSocket::new_v6()?
+            };
+            if let Some(ip) = bind_ip.filter(|ip| ip.is_ipv4() == addr.is_ipv4()) {
+                socket.bind(SocketAddr::new(ip, 0))?;
+            }
+            match tokio::time::timeout(DIAL_TIMEOUT, socket.connect(addr)).await {
+                Ok(result) => result,
+                Err(_) => Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "timed out",
+                )),
+            }
+        };
         ctx.spawn(connect.into_actor(self).map(move |result, actor, ctx| {
             actor.dialing.remove(&addr);
             match result {
-                Ok(Ok(stream)) => {
+                Ok(stream) => {
                     let _ = stream.set_nodelay(true);
                     actor.start_connection(stream, addr, Some(addr), ctx);
                 }
-                Ok(Err(error)) => actor.dial_failed(addr, &error.to_string()),
-                Err(_) => actor.dial_failed(addr, "timed out"),
+                Err(error) => actor.dial_failed(addr, &error.to_string()),
             }
         }));
     }
 
-    /// Backs off from `addr`: it could not be reached, or closed before the handshake
-    /// completed (a peer of another network, say). Only a completed handshake resets the
-    /// backoff, so such a peer is not redialed at once, forever.
+    /// Backs off from `addr`: it could not be reached, or the connection ended before the
+    /// handshake completed (a peer of another network, say). Only a completed handshake
+    /// resets the backoff, so such a peer is not redialed at once, forever.
     fn dial_failed(&mut self, addr: SocketAddr, reason: &str) {
-        if let Some(known) = self.addrs.get_mut(&addr) {
-            known.failures = known.failures.saturating_add(1);
-            let backoff = Duration::from_secs(1 << known.failures.min(6)).min(MAX_BACKOFF);
-            known.next_attempt = Instant::now() + backoff;
+        let now = Instant::now();
+        if let Some(until) = self.bans.banned_until(addr.ip(), now) {
+            self.book.defer(&addr, until, reason);
+            info!(
+                "not dialling {addr} again: banned until {}",
+                clock_time(until)
+            );
+            return;
+        }
+        if let Some(backoff) = self.book.failed(&addr, reason, now) {
             // The peers the user named are worth a line; gossiped addresses are not.
-            let level = if known.seed {
+            let level = if backoff.seed {
                 log::Level::Info
             } else {
                 log::Level::Debug
@@ -307,52 +383,185 @@ impl PeerManagerActor {
             log::log!(
                 level,
                 "cannot connect to {addr}: {reason}; retrying in {} s",
-                backoff.as_secs()
+                backoff.wait.as_secs()
             );
         }
     }
 
     fn learn(&mut self, addr: SocketAddr) {
-        if self.addrs.len() >= MAX_KNOWN_ADDRS
-            || addr.port() == 0
-            || self.self_addrs.contains(&addr)
-        {
-            return;
+        if !self.self_addrs.contains(&addr) {
+            self.book.learn(addr, Instant::now());
         }
-        self.addrs.entry(addr).or_insert(KnownAddr {
-            failures: 0,
-            next_attempt: Instant::now(),
-            seed: false,
-        });
     }
 
-    /// Starts a sync from the peer with the most work above ours, if none is running.
-    fn choose_sync_peer(&mut self) {
-        if self.syncing.is_some_and(|id| self.conns.contains_key(&id)) {
+    /// Adds `points` to the host's misbehaviour score; at the threshold every connection
+    /// from that host is closed and the host banned.
+    fn penalise(&mut self, id: PeerId, points: u32, reason: &str) {
+        let Some(conn) = self.conns.get(&id) else {
             return;
-        }
-        self.set_syncing(None);
-        let best = self
-            .conns
-            .iter()
-            .filter_map(|(id, conn)| conn.peer.as_ref().map(|peer| (*id, peer.work)))
-            .filter(|(_, work)| *work > self.our_work)
-            .max_by_key(|(_, work)| *work);
-        if let Some((id, _)) = best {
-            if let Some(conn) = self.conns.get(&id) {
-                conn.actor.do_send(StartSync);
-                self.set_syncing(Some(id));
+        };
+        let (remote, ip) = (conn.remote, conn.remote.ip());
+        match self.bans.misbehaved(ip, points, Instant::now()) {
+            // The rest of a burst of bad frames adds nothing.
+            Verdict::AlreadyBanned => {}
+            Verdict::Scored { total } => {
+                self.summarised(log::Level::Warn, "peer misbehaved", || {
+                    format!("{remote} (+{points} = {total}): {reason}")
+                });
+            }
+            Verdict::Banned { until } => {
+                let text = format!("banned until {}: {reason}", clock_time(until));
+                self.summarised(log::Level::Warn, "banned", || format!("{ip} {text}"));
+                let from_host: Vec<PeerId> = self
+                    .conns
+                    .iter()
+                    .filter(|(_, conn)| conn.remote.ip() == ip)
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in from_host {
+                    if let Some(dialed) = self.conns.get(&id).and_then(|conn| conn.dialed) {
+                        self.book.defer(&dialed, until, "banned");
+                    }
+                    self.close(id, text.clone());
+                }
             }
         }
     }
-}
 
-impl PeerManagerActor {
-    fn set_syncing(&mut self, peer: Option<PeerId>) {
-        if self.syncing.is_some() != peer.is_some() {
-            self.chain.do_send(SetSyncing(peer.is_some()));
+    /// Starts a sync from the peer claiming the most work above ours, if none is running.
+    /// Mining is not paused yet: only blocks arriving do that.
+    fn choose_sync_peer(&mut self) {
+        if self
+            .sync
+            .peer()
+            .is_some_and(|id| self.conns.contains_key(&id))
+        {
+            return;
         }
-        self.syncing = peer;
+        self.sync.stop();
+        let claims = self.conns.iter().filter_map(|(id, conn)| {
+            (!conn.closing)
+                .then_some(())
+                .and(conn.peer())
+                .map(|peer| (*id, peer.work))
+        });
+        if let Some(id) = SyncTracker::choose(claims, self.our_work) {
+            if let Some(conn) = self.conns.get(&id) {
+                conn.actor.do_send(StartSync {
+                    our_height: self.our_height,
+                });
+                self.sync.start(id, Instant::now());
+            }
+        }
+    }
+
+    /// Pauses mining while the sync makes progress, and resumes it when it stalls or ends.
+    fn update_mining_pause(&mut self, now: Instant) {
+        let paused = self.sync.mining_paused(now);
+        if paused != self.mining_paused {
+            self.mining_paused = paused;
+            self.chain.do_send(SetSyncing(paused));
+        }
+    }
+
+    /// Makes room among un-handshaken sockets for one from `ip`: first within its own
+    /// per-IP share, then overall.
+    fn make_pending_room(&mut self, ip: IpAddr) {
+        let pending: Vec<Candidate<PeerId>> = self
+            .conns
+            .iter()
+            .filter(|(_, conn)| conn.counts_inbound() && matches!(conn.kind, Kind::Pending))
+            .map(|(id, conn)| conn.candidate(*id))
+            .collect();
+        let limits = &self.settings.limits;
+        let same_ip: Vec<Candidate<PeerId>> = pending
+            .iter()
+            .filter(|candidate| candidate.group == NetGroup::of(ip))
+            .filter(|candidate| {
+                self.conns
+                    .get(&candidate.id)
+                    .is_some_and(|conn| conn.remote.ip() == ip)
+            })
+            .cloned()
+            .collect();
+        let victim = if same_ip.len() >= limits.max_inbound_per_ip {
+            eviction::choose_pending(&same_ip)
+        } else if pending.len() >= limits.max_pending {
+            eviction::choose_pending(&pending)
+        } else {
+            None
+        };
+        if let Some(victim) = victim {
+            let remote = self.conns[&victim].remote;
+            self.summarised(
+                log::Level::Info,
+                "closing a socket without hello for a newcomer",
+                || format!("{remote}"),
+            );
+            self.close(
+                victim,
+                "closed for a newcomer: too many connections without a hello".into(),
+            );
+        }
+    }
+
+    /// Whether an inbound peer `id` from `ip` may take a slot, evicting another if the
+    /// slots are full; the reason if not.
+    fn admit_inbound_peer(&mut self, id: PeerId, ip: IpAddr) -> Result<(), String> {
+        let limits = &self.settings.limits;
+        let peers: Vec<(PeerId, IpAddr)> = self
+            .conns
+            .iter()
+            .filter(|(other, conn)| **other != id && conn.counts_inbound() && conn.peer().is_some())
+            .map(|(other, conn)| (*other, conn.remote.ip()))
+            .collect();
+        let from_ip = peers.iter().filter(|(_, other)| *other == ip).count();
+        if from_ip >= limits.max_inbound_per_ip {
+            let limit = limits.max_inbound_per_ip;
+            self.summarised(
+                log::Level::Info,
+                "refusing peer: too many from its address",
+                || format!("{ip} has {from_ip} (limit {limit})"),
+            );
+            return Err(format!("too many connections from {ip} (limit {limit})"));
+        }
+        if peers.len() < self.settings.max_inbound {
+            return Ok(());
+        }
+        let candidates: Vec<Candidate<PeerId>> = peers
+            .iter()
+            .map(|(other, _)| self.conns[other].candidate(*other))
+            .collect();
+        let key = self.group_key;
+        let victim = eviction::choose_peer(&candidates, |group| {
+            let mut hasher = std::collections::hash_map::DefaultHasher::new();
+            (key, group).hash(&mut hasher);
+            hasher.finish()
+        });
+        let count = peers.len();
+        match victim {
+            Some(victim) => {
+                let remote = self.conns[&victim].remote;
+                self.summarised(
+                    log::Level::Info,
+                    "evicting an inbound peer for a newcomer",
+                    || format!("{remote} ({count} inbound peers)"),
+                );
+                self.close(
+                    victim,
+                    "evicted for a newcomer: inbound peer slots are full".into(),
+                );
+                Ok(())
+            }
+            None => {
+                self.summarised(
+                    log::Level::Info,
+                    "refusing peer: inbound slots full",
+                    || format!("{ip} ({count} inbound peers, all protected)"),
+                );
+                Err(format!("inbound peer slots are full ({count})"))
+            }
+        }
     }
 }
 
@@ -378,18 +587,19 @@ impl Handler<Inbound> for PeerManagerActor {
     type Result = ();
 
     fn handle(&mut self, message: Inbound, ctx: &mut Self::Context) {
-        if self.is_banned(message.remote) {
-            debug!("refusing banned {}", message.remote);
+        let ip = message.remote.ip();
+        if let Some(until) = self.bans.banned_until(ip, Instant::now()) {
+            let reason = format!("you are banned until {}", clock_time(until));
+            self.summarised(log::Level::Info, "refusing a banned host", || {
+                format!("{}", message.remote)
+            });
+            // One non-blocking write: the reason if the socket takes it, nothing else.
+            if let Ok(frame) = encode_frame(Message::Reject { reason }) {
+                let _ = message.stream.try_write(&frame);
+            }
             return;
         }
-        let inbound = self.conns.values().filter(|conn| conn.inbound).count();
-        if inbound >= self.settings.max_inbound {
-            info!(
-                "refusing {}: {inbound} inbound connections already",
-                message.remote
-            );
-            return;
-        }
+        self.make_pending_room(ip);
         let _ = message.stream.set_nodelay(true);
         self.start_connection(message.stream, message.remote, None, ctx);
     }
@@ -413,18 +623,19 @@ impl Handler<PeerReady> for PeerManagerActor {
             return Err("connection already closed".into());
         };
         let listen = SocketAddr::new(conn.remote.ip(), hello.listen_port);
+        let (inbound, dialed, ip) = (conn.inbound, conn.dialed, conn.remote.ip());
         if hello.node_id == self.settings.node_id {
-            if let Some(dialed) = conn.dialed {
+            if let Some(dialed) = dialed {
+                info!("{dialed} is this node itself: not dialling it again");
                 self.self_addrs.insert(dialed);
-                self.addrs.remove(&dialed);
+                self.book.remove(&dialed);
             }
             return Err("connected to myself".into());
         }
         let duplicate = self.conns.iter().any(|(id, other)| {
             *id != message.id
                 && other
-                    .peer
-                    .as_ref()
+                    .peer()
                     .is_some_and(|peer| peer.node_id == hello.node_id)
         });
         if duplicate {
@@ -433,12 +644,14 @@ impl Handler<PeerReady> for PeerManagerActor {
         if self.blocked.contains(&listen) {
             return Err("link cut by a simulated partition".into());
         }
-        let inbound = conn.inbound;
-        if let Some(known) = conn.dialed.and_then(|addr| self.addrs.get_mut(&addr)) {
-            known.failures = 0;
+        if inbound {
+            self.admit_inbound_peer(message.id, ip)?;
+        }
+        if let Some(dialed) = dialed {
+            self.book.reached(&dialed);
         }
         if let Some(conn) = self.conns.get_mut(&message.id) {
-            conn.peer = Some(PeerState {
+            conn.kind = Kind::Peer(PeerState {
                 node_id: hello.node_id,
                 listen,
                 best_height: hello.best_height,
@@ -456,11 +669,88 @@ impl Handler<PeerReady> for PeerManagerActor {
     }
 }
 
-/// A connection closed.
+/// A client completed its hello: `Err` with a reason if it gets no slot.
+#[derive(Message)]
+#[rtype(result = "Result<(), String>")]
+pub struct ClientReady {
+    pub id: PeerId,
+}
+
+impl Handler<ClientReady> for PeerManagerActor {
+    type Result = Result<(), String>;
+
+    fn handle(&mut self, message: ClientReady, _: &mut Self::Context) -> Self::Result {
+        let now = Instant::now();
+        let clients: Vec<(PeerId, Instant)> = self
+            .conns
+            .iter()
+            .filter(|(id, conn)| **id != message.id && !conn.closing)
+            .filter_map(|(id, conn)| match conn.kind {
+                Kind::Client { last_active } => Some((*id, last_active)),
+                _ => None,
+            })
+            .collect();
+        if clients.len() >= self.settings.limits.max_clients {
+            let idlest = clients
+                .iter()
+                .filter(|(_, last)| now.duration_since(*last) >= CLIENT_YIELD_IDLE)
+                .min_by_key(|(_, last)| *last);
+            match idlest {
+                Some((victim, _)) => {
+                    let victim = *victim;
+                    self.summarised(
+                        log::Level::Info,
+                        "closing an idle client for a new one",
+                        || format!("{} clients connected", clients.len()),
+                    );
+                    self.close(
+                        victim,
+                        "closed for a new client: client slots are full".into(),
+                    );
+                }
+                None => {
+                    let count = clients.len();
+                    self.summarised(
+                        log::Level::Info,
+                        "refusing client: client slots full",
+                        || format!("{count} busy clients"),
+                    );
+                    return Err(format!("the node is busy: {count} clients connected"));
+                }
+            }
+        }
+        if let Some(conn) = self.conns.get_mut(&message.id) {
+            conn.kind = Kind::Client { last_active: now };
+        }
+        Ok(())
+    }
+}
+
+/// A client sent a request (not a ping): it is not idle.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ClientActive {
+    pub id: PeerId,
+}
+
+impl Handler<ClientActive> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: ClientActive, _: &mut Self::Context) {
+        if let Some(Kind::Client { last_active }) =
+            self.conns.get_mut(&message.id).map(|conn| &mut conn.kind)
+        {
+            *last_active = Instant::now();
+        }
+    }
+}
+
+/// A connection closed; `reason` says why, for the log.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Closed {
     pub id: PeerId,
+    pub reason: String,
 }
 
 impl Handler<Closed> for PeerManagerActor {
@@ -468,39 +758,59 @@ impl Handler<Closed> for PeerManagerActor {
 
     fn handle(&mut self, message: Closed, _: &mut Self::Context) {
         if let Some(conn) = self.conns.remove(&message.id) {
-            match (conn.peer, conn.dialed) {
-                (Some(peer), _) => info!("peer left: {}", peer.listen),
-                (None, Some(dialed)) => {
-                    self.dial_failed(dialed, "closed before the handshake completed")
+            match (conn.kind, conn.dialed) {
+                (Kind::Peer(peer), _) if message.reason == "it is shutting down" => {
+                    info!("peer {} is shutting down", peer.listen)
                 }
-                (None, None) => {}
+                (Kind::Peer(peer), _) => {
+                    info!("peer left: {} ({})", peer.listen, message.reason)
+                }
+                (_, Some(dialed)) => self.dial_failed(dialed, &message.reason),
+                (_, None) => debug!("{} closed: {}", conn.remote, message.reason),
             }
         }
-        if self.syncing == Some(message.id) {
-            self.set_syncing(None);
+        if self.sync.peer() == Some(message.id) {
+            self.sync.stop();
+            self.update_mining_pause(Instant::now());
             self.choose_sync_peer();
         }
     }
 }
 
-/// A connection's sync finished (caught up, or gave up).
+/// What a sync batch from a connection brought.
 #[derive(Message)]
 #[rtype(result = "()")]
-pub struct SyncDone {
+pub struct SyncBatch {
     pub id: PeerId,
+    pub report: BatchReport,
 }
 
-impl Handler<SyncDone> for PeerManagerActor {
+impl Handler<SyncBatch> for PeerManagerActor {
     type Result = ();
 
-    fn handle(&mut self, message: SyncDone, _: &mut Self::Context) {
-        if self.syncing == Some(message.id) {
-            self.set_syncing(None);
+    fn handle(&mut self, message: SyncBatch, _: &mut Self::Context) {
+        let Some(claimed) = self
+            .conns
+            .get(&message.id)
+            .and_then(|conn| conn.peer())
+            .map(|peer| peer.work)
+        else {
+            return;
+        };
+        let now = Instant::now();
+        let verdict = self
+            .sync
+            .batch(message.id, message.report, claimed, self.our_work, now);
+        if let BatchVerdict::Broken(reason) = verdict {
+            let reason = format!("sync: {reason}");
+            self.penalise(message.id, SCORE_BROKEN_CLAIM, &reason);
+            self.close(message.id, reason);
         }
+        self.update_mining_pause(now);
     }
 }
 
-/// A peer broke a rule; `score` is added to its misbehaviour score.
+/// A peer broke a rule; `score` is added to its host's misbehaviour score.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Misbehaved {
@@ -513,54 +823,57 @@ impl Handler<Misbehaved> for PeerManagerActor {
     type Result = ();
 
     fn handle(&mut self, message: Misbehaved, _: &mut Self::Context) {
-        let Some(conn) = self.conns.get_mut(&message.id) else {
-            return;
-        };
-        if conn.score >= BAN_THRESHOLD {
-            // Already banned and closing: the rest of a burst of bad frames adds nothing.
-            return;
-        }
-        conn.score = conn.score.saturating_add(message.score);
-        warn!(
-            "{} misbehaved (+{} = {}): {}",
-            conn.remote, message.score, conn.score, message.reason
-        );
-        if conn.score >= BAN_THRESHOLD {
-            let remote = conn.remote;
-            conn.actor.do_send(Disconnect {
-                reason: format!("banned: {}", message.reason),
-            });
-            self.bans
-                .insert(ban_key(remote), Instant::now() + BAN_DURATION);
-            if let Some(dialed) = conn.dialed {
-                self.bans
-                    .insert(ban_key(dialed), Instant::now() + BAN_DURATION);
+        self.penalise(message.id, message.score, &message.reason);
+    }
+}
+
+/// A peer gave us something new: a block (`block`) or a transaction. Such peers are
+/// protected from eviction.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct GaveNew {
+    pub id: PeerId,
+    pub block: bool,
+}
+
+impl Handler<GaveNew> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: GaveNew, _: &mut Self::Context) {
+        if let Some(conn) = self.conns.get_mut(&message.id) {
+            let now = Some(Instant::now());
+            if message.block {
+                conn.last_block = now;
+            } else {
+                conn.last_tx = now;
             }
-            warn!("banned {remote} for {} s", BAN_DURATION.as_secs());
         }
     }
 }
 
-/// A peer told us its best chain (pong, or a block it relayed).
+/// A peer told us its best chain in a pong; `ping` is the round trip, if the pong
+/// answered our last ping.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PeerTip {
     pub id: PeerId,
     pub best_height: u64,
     pub work: Work,
+    pub ping: Option<Duration>,
 }
 
 impl Handler<PeerTip> for PeerManagerActor {
     type Result = ();
 
     fn handle(&mut self, message: PeerTip, _: &mut Self::Context) {
-        if let Some(peer) = self
-            .conns
-            .get_mut(&message.id)
-            .and_then(|conn| conn.peer.as_mut())
-        {
-            peer.best_height = message.best_height;
-            peer.work = message.work;
+        if let Some(conn) = self.conns.get_mut(&message.id) {
+            if let Some(ping) = message.ping {
+                conn.min_ping = Some(conn.min_ping.map_or(ping, |best| best.min(ping)));
+            }
+            if let Kind::Peer(peer) = &mut conn.kind {
+                peer.best_height = message.best_height;
+                peer.work = message.work;
+            }
         }
         self.choose_sync_peer();
     }
@@ -579,6 +892,7 @@ impl Handler<TipChanged> for PeerManagerActor {
 
     fn handle(&mut self, message: TipChanged, _: &mut Self::Context) {
         self.our_work = message.work;
+        self.our_height = message.height;
     }
 }
 
@@ -598,7 +912,7 @@ impl Handler<RelayBlock> for PeerManagerActor {
             return;
         }
         for (id, conn) in &self.conns {
-            if conn.peer.is_some() && Some(*id) != message.except {
+            if conn.peer().is_some() && !conn.closing && Some(*id) != message.except {
                 conn.actor
                     .do_send(Send(Message::NewBlock(message.block.clone())));
             }
@@ -622,7 +936,7 @@ impl Handler<RelayTx> for PeerManagerActor {
             return;
         }
         for (id, conn) in &self.conns {
-            if conn.peer.is_some() && Some(*id) != message.except {
+            if conn.peer().is_some() && !conn.closing && Some(*id) != message.except {
                 conn.actor.do_send(Send(Message::NewTx(message.tx.clone())));
             }
         }
@@ -644,7 +958,7 @@ impl Handler<LearnAddrs> for PeerManagerActor {
     }
 }
 
-/// Addresses to gossip: connected peers' listening addresses first, then known ones.
+/// Addresses to gossip: only those we have reached ourselves.
 #[derive(Message)]
 #[rtype(result = "Vec<String>")]
 pub struct GetAddrs;
@@ -653,22 +967,13 @@ impl Handler<GetAddrs> for PeerManagerActor {
     type Result = MessageResult<GetAddrs>;
 
     fn handle(&mut self, _: GetAddrs, _: &mut Self::Context) -> Self::Result {
-        let mut addrs: Vec<String> = self
-            .conns
-            .values()
-            .filter_map(|conn| conn.peer.as_ref().map(|peer| peer.listen.to_string()))
-            .collect();
-        for (addr, known) in &self.addrs {
-            if addrs.len() >= MAX_ADDRS_PER_REPLY {
-                break;
-            }
-            let text = addr.to_string();
-            if known.failures == 0 && !addrs.contains(&text) {
-                addrs.push(text);
-            }
-        }
-        addrs.truncate(MAX_ADDRS_PER_REPLY);
-        MessageResult(addrs)
+        MessageResult(
+            self.book
+                .gossip(MAX_ADDRS_PER_REPLY)
+                .iter()
+                .map(SocketAddr::to_string)
+                .collect(),
+        )
     }
 }
 
@@ -685,7 +990,7 @@ impl Handler<GetPeers> for PeerManagerActor {
             self.conns
                 .values()
                 .filter_map(|conn| {
-                    conn.peer.as_ref().map(|peer| PeerInfo {
+                    conn.peer().map(|peer| PeerInfo {
                         addr: peer.listen.to_string(),
                         inbound: conn.inbound,
                         best_height: peer.best_height,
@@ -696,7 +1001,35 @@ impl Handler<GetPeers> for PeerManagerActor {
     }
 }
 
-/// Dial `addr` now and keep it in the address table.
+/// What the node knows of one address (tests and operators).
+#[derive(Debug, Clone)]
+pub struct AddressInfo {
+    /// Its address-book entry, if it has one.
+    pub entry: Option<AddrEntry>,
+    /// Found to be this node itself.
+    pub is_self: bool,
+    /// Entries in the address book.
+    pub book_len: usize,
+}
+
+/// Asks for [`AddressInfo`] about an address.
+#[derive(Message)]
+#[rtype(result = "AddressInfo")]
+pub struct GetAddressInfo(pub SocketAddr);
+
+impl Handler<GetAddressInfo> for PeerManagerActor {
+    type Result = MessageResult<GetAddressInfo>;
+
+    fn handle(&mut self, message: GetAddressInfo, _: &mut Self::Context) -> Self::Result {
+        MessageResult(AddressInfo {
+            entry: self.book.get(&message.0).cloned(),
+            is_self: self.self_addrs.contains(&message.0),
+            book_len: self.book.len(),
+        })
+    }
+}
+
+/// Dial `addr` now and keep it in the address book.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct AddPeer(pub SocketAddr);
@@ -705,10 +1038,7 @@ impl Handler<AddPeer> for PeerManagerActor {
     type Result = ();
 
     fn handle(&mut self, message: AddPeer, ctx: &mut Self::Context) {
-        self.learn(message.0);
-        if let Some(known) = self.addrs.get_mut(&message.0) {
-            known.seed = true;
-        }
+        self.book.add_seed(message.0, Instant::now());
         if !self.connected_to(&message.0)
             && !self.dialing.contains(&message.0)
             && !self.blocked.contains(&message.0)
@@ -745,7 +1075,7 @@ impl Handler<SetBlocked> for PeerManagerActor {
     fn handle(&mut self, message: SetBlocked, ctx: &mut Self::Context) {
         self.blocked = message.0;
         for conn in self.conns.values() {
-            let listen = conn.peer.as_ref().map(|peer| peer.listen);
+            let listen = conn.peer().map(|peer| peer.listen);
             if conn
                 .dialed
                 .iter()
@@ -757,16 +1087,13 @@ impl Handler<SetBlocked> for PeerManagerActor {
                 });
             }
         }
-        let now = Instant::now();
-        for known in self.addrs.values_mut() {
-            // Healed links come back at once rather than after a backoff.
-            known.next_attempt = known.next_attempt.min(now);
-        }
+        // Healed links come back at once rather than after a backoff.
+        self.book.retry_all_now(Instant::now());
         self.maintain(ctx);
     }
 }
 
-/// Whether `addr` is banned now (for tests and operators).
+/// Whether the host of `addr` is banned now (for tests and operators).
 #[derive(Message)]
 #[rtype(result = "bool")]
 pub struct IsBanned(pub SocketAddr);
@@ -775,7 +1102,9 @@ impl Handler<IsBanned> for PeerManagerActor {
     type Result = bool;
 
     fn handle(&mut self, message: IsBanned, _: &mut Self::Context) -> bool {
-        self.is_banned(message.0)
+        self.bans
+            .banned_until(message.0.ip(), Instant::now())
+            .is_some()
     }
 }
 
@@ -790,7 +1119,7 @@ impl Handler<StopNetwork> for PeerManagerActor {
     fn handle(&mut self, _: StopNetwork, ctx: &mut Self::Context) {
         for conn in self.conns.values() {
             conn.actor.do_send(Disconnect {
-                reason: "node shutting down".into(),
+                reason: SHUTDOWN_REASON.into(),
             });
         }
         ctx.stop();

@@ -10,6 +10,7 @@ use ironchain::consensus::block::Block;
 use ironchain::consensus::params::ChainParams;
 use ironchain::net::message::BlockRef;
 use ironchain::node::chain_actor::{ChainSummary, GetAccount, GetBlock, GetSummary};
+use ironchain::node::limits::NetLimits;
 use ironchain::node::peer_manager::GetPeers;
 use ironchain::node::{start_node, NodeHandle, NodeSettings};
 use ironchain::testkit;
@@ -47,6 +48,7 @@ pub fn settings(
         max_inbound: 16,
         max_outbound: 8,
         send_delay: Duration::ZERO,
+        limits: NetLimits::default(),
     }
 }
 

@@ -1,0 +1,14 @@
+//! The peer manager's decisions as plain structs, with no actix in them, so each rule can
+//! be unit-tested alone (as `chain/` holds the consensus core): who is banned, which
+//! addresses are kept and gossiped, which inbound connection gives way to a newcomer,
+//! which peer to sync from and when it has failed us, what a connection may make us send,
+//! and how repeated log lines are summarised. The actors only wire these to sockets.
+
+pub mod address_book;
+pub mod ban_list;
+pub mod eviction;
+pub mod log_summary;
+pub mod net_group;
+pub mod recent_set;
+pub mod send_budget;
+pub mod sync_choice;
