@@ -1,0 +1,465 @@
+//! Holding the door (issue 10, network side), against real nodes on loopback: a flood of
+//! idle sockets and slowloris sockets cannot silence a node; a peer that lies about its
+//! work cannot stall sync or mining; a peer that floods `GetBlocks` and never reads is
+//! disconnected with memory bounded; junk addresses do not fill the address book or
+//! travel on. Distinct hosts are distinct loopback addresses (127.0.0.2, …), and the
+//! deadlines are made short so the test is fast.
+
+mod common;
+
+use common::*;
+use ironchain::chain::mempool::MempoolLimits;
+use ironchain::chain::Chain;
+use ironchain::consensus::hash::BlockHash;
+use ironchain::consensus::params::ChainParams;
+use ironchain::consensus::target::Work;
+use ironchain::consensus::transaction::UnsignedTransaction;
+use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
+use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+use ironchain::node::limits::NetLimits;
+use ironchain::node::peer_manager::{AddPeer, GetAddressInfo, GetPeers};
+use ironchain::node::NodeHandle;
+use ironchain::testkit;
+use std::cell::Cell;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::rc::Rc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+const LONG: Duration = Duration::from_secs(60);
+const HANDSHAKE_DEADLINE: Duration = Duration::from_millis(1000);
+
+fn host(last: u8) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
+}
+
+/// The limits of these tests: short deadlines, the rest as shipped.
+fn test_limits() -> NetLimits {
+    NetLimits {
+        handshake_timeout: HANDSHAKE_DEADLINE,
+        sync_timeout: Duration::from_millis(1000),
+        ..NetLimits::default()
+    }
+}
+
+fn node_settings(
+    params: &ChainParams,
+    dir: &Path,
+    peers: &[SocketAddr],
+    mine: bool,
+    miner: u64,
+) -> ironchain::node::NodeSettings {
+    let mut settings = settings(params, dir, peers, mine, miner);
+    settings.limits = test_limits();
+    settings
+}
+
+async fn connect_from(ip: IpAddr, node: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::new(ip, 0))?;
+    socket.connect(node).await
+}
+
+/// Reads one frame; `None` when the connection ends.
+async fn read_message(stream: &mut (impl AsyncRead + Unpin)) -> Option<Message> {
+    let mut length = [0u8; 4];
+    stream.read_exact(&mut length).await.ok()?;
+    let length = u32::from_be_bytes(length) as usize;
+    assert!(length <= MAX_FRAME_BYTES);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some(serde_cbor::from_slice(&body).expect("the node sends valid messages"))
+}
+
+async fn send(stream: &mut TcpStream, message: Message) {
+    stream
+        .write_all(&encode_frame(message).unwrap())
+        .await
+        .unwrap();
+}
+
+/// What `ironchain tip` does, from 127.0.0.1: the tip height, if answered in time.
+async fn client_tip(node: SocketAddr) -> Option<u64> {
+    let ask = async {
+        let mut stream = connect_from(host(1), node).await.ok()?;
+        let hello = Message::HelloClient {
+            version: PROTOCOL_VERSION,
+        };
+        stream.write_all(&encode_frame(hello).ok()?).await.ok()?;
+        stream
+            .write_all(&encode_frame(Message::GetTip).ok()?)
+            .await
+            .ok()?;
+        loop {
+            match read_message(&mut stream).await? {
+                Message::Tip { height, .. } => return Some(height),
+                Message::Welcome { .. } => continue,
+                _ => return None,
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), ask)
+        .await
+        .ok()
+        .flatten()
+}
+
+/// A completed peer handshake from `ip` claiming `work`.
+async fn fake_peer(ip: IpAddr, node: SocketAddr, genesis: BlockHash, work: Work) -> TcpStream {
+    let mut stream = connect_from(ip, node).await.unwrap();
+    let hello = Message::HelloPeer(PeerHello {
+        version: PROTOCOL_VERSION,
+        genesis,
+        best_height: if work == Work::ZERO { 0 } else { 1_000_000 },
+        best_hash: genesis,
+        work,
+        listen_port: 0,
+        node_id: rand::random(),
+    });
+    send(&mut stream, hello).await;
+    stream
+}
+
+async fn height(node: &NodeHandle) -> u64 {
+    summary(node).await.tip.height
+}
+
+/// The resident set size of this process (the nodes run inside it), in MB.
+fn rss_mb() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|number| number.parse().ok())
+        .expect("VmRSS in /proc/self/status");
+    kb / 1024
+}
+
+#[actix_rt::test]
+async fn a_socket_flood_and_slowloris_cannot_silence_a_node() {
+    let params = fast_params(&[]);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(node_settings(&params, dir_a.path(), &[], true, 1)).await;
+    assert!(wait_until(LONG, || async { height(&a).await >= 2 }).await);
+
+    // 20 slowloris sockets, each its own host, trickling a frame one byte at a time.
+    let mut slowloris = Vec::new();
+    for i in 0..20 {
+        let stream = connect_from(host(30 + i), a.listen_addr).await.unwrap();
+        let (mut read, mut write) = stream.into_split();
+        actix_rt::spawn(async move {
+            for byte in 1000u32
+                .to_be_bytes()
+                .into_iter()
+                .chain(std::iter::repeat(0))
+            {
+                if write.write_all(&[byte]).await.is_err() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+        });
+        slowloris.push(actix_rt::spawn(async move {
+            let reason = match read_message(&mut read).await {
+                Some(Message::Reject { reason }) => reason,
+                other => format!("no reason: {other:?}"),
+            };
+            let mut rest = Vec::new();
+            let _ = read.read_to_end(&mut rest).await;
+            reason
+        }));
+    }
+
+    // 400 idle sockets from 8 hosts, reopened whenever the node closes one.
+    let flooding = Rc::new(Cell::new(true));
+    let opened = Rc::new(Cell::new(0u64));
+    for i in 0..400u32 {
+        let (flooding, opened) = (flooding.clone(), opened.clone());
+        let ip = host(2 + (i % 8) as u8);
+        let node = a.listen_addr;
+        actix_rt::spawn(async move {
+            while flooding.get() {
+                if let Ok(mut stream) = connect_from(ip, node).await {
+                    opened.set(opened.get() + 1);
+                    let mut sink = Vec::new();
+                    let _ = stream.read_to_end(&mut sink).await;
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        });
+    }
+    assert!(wait_until(LONG, || async { opened.get() >= 400 }).await);
+
+    let before = height(&a).await;
+    for _ in 0..5 {
+        assert!(
+            client_tip(a.listen_addr).await.is_some(),
+            "a client was not answered during the flood"
+        );
+    }
+
+    let mut honest = node_settings(&params, dir_b.path(), &[a.listen_addr], false, 2);
+    honest.listen = SocketAddr::new(host(20), 0);
+    let b = start(honest).await;
+    let target = height(&a).await;
+    let synced = wait_until(LONG, || async {
+        height(&b).await >= target
+            && block_at(&b, target).await.map(|block| block.hash())
+                == block_at(&a, target).await.map(|block| block.hash())
+    })
+    .await;
+    assert!(synced, "the honest node did not sync during the flood");
+    assert!(
+        wait_until(LONG, || async { height(&a).await >= before + 5 }).await,
+        "the flooded node stopped mining"
+    );
+    assert!(
+        client_tip(a.listen_addr).await.is_some(),
+        "a client was not answered late in the flood"
+    );
+    let reopened = opened.get();
+    assert!(reopened > 400, "the flood never had a socket closed");
+
+    for handle in slowloris {
+        let reason = tokio::time::timeout(LONG, handle)
+            .await
+            .expect("a slowloris socket was left open")
+            .unwrap();
+        assert!(reason.contains("no hello within 1000 ms"), "{reason}");
+    }
+    flooding.set(false);
+    b.stop().await;
+    a.stop().await;
+}
+
+/// A peer from `ip` that claims enormous work; answers `GetBlocks` with empty batches if
+/// `empty`, else never. Returns the reason the node dropped it with.
+async fn lying_peer(ip: IpAddr, node: SocketAddr, genesis: BlockHash, empty: bool) -> String {
+    let mut stream = fake_peer(ip, node, genesis, Work::from_be_bytes([0x0f; 32])).await;
+    loop {
+        match tokio::time::timeout(LONG, read_message(&mut stream)).await {
+            Ok(Some(Message::GetBlocks { .. })) if empty => {
+                send(
+                    &mut stream,
+                    Message::Blocks {
+                        blocks: Vec::new(),
+                        more: false,
+                    },
+                )
+                .await
+            }
+            Ok(Some(Message::Reject { reason })) => return reason,
+            Ok(Some(_)) => continue,
+            Ok(None) => return "closed without a reason".into(),
+            Err(_) => return "never dropped".into(),
+        }
+    }
+}
+
+/// `count` empty blocks on genesis at the parameters' fixed difficulty, stored in one
+/// commit (one per block would take seconds).
+fn prebuilt_chain(dir: &Path, params: &ChainParams, count: u64) {
+    let mut chain = Chain::open(dir, params.clone(), MempoolLimits::default()).unwrap();
+    let mut block = testkit::next_block(&chain, testkit::address(2), Vec::new());
+    let mut blocks = vec![block.clone()];
+    for _ in 1..count {
+        block.header.prev = block.hash();
+        block.header.height += 1;
+        block.header.timestamp_ms += params.target_block_time_ms;
+        block.header.nonce = 0;
+        block.reward.height = block.header.height;
+        testkit::seal(&mut block);
+        blocks.push(block.clone());
+    }
+    let now = block.header.timestamp_ms;
+    for outcome in chain.process_blocks(blocks, now) {
+        outcome.unwrap();
+    }
+}
+
+#[actix_rt::test]
+async fn lying_peers_are_dropped_sync_completes_and_mining_goes_on() {
+    // A fixed difficulty, so that the honest chain stays heavier than what the miner
+    // finds during the test.
+    let params = ChainParams {
+        initial_difficulty_bits: 4,
+        retarget_interval: 1_000_000,
+        ..fast_params(&[])
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let honest_height = 3000;
+    prebuilt_chain(dir_b.path(), &params, honest_height);
+    let a = start(node_settings(&params, dir_a.path(), &[], true, 1)).await;
+    let genesis = summary(&a).await.genesis;
+    assert!(wait_until(LONG, || async { summary(&a).await.mined >= 1 }).await);
+
+    // Silent: claims work, never answers.
+    let mined = summary(&a).await.mined;
+    let reason = lying_peer(host(2), a.listen_addr, genesis, false).await;
+    assert!(reason.contains("no new block"), "{reason}");
+    assert!(
+        summary(&a).await.mined > mined,
+        "mining stopped while the silent liar claimed more work"
+    );
+
+    // Empty batches while claiming more.
+    let reason = lying_peer(host(3), a.listen_addr, genesis, true).await;
+    assert!(reason.contains("empty batch"), "{reason}");
+
+    let mut honest = node_settings(&params, dir_b.path(), &[], false, 2);
+    honest.listen = SocketAddr::new(host(4), 0);
+    let b = start(honest).await;
+    let honest_tip = summary(&b).await.tip.hash;
+    assert!(
+        height(&a).await < honest_height,
+        "the miner outran the honest chain: the test needs a longer one"
+    );
+    a.peers.do_send(AddPeer(b.listen_addr));
+    let synced = wait_until(LONG, || async {
+        block_at(&a, honest_height)
+            .await
+            .is_some_and(|block| block.hash() == honest_tip)
+    })
+    .await;
+    assert!(synced, "sync from the honest peer did not complete");
+    let mined = summary(&a).await.mined;
+    assert!(
+        wait_until(LONG, || async { summary(&a).await.mined > mined }).await,
+        "mining did not resume after the sync"
+    );
+    assert!(height(&a).await > honest_height);
+    b.stop().await;
+    a.stop().await;
+}
+
+/// Blocks of 1,000 transfers carrying 256-byte messages: a `GetBlocks` from genesis is
+/// answered with about 2 MB.
+fn fat_chain(dir: &Path, params: &ChainParams, blocks: u64) {
+    let mut chain = Chain::open(dir, params.clone(), MempoolLimits::default()).unwrap();
+    chain.set_sync_each_commit(false);
+    let genesis = chain.genesis_hash();
+    let sender = testkit::key(1);
+    for b in 0..blocks {
+        let txs = (0..1000)
+            .map(|i| {
+                UnsignedTransaction {
+                    receiver: testkit::address(2),
+                    amount: 1,
+                    fee: 1,
+                    nonce: b * 1000 + i,
+                    message: "x".repeat(256),
+                }
+                .sign(&sender, &genesis)
+            })
+            .collect();
+        let block = testkit::next_block(&chain, testkit::address(3), txs);
+        let now = block.header.timestamp_ms;
+        chain.process_block(block, now).unwrap();
+    }
+}
+
+#[actix_rt::test]
+async fn a_slow_reader_flooding_get_blocks_is_disconnected_with_memory_bounded() {
+    let params = testkit::params(&[(testkit::address(1), 1_000_000_000)]);
+    let dir = tempfile::tempdir().unwrap();
+    fat_chain(dir.path(), &params, 4);
+    let a = start(node_settings(&params, dir.path(), &[], false, 1)).await;
+    let genesis = summary(&a).await.genesis;
+    let mut blocks = Vec::new();
+    for h in 1..=4 {
+        blocks.extend(block_at(&a, h).await);
+    }
+    let reply_bytes = encode_frame(Message::Blocks {
+        blocks,
+        more: false,
+    })
+    .unwrap()
+    .len();
+    assert!(reply_bytes > 1_500_000, "replies of {reply_bytes} bytes");
+
+    let mut attacker = fake_peer(host(2), a.listen_addr, genesis, Work::ZERO).await;
+    let request = encode_frame(Message::GetBlocks {
+        locator: vec![genesis],
+    })
+    .unwrap();
+    // 1,000 requests (~2 GB of replies), never reading.
+    let flood = request.repeat(1000);
+    let writer = actix_rt::spawn(async move {
+        let _ = attacker.write_all(&flood).await;
+        attacker
+    });
+    let mut peak = rss_mb();
+    let mut answered = 0;
+    let deadline = std::time::Instant::now() + LONG;
+    loop {
+        peak = peak.max(rss_mb());
+        if client_tip(a.listen_addr).await.is_some() {
+            answered += 1;
+        }
+        let peers = a.peers.send(GetPeers).await.unwrap();
+        if peers
+            .iter()
+            .all(|peer| !peer.addr.starts_with("127.0.0.2:"))
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the slow reader was not disconnected"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(answered > 0, "no client was answered during the attack");
+    assert!(client_tip(a.listen_addr).await.is_some());
+    peak = peak.max(rss_mb());
+    assert!(peak < 300, "RSS reached {peak} MB");
+    drop(writer);
+    a.stop().await;
+}
+
+#[actix_rt::test]
+async fn junk_addresses_stay_within_the_book_and_are_not_gossiped() {
+    let params = fast_params(&[]);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mut settings_a = node_settings(&params, dir_a.path(), &[], false, 1);
+    settings_a.limits.max_known_addrs = 100;
+    let a = start(settings_a).await;
+    let mut settings_b = node_settings(&params, dir_b.path(), &[], false, 2);
+    settings_b.listen = SocketAddr::new(host(5), 0);
+    let b = start(settings_b).await;
+    a.peers.do_send(AddPeer(b.listen_addr));
+    assert!(wait_until(LONG, || async { peer_count(&a).await == 1 }).await);
+    let genesis = summary(&a).await.genesis;
+
+    let junk: Vec<String> = (0..10_000u32)
+        .map(|i| format!("127.1.{}.{}:9", i / 250, i % 250 + 1))
+        .collect();
+    let mut gossip = fake_peer(host(2), a.listen_addr, genesis, Work::ZERO).await;
+    for chunk in junk.chunks(100) {
+        send(&mut gossip, Message::Addrs(chunk.to_vec())).await;
+    }
+    send(&mut gossip, Message::GetAddrs).await;
+    let reply = loop {
+        match tokio::time::timeout(LONG, read_message(&mut gossip)).await {
+            Ok(Some(Message::Addrs(addrs))) => break addrs,
+            Ok(Some(_)) => continue,
+            other => panic!("no address reply: {other:?}"),
+        }
+    };
+    let info = a.peers.send(GetAddressInfo(b.listen_addr)).await.unwrap();
+    assert!(info.book_len <= 100, "the book holds {}", info.book_len);
+    assert!(
+        info.entry.is_some_and(|entry| entry.reached),
+        "the reached peer was evicted by junk"
+    );
+    assert!(reply.contains(&b.listen_addr.to_string()), "{reply:?}");
+    assert!(
+        reply.iter().all(|addr| !junk.contains(addr)),
+        "junk was gossiped: {reply:?}"
+    );
+    b.stop().await;
+    a.stop().await;
+}
