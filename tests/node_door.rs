@@ -2,7 +2,8 @@
 //! idle sockets and slowloris sockets cannot silence a node; a peer that lies about its
 //! work cannot stall sync or mining; a peer that floods `GetBlocks` and never reads is
 //! disconnected with memory bounded; junk addresses do not fill the address book or
-//! travel on. Distinct hosts are distinct loopback addresses (127.0.0.2, …), and the
+//! travel on; clients have their own slots, where an idle client gives way to a new one
+//! and pings alone do not keep a slot. Distinct hosts are distinct loopback addresses (127.0.0.2, …), and the
 //! deadlines are made short so the test is fast.
 
 mod common;
@@ -461,5 +462,69 @@ async fn junk_addresses_stay_within_the_book_and_are_not_gossiped() {
         "junk was gossiped: {reply:?}"
     );
     b.stop().await;
+    a.stop().await;
+}
+
+/// A client connection from 127.0.0.1 that completed its hello.
+async fn client(node: SocketAddr) -> TcpStream {
+    let mut stream = connect_from(host(1), node).await.unwrap();
+    let hello = Message::HelloClient {
+        version: PROTOCOL_VERSION,
+    };
+    send(&mut stream, hello).await;
+    assert!(matches!(
+        read_message(&mut stream).await,
+        Some(Message::Welcome { .. })
+    ));
+    stream
+}
+
+/// Reads until the node's `Reject`, returning its reason (or why there was none).
+async fn reject_reason(stream: &mut TcpStream) -> String {
+    loop {
+        match tokio::time::timeout(LONG, read_message(stream)).await {
+            Ok(Some(Message::Reject { reason })) => return reason,
+            Ok(Some(_)) => continue,
+            other => return format!("no reason: {other:?}"),
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn clients_have_their_own_slots_and_idle_ones_give_way() {
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings_a = node_settings(&params, dir.path(), &[], false, 1);
+    settings_a.limits.max_clients = 2;
+    settings_a.limits.client_idle_timeout = Duration::from_millis(1500);
+    let a = start(settings_a).await;
+
+    // Two clients take both slots; the second only pings.
+    let mut quiet = client(a.listen_addr).await;
+    let (mut ping_read, mut ping_write) = client(a.listen_addr).await.into_split();
+    actix_rt::spawn(async move {
+        let ping = encode_frame(Message::Ping { nonce: 1 }).unwrap();
+        while ping_write.write_all(&ping).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    let pinger = actix_rt::spawn(async move {
+        loop {
+            match read_message(&mut ping_read).await {
+                Some(Message::Reject { reason }) => return reason,
+                Some(_) => continue,
+                None => return "closed without a reason".to_string(),
+            }
+        }
+    });
+
+    // A third client is answered once the least recently active one has idled a while.
+    let served = wait_until(LONG, || async { client_tip(a.listen_addr).await.is_some() }).await;
+    assert!(served, "a new client was locked out by idle ones");
+    let reason = reject_reason(&mut quiet).await;
+    assert!(reason.contains("closed for a new client"), "{reason}");
+    // Pings do not keep a client's slot.
+    let reason = tokio::time::timeout(LONG, pinger).await.unwrap().unwrap();
+    assert!(reason.contains("client idle for 1500 ms"), "{reason}");
     a.stop().await;
 }

@@ -2,8 +2,9 @@
 //! prefix get their sender disconnected and banned (by IP: a new port from the same
 //! address is refused, another address is served) while honest peers stay connected and
 //! the node keeps extending its chain; blocks with bad proof of work or a bad signature
-//! inside are refused with their reason and not relayed. Distinct hosts are distinct
-//! loopback addresses (127.0.0.2, 127.0.0.3, …).
+//! inside are refused with their reason and not relayed; a node records why it gave up
+//! on a peer (its refusal, or our own handshake deadline) and that an address is itself.
+//! Distinct hosts are distinct loopback addresses (127.0.0.2, 127.0.0.3, …).
 
 mod common;
 
@@ -305,5 +306,33 @@ async fn node_pointed_at_itself_detects_it_and_stays_alone() {
         0,
         "the node counts itself as a peer"
     );
+    node.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_peer_that_never_says_hello_is_given_up_with_our_reason() {
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections and never speaks, like a server of another protocol.
+    let silent = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    let held = actix_rt::spawn(async move {
+        let mut sockets = Vec::new();
+        while let Ok((socket, _)) = silent.accept().await {
+            sockets.push(socket);
+        }
+    });
+    let mut node_settings = settings(&params, dir.path(), &[silent_addr], false, 1);
+    node_settings.limits.handshake_timeout = Duration::from_millis(300);
+    let node = start(node_settings).await;
+    let given_up = wait_until(LONG, || async {
+        let info = node.peers.send(GetAddressInfo(silent_addr)).await.unwrap();
+        info.entry
+            .and_then(|entry| entry.last_error)
+            .is_some_and(|error| error.contains("no hello within 300 ms"))
+    })
+    .await;
+    assert!(given_up, "the node did not record why it gave up");
+    held.abort();
     node.stop().await;
 }
