@@ -1,7 +1,8 @@
 //! Holding the door (issue 10, network side), against real nodes on loopback: a flood of
 //! idle sockets and slowloris sockets cannot silence a node; a peer that lies about its
 //! work cannot stall sync or mining; a peer that floods `GetBlocks` and never reads is
-//! disconnected with memory bounded; junk addresses do not fill the address book or
+//! disconnected with memory bounded, and one that reads gets no more than its send
+//! budget; junk addresses do not fill the address book or
 //! travel on; clients have their own slots, where an idle client gives way to a new one
 //! and pings alone do not keep a slot. Distinct hosts are distinct loopback addresses (127.0.0.2, …), and the
 //! deadlines are made short so the test is fast.
@@ -526,5 +527,51 @@ async fn clients_have_their_own_slots_and_idle_ones_give_way() {
     // Pings do not keep a client's slot.
     let reason = tokio::time::timeout(LONG, pinger).await.unwrap().unwrap();
     assert!(reason.contains("client idle for 1500 ms"), "{reason}");
+    a.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_reading_peer_gets_no_more_than_its_send_budget() {
+    let params = testkit::params(&[(testkit::address(1), 1_000_000_000)]);
+    let dir = tempfile::tempdir().unwrap();
+    fat_chain(dir.path(), &params, 4);
+    let budget: u64 = 4 << 20;
+    let mut settings_a = node_settings(&params, dir.path(), &[], false, 1);
+    settings_a.limits.send_bytes_per_interval = budget;
+    settings_a.limits.send_interval = Duration::from_secs(600);
+    settings_a.limits.max_requests_in_flight = 1;
+    let a = start(settings_a).await;
+    let genesis = summary(&a).await.genesis;
+
+    let peer = fake_peer(host(2), a.listen_addr, genesis, Work::ZERO).await;
+    let (mut read, mut write) = peer.into_split();
+    let request = encode_frame(Message::GetBlocks {
+        locator: vec![genesis],
+    })
+    .unwrap();
+    // 100 requests: ~170 MB of replies if they were all served.
+    actix_rt::spawn(async move {
+        let _ = write.write_all(&request.repeat(100)).await;
+        // Kept open, so the node does not see the peer leave.
+        tokio::time::sleep(LONG).await;
+    });
+    let mut received: u64 = 0;
+    let mut buffer = vec![0u8; 1 << 16];
+    let window = tokio::time::sleep(Duration::from_secs(3));
+    tokio::pin!(window);
+    loop {
+        tokio::select! {
+            _ = &mut window => break,
+            n = read.read(&mut buffer) => match n {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received += n as u64,
+            },
+        }
+    }
+    // The budget, plus the replies already being prepared when it ran out (one in
+    // flight, one more read while waiting for it).
+    let bound = budget + 2 * MAX_FRAME_BYTES as u64;
+    assert!(received > 0, "nothing was served");
+    assert!(received <= bound, "{received} bytes sent, bound {bound}");
     a.stop().await;
 }
