@@ -1,15 +1,17 @@
 //! Building valid chains quickly, for tests, benchmarks and examples: deterministic keys,
-//! chain parameters with a trivial proof of work, signed transfers, and blocks mined on
+//! chain parameters with a trivial proof of work, signed transfers, token issues and
+//! transfers, multisig spends, and blocks mined on
 //! any parent in a [`Chain`]'s block tree.
 
 use crate::chain::Chain;
 use crate::consensus::address::Address;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
-use crate::consensus::hash::{sha256, BlockHash};
+use crate::consensus::hash::{sha256, BlockHash, TokenId};
 use crate::consensus::params::{Allocation, ChainParams};
+use crate::consensus::policy::Policy;
 use crate::consensus::signatures::SigningKey;
 use crate::consensus::target::Target;
-use crate::consensus::transaction::{Reward, Signature, Transaction, UnsignedTransaction};
+use crate::consensus::transaction::{Reward, Signature, Transaction, TxKind, UnsignedTransaction};
 
 /// The `n`th deterministic test key.
 pub fn key(n: u64) -> SigningKey {
@@ -35,6 +37,7 @@ pub fn params(allocations: &[(Address, u64)]) -> ChainParams {
         max_block_bytes: 1_000_000,
         min_fee: 1,
         max_future_drift_ms: 7_200_000,
+        token_issue_fee: 0,
         allocations: allocations
             .iter()
             .map(|(address, amount)| Allocation {
@@ -54,6 +57,11 @@ pub fn transfer(
     nonce: u64,
     genesis: &BlockHash,
 ) -> Transaction {
+    unsigned(to, amount, fee, nonce).sign(key, genesis)
+}
+
+/// The fields of a transaction with no message.
+pub fn unsigned(to: Address, amount: u64, fee: u64, nonce: u64) -> UnsignedTransaction {
     UnsignedTransaction {
         receiver: to,
         amount,
@@ -61,7 +69,6 @@ pub fn transfer(
         nonce,
         message: String::new(),
     }
-    .sign(key, genesis)
 }
 
 /// A transfer whose signature no key made, for rules checked before any signature (sizes,
@@ -75,6 +82,7 @@ pub fn unsigned_transfer(nonce: u64) -> Transaction {
         nonce,
         message: String::new(),
         signature: Signature::from_bytes([0; 64]),
+        extension: None,
     }
 }
 
@@ -152,4 +160,53 @@ pub fn extend(chain: &mut Chain, miner: Address, count: usize) -> Vec<BlockHash>
             hash
         })
         .collect()
+}
+
+/// An issue of `supply` base units of a token `symbol` with `decimals`, signed by `key`.
+pub fn issue(
+    key: &SigningKey,
+    symbol: &str,
+    decimals: u8,
+    supply: u64,
+    fee: u64,
+    nonce: u64,
+    genesis: &BlockHash,
+) -> Transaction {
+    let kind = TxKind::Issue {
+        symbol: symbol.into(),
+        decimals,
+    };
+    unsigned(Address::of(key), supply, fee, nonce).sign_kind(kind, key, genesis)
+}
+
+/// A transfer of `amount` base units of `token`, signed by `key`.
+pub fn token_transfer(
+    key: &SigningKey,
+    to: Address,
+    token: TokenId,
+    amount: u64,
+    fee: u64,
+    nonce: u64,
+    genesis: &BlockHash,
+) -> Transaction {
+    unsigned(to, amount, fee, nonce).sign_kind(TxKind::TokenTransfer { token }, key, genesis)
+}
+
+/// A spend of `kind` by `policy`'s address, cosigned by each of `signers`.
+#[allow(clippy::too_many_arguments)]
+pub fn policy_spend(
+    policy: &Policy,
+    signers: &[&SigningKey],
+    kind: TxKind,
+    to: Address,
+    amount: u64,
+    fee: u64,
+    nonce: u64,
+    genesis: &BlockHash,
+) -> Transaction {
+    let mut tx = unsigned(to, amount, fee, nonce).for_policy(kind, policy.clone());
+    for signer in signers {
+        tx.cosign(signer, genesis);
+    }
+    tx
 }

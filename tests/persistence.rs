@@ -181,8 +181,11 @@ fn verify_store_notices_stored_state_that_differs_from_the_chain() {
         txn.commit().unwrap();
     }
     match verify_store(dir.path(), &params()) {
-        Err(VerifyError::StateMismatch { accounts_differing }) => {
-            assert_eq!(accounts_differing, 1)
+        Err(VerifyError::StateMismatch {
+            accounts_differing,
+            tokens_differing,
+        }) => {
+            assert_eq!((accounts_differing, tokens_differing), (1, 0))
         }
         other => panic!("expected a state mismatch, got {other:?}"),
     }

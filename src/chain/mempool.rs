@@ -9,9 +9,10 @@
 use super::state::{check_against, Account, State};
 use crate::consensus::address::Address;
 use crate::consensus::error::TxError;
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::params::ChainParams;
-use crate::consensus::transaction::Transaction;
+use crate::consensus::token::token_id;
+use crate::consensus::transaction::{Transaction, TxKind};
 use crate::consensus::validation::{check_transaction_fields, verify_signature, VerifiedTx};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
@@ -42,8 +43,61 @@ struct Pending {
 #[derive(Debug, Default)]
 struct SenderQueue {
     txs: BTreeMap<u64, Pending>,
-    /// Sum of amount + fee over `txs`; cannot overflow since it never exceeds a balance.
+    /// Sum of native costs over `txs`; cannot overflow since it never exceeds a balance.
     cost: u64,
+    /// Token the run's transfers spend, per token: never more than the sender holds.
+    token_cost: HashMap<TokenId, u64>,
+    /// Tokens the run issues, with their supply: its later transfers may spend them.
+    issues: HashMap<TokenId, u64>,
+}
+
+impl SenderQueue {
+    /// Counts `tx`, the new end of the run, in the run's totals.
+    fn count(&mut self, tx: &Transaction) {
+        self.cost = self
+            .cost
+            .saturating_add(tx.total_cost().unwrap_or(u64::MAX));
+        match tx.kind() {
+            TxKind::Transfer => {}
+            TxKind::TokenTransfer { token } => {
+                let spent = self.token_cost.entry(*token).or_default();
+                *spent = spent.saturating_add(tx.amount);
+            }
+            TxKind::Issue { .. } => {
+                self.issues
+                    .insert(token_id(&tx.sender, tx.nonce), tx.amount);
+            }
+        }
+    }
+
+    /// Takes `tx`, the old end of the run, out of the run's totals.
+    fn uncount(&mut self, tx: &Transaction) {
+        self.cost = self.cost.saturating_sub(tx.total_cost().unwrap_or(0));
+        match tx.kind() {
+            TxKind::Transfer => {}
+            TxKind::TokenTransfer { token } => {
+                if let Some(spent) = self.token_cost.get_mut(token) {
+                    *spent = spent.saturating_sub(tx.amount);
+                }
+            }
+            TxKind::Issue { .. } => {
+                self.issues.remove(&token_id(&tx.sender, tx.nonce));
+            }
+        }
+    }
+
+    /// The token rules for `tx` at the end of this run.
+    fn check_token(&self, tx: &Transaction, state: &State) -> Result<(), TxError> {
+        match tx.kind() {
+            TxKind::TokenTransfer { token } => state.check_token_transfer(
+                tx,
+                token,
+                self.token_cost.get(token).copied().unwrap_or(0),
+                self.issues.get(token).copied(),
+            ),
+            TxKind::Transfer | TxKind::Issue { .. } => Ok(()),
+        }
+    }
 }
 
 /// The pool of valid, not yet mined transactions.
@@ -152,10 +206,14 @@ impl Mempool {
             && state
                 .account(&tx.receiver)
                 .balance
-                .checked_add(tx.amount)
+                .checked_add(tx.native_amount())
                 .is_none()
         {
             return Err(TxError::ReceiverBalanceOverflow);
+        }
+        match queue {
+            Some(queue) => queue.check_token(tx, state)?,
+            None => SenderQueue::default().check_token(tx, state)?,
         }
         Ok(id)
     }
@@ -212,9 +270,7 @@ impl Mempool {
         let sender = pending.tx.sender;
         let nonce = pending.tx.nonce;
         let queue = self.by_sender.entry(sender).or_default();
-        queue.cost = queue
-            .cost
-            .saturating_add(pending.tx.total_cost().unwrap_or(u64::MAX));
+        queue.count(&pending.tx);
         self.bytes += pending.size;
         self.by_id.insert(pending.id, (sender, nonce));
         queue.txs.insert(nonce, pending);
@@ -261,9 +317,7 @@ impl Mempool {
     fn remove_last(&mut self, address: &Address, nonce: u64) {
         if let Some(queue) = self.by_sender.get_mut(address) {
             if let Some(pending) = queue.txs.remove(&nonce) {
-                queue.cost = queue
-                    .cost
-                    .saturating_sub(pending.tx.total_cost().unwrap_or(0));
+                queue.uncount(&pending.tx);
                 self.bytes -= pending.size;
                 self.by_id.remove(&pending.id);
             }
@@ -304,12 +358,14 @@ impl Mempool {
             let mut kept = SenderQueue::default();
             let mut simulated = account;
             for (nonce, pending) in queue.txs {
-                let keep = nonce >= account.nonce && check_against(&simulated, &pending.tx).is_ok();
+                let keep = nonce >= account.nonce
+                    && check_against(&simulated, &pending.tx).is_ok()
+                    && kept.check_token(&pending.tx, state).is_ok();
                 if keep {
                     let cost = pending.tx.total_cost().unwrap_or(u64::MAX);
                     simulated.balance -= cost;
                     simulated.nonce += 1;
-                    kept.cost = kept.cost.saturating_add(cost);
+                    kept.count(&pending.tx);
                     kept.txs.insert(nonce, pending);
                 } else {
                     self.bytes -= pending.size;
@@ -329,6 +385,9 @@ impl Mempool {
         let mut selected = Vec::new();
         let mut bytes = 0usize;
         let mut overlay: HashMap<Address, Account> = HashMap::new();
+        // The token spends and issues of each sender's selected run: tokens received
+        // within the block are not counted, which only ever leaves a transfer for later.
+        let mut selected_runs: HashMap<Address, SenderQueue> = HashMap::new();
         // (fee, sender, position in its run); ties broken by address for determinism.
         let mut heads: BinaryHeap<(u64, Address)> = BinaryHeap::new();
         let mut cursors: HashMap<Address, std::collections::btree_map::Values<'_, u64, Pending>> =
@@ -358,19 +417,23 @@ impl Mempool {
                 .entry(tx.receiver)
                 .or_insert_with(|| state.account(&tx.receiver));
             let fits = bytes + pending.size <= max_bytes;
+            let run = selected_runs.entry(tx.sender).or_default();
             let valid = check_against(&sender, tx).is_ok()
-                && (tx.receiver == tx.sender || receiver.balance.checked_add(tx.amount).is_some());
+                && (tx.receiver == tx.sender
+                    || receiver.balance.checked_add(tx.native_amount()).is_some())
+                && run.check_token(tx, state).is_ok();
             if !fits || !valid {
                 // Later transactions of this sender depend on this one: drop the run.
                 continue;
             }
+            run.count(tx);
             let cost = tx.total_cost().unwrap_or(u64::MAX);
             if let Some(account) = overlay.get_mut(&tx.sender) {
                 account.balance -= cost;
                 account.nonce += 1;
             }
             if let Some(account) = overlay.get_mut(&tx.receiver) {
-                account.balance += tx.amount;
+                account.balance += tx.native_amount();
             }
             bytes += pending.size;
             selected.push(tx.clone());

@@ -1,4 +1,5 @@
-//! Account state: balance and next nonce per address, O(1) to look up.
+//! Account state: balance and next nonce per address, the tokens issued so far, and each
+//! account's balance of each token, all O(1) to look up.
 //!
 //! Applying a block is all-or-nothing: if any transaction fails, every change the block
 //! made so far is rolled back before the error is returned. The undo record of a
@@ -8,8 +9,10 @@
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
 use crate::consensus::error::{BlockError, TxError};
+use crate::consensus::hash::{TokenId, TxId};
 use crate::consensus::params::ChainParams;
-use crate::consensus::transaction::Transaction;
+use crate::consensus::token::token_id;
+use crate::consensus::transaction::{Transaction, TxKind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -20,18 +23,39 @@ pub struct Account {
     pub nonce: u64,
 }
 
+/// A token as its issue created it. The supply never changes afterwards.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    pub symbol: String,
+    pub decimals: u8,
+    pub supply: u64,
+    pub issuer: Address,
+    pub issue_txid: TxId,
+}
+
 /// The accounts' values from before a block, to put back when it is disconnected.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockUndo {
     /// Each account the block touched, with its value before the block, in first-touch
     /// order.
     pub previous: Vec<(Address, Account)>,
+    /// Each (account, token) balance the block touched, with its value before the block.
+    /// Absent in undo records of blocks without token transactions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_balances: Vec<(Address, TokenId, u64)>,
+    /// Tokens the block issued, which disconnecting it removes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issued: Vec<TokenId>,
 }
 
-/// All accounts with a nonzero balance or nonce.
+/// All accounts with a nonzero balance or nonce, all tokens, all nonzero token balances.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct State {
     accounts: HashMap<Address, Account>,
+    tokens: HashMap<TokenId, TokenInfo>,
+    /// Per account, per token: two hash lookups for one balance, and an account's tokens
+    /// listed without scanning everyone's.
+    token_balances: HashMap<Address, HashMap<TokenId, u64>>,
 }
 
 impl State {
@@ -50,14 +74,32 @@ impl State {
                 )
             })
             .collect();
-        State { accounts }
+        State {
+            accounts,
+            ..State::default()
+        }
     }
 
     /// Builds a state from stored accounts.
     pub fn from_accounts(accounts: impl IntoIterator<Item = (Address, Account)>) -> Self {
         State {
             accounts: accounts.into_iter().collect(),
+            ..State::default()
         }
+    }
+
+    /// Adds stored tokens and token balances to a state built by
+    /// [`State::from_accounts`].
+    pub fn with_tokens(
+        mut self,
+        tokens: impl IntoIterator<Item = (TokenId, TokenInfo)>,
+        balances: impl IntoIterator<Item = (Address, TokenId, u64)>,
+    ) -> Self {
+        self.tokens.extend(tokens);
+        for (address, token, balance) in balances {
+            self.set_token_balance(address, token, balance);
+        }
+        self
     }
 
     /// The account at `address` (zero if it has never been used).
@@ -87,6 +129,66 @@ impl State {
         self.accounts.iter()
     }
 
+    /// The token with this id, if it has been issued.
+    pub fn token(&self, token: &TokenId) -> Option<&TokenInfo> {
+        self.tokens.get(token)
+    }
+
+    /// Every issued token, in no particular order.
+    pub fn tokens(&self) -> impl Iterator<Item = (&TokenId, &TokenInfo)> {
+        self.tokens.iter()
+    }
+
+    /// `address`'s balance of `token` (zero if it holds none).
+    pub fn token_balance(&self, address: &Address, token: &TokenId) -> u64 {
+        self.token_balances
+            .get(address)
+            .and_then(|balances| balances.get(token))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// The nonzero token balances of `address`, in no particular order.
+    pub fn token_balances_of(&self, address: &Address) -> impl Iterator<Item = (&TokenId, u64)> {
+        self.token_balances
+            .get(address)
+            .into_iter()
+            .flat_map(|balances| balances.iter().map(|(token, balance)| (token, *balance)))
+    }
+
+    /// Every nonzero token balance, in no particular order.
+    pub fn all_token_balances(&self) -> impl Iterator<Item = (&Address, &TokenId, u64)> {
+        self.token_balances.iter().flat_map(|(address, balances)| {
+            balances
+                .iter()
+                .map(move |(token, balance)| (address, token, *balance))
+        })
+    }
+
+    /// Sum of every account's balance of `token`, or `None` on overflow.
+    pub fn token_holdings(&self, token: &TokenId) -> Option<u64> {
+        self.token_balances
+            .values()
+            .filter_map(|balances| balances.get(token))
+            .try_fold(0u64, |sum, balance| sum.checked_add(*balance))
+    }
+
+    fn set_token_balance(&mut self, address: Address, token: TokenId, balance: u64) {
+        if balance == 0 {
+            if let Some(balances) = self.token_balances.get_mut(&address) {
+                balances.remove(&token);
+                if balances.is_empty() {
+                    self.token_balances.remove(&address);
+                }
+            }
+        } else {
+            self.token_balances
+                .entry(address)
+                .or_default()
+                .insert(token, balance);
+        }
+    }
+
     fn set(&mut self, address: Address, account: Account) {
         if account == Account::default() {
             self.accounts.remove(&address);
@@ -95,22 +197,59 @@ impl State {
         }
     }
 
-    /// Checks a transaction's nonce and balance against this state (its stateless rules
+    /// Checks a transaction's nonce and balances against this state (its stateless rules
     /// are checked elsewhere).
     pub fn check_transaction(&self, tx: &Transaction) -> Result<(), TxError> {
         let sender = self.account(&tx.sender);
         check_against(&sender, tx)?;
         let receiver_balance = if tx.receiver == tx.sender {
-            // check_against guarantees the balance covers amount + fee.
+            // check_against guarantees the balance covers the native cost.
             sender
                 .balance
-                .saturating_sub(tx.amount.saturating_add(tx.fee))
+                .saturating_sub(tx.total_cost().unwrap_or(u64::MAX))
         } else {
             self.account(&tx.receiver).balance
         };
         receiver_balance
-            .checked_add(tx.amount)
+            .checked_add(tx.native_amount())
             .ok_or(TxError::ReceiverBalanceOverflow)?;
+        if let TxKind::TokenTransfer { token } = tx.kind() {
+            self.check_token_transfer(tx, token, 0, None)?;
+        }
+        Ok(())
+    }
+
+    /// The token-transfer rules for a sender that has already promised `spent` of the
+    /// token to earlier transactions not applied yet (the mempool's; a block's are
+    /// applied in turn). `pending_issue` is the supply of the token when the sender's own
+    /// earlier, not yet applied issue creates it: only the issuer can hold a token then.
+    pub fn check_token_transfer(
+        &self,
+        tx: &Transaction,
+        token: &TokenId,
+        spent: u64,
+        pending_issue: Option<u64>,
+    ) -> Result<(), TxError> {
+        let held = match (self.tokens.contains_key(token), pending_issue) {
+            (true, _) => self.token_balance(&tx.sender, token),
+            (false, Some(supply)) => supply,
+            (false, None) => return Err(TxError::UnknownToken { token: *token }),
+        };
+        let balance = held.saturating_sub(spent);
+        if balance < tx.amount {
+            return Err(TxError::InsufficientTokenBalance {
+                balance,
+                needed: tx.amount,
+            });
+        }
+        if tx.receiver != tx.sender
+            && self
+                .token_balance(&tx.receiver, token)
+                .checked_add(tx.amount)
+                .is_none()
+        {
+            return Err(TxError::TokenBalanceOverflow);
+        }
         Ok(())
     }
 
@@ -148,13 +287,36 @@ impl State {
             let cost = tx
                 .total_cost()
                 .ok_or_else(|| invalid(TxError::AmountOverflow))?;
+            let nonce = tx.nonce;
             self.modify(journal, tx.sender, |account| {
                 account.balance -= cost;
                 account.nonce += 1;
             });
             self.modify(journal, tx.receiver, |account| {
-                account.balance += tx.amount;
+                account.balance += tx.native_amount();
             });
+            match tx.kind() {
+                TxKind::Transfer => {}
+                TxKind::TokenTransfer { token } => {
+                    self.modify_token(journal, tx.sender, *token, |balance| balance - tx.amount);
+                    self.modify_token(journal, tx.receiver, *token, |balance| balance + tx.amount);
+                }
+                TxKind::Issue { symbol, decimals } => {
+                    let token = token_id(&tx.sender, nonce);
+                    self.tokens.insert(
+                        token,
+                        TokenInfo {
+                            symbol: symbol.clone(),
+                            decimals: *decimals,
+                            supply: tx.amount,
+                            issuer: tx.sender,
+                            issue_txid: tx.id(),
+                        },
+                    );
+                    journal.issued.push(token);
+                    self.modify_token(journal, tx.sender, token, |_| tx.amount);
+                }
+            }
             fees = fees.checked_add(tx.fee).ok_or(BlockError::FeeOverflow)?;
         }
         let expected = params
@@ -192,10 +354,31 @@ impl State {
         self.set(address, account);
     }
 
-    /// Puts back every account a block touched.
+    /// Records the token balance's old value in the journal, then changes it. The caller
+    /// has checked that the change cannot underflow or overflow.
+    fn modify_token(
+        &mut self,
+        journal: &mut Journal,
+        address: Address,
+        token: TokenId,
+        change: impl FnOnce(u64) -> u64,
+    ) {
+        let balance = self.token_balance(&address, &token);
+        journal.record_token(address, token, balance);
+        self.set_token_balance(address, token, change(balance));
+    }
+
+    /// Puts back every account and token balance a block touched, and removes the tokens
+    /// it issued.
     pub fn undo_block(&mut self, undo: &BlockUndo) {
         for (address, account) in undo.previous.iter().rev() {
             self.set(*address, *account);
+        }
+        for (address, token, balance) in undo.token_balances.iter().rev() {
+            self.set_token_balance(*address, *token, *balance);
+        }
+        for token in &undo.issued {
+            self.tokens.remove(token);
         }
     }
 }
@@ -227,11 +410,15 @@ pub fn check_against(sender: &Account, tx: &Transaction) -> Result<(), TxError> 
     Ok(())
 }
 
-/// First-touch values of the accounts a block changes.
+/// First-touch values of the accounts and token balances a block changes, and the tokens
+/// it issues.
 #[derive(Default)]
 struct Journal {
     previous: Vec<(Address, Account)>,
     seen: std::collections::HashSet<Address>,
+    token_balances: Vec<(Address, TokenId, u64)>,
+    seen_tokens: std::collections::HashSet<(Address, TokenId)>,
+    issued: Vec<TokenId>,
 }
 
 impl Journal {
@@ -241,9 +428,17 @@ impl Journal {
         }
     }
 
+    fn record_token(&mut self, address: Address, token: TokenId, balance: u64) {
+        if self.seen_tokens.insert((address, token)) {
+            self.token_balances.push((address, token, balance));
+        }
+    }
+
     fn finish(self) -> BlockUndo {
         BlockUndo {
             previous: self.previous,
+            token_balances: self.token_balances,
+            issued: self.issued,
         }
     }
 }

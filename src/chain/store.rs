@@ -1,15 +1,16 @@
 //! The on-disk store: an embedded, crash-safe redb database in the node's data directory.
 //!
 //! Tables: blocks, the block index (header, cumulative work, status), the active chain by
-//! height, account state, undo data, a transaction index and metadata (genesis, tip).
+//! height, account state, issued tokens, token balances, undo data, a transaction index
+//! and metadata (genesis, tip).
 //! Every change of the chain is one [`StoreBatch`] written in one redb transaction, so a
 //! node killed at any moment reopens at the last committed tip with matching state.
 
 use super::index::IndexEntry;
-use super::state::{Account, BlockUndo};
+use super::state::{Account, BlockUndo, TokenInfo};
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -24,6 +25,10 @@ const ACCOUNTS: TableDefinition<&[u8], (u64, u64)> = TableDefinition::new("accou
 const UNDO: TableDefinition<&[u8], &[u8]> = TableDefinition::new("undo");
 const TX_INDEX: TableDefinition<&[u8], (&[u8], u32)> = TableDefinition::new("tx_index");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// Token id → CBOR of its [`TokenInfo`].
+const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
+/// Address (32) ‖ token id (32) → balance; zero balances are not stored.
+const TOKEN_BALANCES: TableDefinition<&[u8], u64> = TableDefinition::new("token_balances");
 
 const META_GENESIS: &str = "genesis";
 const META_TIP: &str = "tip";
@@ -94,6 +99,10 @@ pub struct StoreBatch {
     pub active_push: Vec<(u64, BlockHash)>,
     /// Final values of touched accounts; an all-zero account is deleted.
     pub accounts: HashMap<Address, Account>,
+    /// Final state of touched tokens; `None` deletes (a disconnected issue).
+    pub tokens: HashMap<TokenId, Option<TokenInfo>>,
+    /// Final values of touched token balances; zero is deleted.
+    pub token_balances: HashMap<(Address, TokenId), u64>,
     pub undo: Vec<(BlockHash, BlockUndo)>,
     pub tx_remove: Vec<TxId>,
     pub tx_add: Vec<(TxId, BlockHash, u32)>,
@@ -109,6 +118,8 @@ impl StoreBatch {
             && self.active_truncate.is_none()
             && self.active_push.is_empty()
             && self.accounts.is_empty()
+            && self.tokens.is_empty()
+            && self.token_balances.is_empty()
             && self.tx_add.is_empty()
             && self.tx_remove.is_empty()
             && self.tip.is_none()
@@ -121,6 +132,8 @@ pub struct Loaded {
     pub entries: Vec<IndexEntry>,
     pub active: Vec<BlockHash>,
     pub accounts: Vec<(Address, Account)>,
+    pub tokens: Vec<(TokenId, TokenInfo)>,
+    pub token_balances: Vec<(Address, TokenId, u64)>,
     pub tip: BlockHash,
 }
 
@@ -190,6 +203,8 @@ impl Store {
         txn.open_table(UNDO).map_err(db_error)?;
         txn.open_table(TX_INDEX).map_err(db_error)?;
         txn.open_table(META).map_err(db_error)?;
+        txn.open_table(TOKENS).map_err(db_error)?;
+        txn.open_table(TOKEN_BALANCES).map_err(db_error)?;
         txn.commit().map_err(db_error)
     }
 
@@ -247,6 +262,44 @@ impl Store {
             let (balance, nonce) = value.value();
             accounts.push((Address::from_bytes(bytes), Account { balance, nonce }));
         }
+        let mut tokens = Vec::new();
+        for item in txn
+            .open_table(TOKENS)
+            .map_err(db_error)?
+            .iter()
+            .map_err(db_error)?
+        {
+            let (token, info) = item.map_err(db_error)?;
+            let token = <[u8; 32]>::try_from(token.value())
+                .map_err(|_| StoreError::Corrupt("token id is not 32 bytes".into()))?;
+            tokens.push((
+                TokenId::from_bytes(token),
+                decode::<TokenInfo>("token", info.value())?,
+            ));
+        }
+        let mut token_balances = Vec::new();
+        for item in txn
+            .open_table(TOKEN_BALANCES)
+            .map_err(db_error)?
+            .iter()
+            .map_err(db_error)?
+        {
+            let (key, balance) = item.map_err(db_error)?;
+            let key = key.value();
+            let (Ok(address), Ok(token)) = (
+                <[u8; 32]>::try_from(key.get(..32).unwrap_or_default()),
+                <[u8; 32]>::try_from(key.get(32..).unwrap_or_default()),
+            ) else {
+                return Err(StoreError::Corrupt(
+                    "token balance key is not 64 bytes".into(),
+                ));
+            };
+            token_balances.push((
+                Address::from_bytes(address),
+                TokenId::from_bytes(token),
+                balance.value(),
+            ));
+        }
         let tip = self
             .meta_hash(META_TIP)?
             .ok_or_else(|| StoreError::Corrupt("no tip recorded".into()))?;
@@ -259,6 +312,8 @@ impl Store {
             entries,
             active,
             accounts,
+            tokens,
+            token_balances,
             tip,
         })
     }
@@ -332,6 +387,33 @@ impl Store {
                 } else {
                     accounts
                         .insert(key, (account.balance, account.nonce))
+                        .map_err(db_error)?;
+                }
+            }
+            let mut tokens = txn.open_table(TOKENS).map_err(db_error)?;
+            for (token, info) in &batch.tokens {
+                let key = token.as_bytes().as_slice();
+                match info {
+                    Some(info) => {
+                        tokens
+                            .insert(key, encode(info)?.as_slice())
+                            .map_err(db_error)?;
+                    }
+                    None => {
+                        tokens.remove(key).map_err(db_error)?;
+                    }
+                }
+            }
+            let mut token_balances = txn.open_table(TOKEN_BALANCES).map_err(db_error)?;
+            for ((address, token), balance) in &batch.token_balances {
+                let mut key = [0u8; 64];
+                key[..32].copy_from_slice(address.as_bytes());
+                key[32..].copy_from_slice(token.as_bytes());
+                if *balance == 0 {
+                    token_balances.remove(key.as_slice()).map_err(db_error)?;
+                } else {
+                    token_balances
+                        .insert(key.as_slice(), *balance)
                         .map_err(db_error)?;
                 }
             }

@@ -32,6 +32,8 @@ pub enum VerifyError {
     /// The stored state differs from the replayed one.
     StateMismatch {
         accounts_differing: usize,
+        /// Tokens and (account, token) balances that differ.
+        tokens_differing: usize,
     },
 }
 
@@ -42,9 +44,13 @@ impl fmt::Display for VerifyError {
             VerifyError::InvalidBlock { height, error } => {
                 write!(f, "block at height {height} is invalid: {error}")
             }
-            VerifyError::StateMismatch { accounts_differing } => write!(
+            VerifyError::StateMismatch {
+                accounts_differing,
+                tokens_differing,
+            } => write!(
                 f,
-                "stored account state differs from the replayed chain in {accounts_differing} accounts"
+                "stored account state differs from the replayed chain in {accounts_differing} \
+                 accounts and {tokens_differing} tokens or token balances"
             ),
         }
     }
@@ -116,7 +122,8 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
         });
         index.push_active(*hash);
     }
-    let stored = State::from_accounts(loaded.accounts);
+    let stored =
+        State::from_accounts(loaded.accounts).with_tokens(loaded.tokens, loaded.token_balances);
     if stored != state {
         let differing = state
             .iter()
@@ -126,8 +133,27 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
                 .iter()
                 .filter(|(address, _)| state.account(address) == Default::default())
                 .count();
+        let tokens_differing = state
+            .tokens()
+            .filter(|(token, info)| stored.token(token) != Some(*info))
+            .count()
+            + stored
+                .tokens()
+                .filter(|(token, _)| state.token(token).is_none())
+                .count()
+            + state
+                .all_token_balances()
+                .filter(|(address, token, balance)| {
+                    stored.token_balance(address, token) != *balance
+                })
+                .count()
+            + stored
+                .all_token_balances()
+                .filter(|(address, token, _)| state.token_balance(address, token) == 0)
+                .count();
         return Err(VerifyError::StateMismatch {
             accounts_differing: differing,
+            tokens_differing,
         });
     }
     Ok(VerifyReport {

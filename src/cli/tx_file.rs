@@ -62,6 +62,7 @@ pub fn load(path: &Path) -> Result<Transaction, String> {
         nonce: file.nonce,
         message: file.message,
         signature: Signature::from_bytes(signature),
+        extension: None,
     };
     if let Some(txid) = file.txid {
         if txid.trim() != tx.id().to_string() {

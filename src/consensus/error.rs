@@ -1,26 +1,89 @@
 //! Why a transaction or block is refused: one variant per consensus rule, each with a
 //! message a person understands. These travel back to peers and clients as reasons.
 
-use super::hash::{BlockHash, TxId};
+use super::address::Address;
+use super::hash::{BlockHash, TokenId, TxId};
 use super::target::{CompactTarget, CompactTargetError};
 use std::fmt;
 
 /// Why a transaction is invalid, or not accepted into the mempool.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TxError {
-    MessageTooLong { bytes: usize, max: usize },
-    FeeTooLow { fee: u64, min: u64 },
+    MessageTooLong {
+        bytes: usize,
+        max: usize,
+    },
+    FeeTooLow {
+        fee: u64,
+        min: u64,
+    },
     AmountOverflow,
     InvalidSenderKey,
     BadSignature,
-    NonceTooLow { nonce: u64, expected: u64 },
-    NonceTooHigh { nonce: u64, expected: u64 },
+    NonceTooLow {
+        nonce: u64,
+        expected: u64,
+    },
+    NonceTooHigh {
+        nonce: u64,
+        expected: u64,
+    },
     NonceExhausted,
-    InsufficientBalance { balance: u64, needed: u64 },
+    InsufficientBalance {
+        balance: u64,
+        needed: u64,
+    },
     ReceiverBalanceOverflow,
     AlreadyInMempool,
-    NoncePending { nonce: u64 },
-    MempoolFull { lowest_fee: u64 },
+    NoncePending {
+        nonce: u64,
+    },
+    MempoolFull {
+        lowest_fee: u64,
+    },
+    /// A plain key-signed native transfer has one encoding, the original one.
+    NeedlessExtension,
+    /// A policy spend is authorised by its cosignatures; the key signature stays zero.
+    StraySignature,
+    BadThreshold {
+        threshold: u8,
+        members: usize,
+    },
+    PolicyMembersNotCanonical,
+    PolicyMismatch,
+    TooFewSignatures {
+        got: usize,
+        required: u8,
+    },
+    DuplicateSigner {
+        signer: Address,
+    },
+    SignerNotMember {
+        signer: Address,
+    },
+    InvalidSignerKey {
+        signer: Address,
+    },
+    BadSymbol {
+        symbol: String,
+    },
+    BadDecimals {
+        decimals: u8,
+    },
+    ZeroSupply,
+    IssueReceiverNotIssuer,
+    IssueFeeTooLow {
+        fee: u64,
+        min: u64,
+    },
+    UnknownToken {
+        token: TokenId,
+    },
+    InsufficientTokenBalance {
+        balance: u64,
+        needed: u64,
+    },
+    TokenBalanceOverflow,
 }
 
 impl fmt::Display for TxError {
@@ -65,6 +128,67 @@ impl fmt::Display for TxError {
                 f,
                 "mempool is full: a fee above {lowest_fee} is needed to get in"
             ),
+            TxError::NeedlessExtension => write!(
+                f,
+                "a key-signed native transfer must use the original transfer encoding"
+            ),
+            TxError::StraySignature => write!(
+                f,
+                "a multisig spend is signed by its cosignatures; its key signature must be zero"
+            ),
+            TxError::BadThreshold { threshold, members } => write!(
+                f,
+                "a {threshold}-of-{members} policy is not allowed: need 1 <= m <= n <= {}",
+                super::policy::MAX_POLICY_MEMBERS
+            ),
+            TxError::PolicyMembersNotCanonical => write!(
+                f,
+                "policy members must be distinct and in ascending order"
+            ),
+            TxError::PolicyMismatch => {
+                write!(f, "the revealed policy does not hash to the sender's address")
+            }
+            TxError::TooFewSignatures { got, required } => {
+                write!(f, "{got} of {required} required signatures")
+            }
+            TxError::DuplicateSigner { signer } => {
+                write!(f, "{} signed twice", signer.short())
+            }
+            TxError::SignerNotMember { signer } => {
+                write!(f, "{} is not a member of the policy", signer.short())
+            }
+            TxError::InvalidSignerKey { signer } => write!(
+                f,
+                "signer {} is not a valid Ed25519 public key",
+                signer.short()
+            ),
+            TxError::BadSymbol { symbol } => write!(
+                f,
+                "token symbol {symbol:?} must be 1-{} characters A-Z or 0-9",
+                super::token::MAX_SYMBOL_LEN
+            ),
+            TxError::BadDecimals { decimals } => write!(
+                f,
+                "{decimals} decimals, at most {} allowed",
+                super::token::MAX_DECIMALS
+            ),
+            TxError::ZeroSupply => write!(f, "a token's supply must be positive"),
+            TxError::IssueReceiverNotIssuer => write!(
+                f,
+                "an issue credits its supply to the issuer: receiver must equal sender"
+            ),
+            TxError::IssueFeeTooLow { fee, min } => write!(
+                f,
+                "fee {fee} is below {min}, the minimum fee plus the token issue fee"
+            ),
+            TxError::UnknownToken { token } => write!(f, "token {} does not exist", token.short()),
+            TxError::InsufficientTokenBalance { balance, needed } => write!(
+                f,
+                "insufficient token balance: {balance} available, {needed} needed"
+            ),
+            TxError::TokenBalanceOverflow => {
+                write!(f, "receiver's token balance would overflow a 64-bit integer")
+            }
         }
     }
 }

@@ -146,6 +146,11 @@ hash_newtype!(
     /// Root of the merkle tree over a block's transaction ids.
     MerkleRoot
 );
+hash_newtype!(
+    /// A user-issued token, derived from its issuing transaction (see
+    /// [`token_id`](crate::consensus::token::token_id)).
+    TokenId
+);
 
 #[cfg(test)]
 mod tests {

@@ -47,9 +47,19 @@ pub struct ChainParams {
     pub min_fee: u64,
     /// How far ahead of the local clock a block's timestamp may be.
     pub max_future_drift_ms: u64,
+    /// Extra fee a token issue must pay on top of `min_fee`. It is part of the issue's
+    /// fee, so it goes to the block's miner like every fee: the native supply stays
+    /// exactly the allocations plus the block rewards. Left out of the genesis commitment
+    /// when zero, so networks that do not set it keep their genesis hash.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub token_issue_fee: u64,
     /// Starting balances.
     #[serde(default)]
     pub allocations: Vec<Allocation>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// An inconsistent chain parameter: which key and why.

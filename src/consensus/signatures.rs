@@ -97,38 +97,61 @@ pub const SMALL_ORDER_KEYS: [[u8; 32]; 14] = {
     ]
 };
 
-/// The sender's key bytes, unless they are one of the [`SMALL_ORDER_KEYS`].
-fn sender_key(tx: &Transaction) -> Result<VerificationKeyBytes, TxError> {
-    let bytes = *tx.sender.as_bytes();
+/// A signer's key bytes, unless they are one of the [`SMALL_ORDER_KEYS`]. The error names
+/// the sender of a key-signed transaction, or the cosigner of a policy spend.
+fn signer_key(
+    tx: &Transaction,
+    signer: &super::address::Address,
+) -> Result<VerificationKeyBytes, TxError> {
+    let bytes = *signer.as_bytes();
     if SMALL_ORDER_KEYS.contains(&bytes) {
-        return Err(TxError::InvalidSenderKey);
+        return Err(invalid_key(tx, signer));
     }
     Ok(VerificationKeyBytes::from(bytes))
 }
 
-/// Verifies one transaction's signature for the network `genesis` under the chain's rule.
-pub fn verify_signature(tx: &Transaction, genesis: &BlockHash) -> Result<(), TxError> {
-    let key = VerificationKey::try_from(sender_key(tx)?).map_err(|_| TxError::InvalidSenderKey)?;
-    key.verify(
-        &Signature::from(*tx.signature.as_bytes()),
-        &tx.signing_payload(genesis),
-    )
-    .map_err(|_| TxError::BadSignature)
+fn invalid_key(tx: &Transaction, signer: &super::address::Address) -> TxError {
+    match tx.policy_spend() {
+        None => TxError::InvalidSenderKey,
+        Some(_) => TxError::InvalidSignerKey { signer: *signer },
+    }
 }
 
-/// Whether every signature of `txs` is valid, checked as one batch. Agrees with
-/// [`verify_signature`] on each of them (see the module documentation).
+/// Verifies one transaction's signatures for the network `genesis` under the chain's rule:
+/// the sender's, or every cosignature of a policy spend, all over the same payload.
+/// Whether a policy spend has enough signers, all members, is a field rule
+/// ([`check_transaction_fields`](super::validation::check_transaction_fields)).
+pub fn verify_signature(tx: &Transaction, genesis: &BlockHash) -> Result<(), TxError> {
+    let payload = tx.signing_payload(genesis);
+    for (signer, signature) in tx.signatures() {
+        let key = VerificationKey::try_from(signer_key(tx, &signer)?)
+            .map_err(|_| invalid_key(tx, &signer))?;
+        key.verify(&Signature::from(*signature.as_bytes()), &payload)
+            .map_err(|_| TxError::BadSignature)?;
+    }
+    Ok(())
+}
+
+/// Whether every signature of `txs` (each cosignature of a policy spend included) is
+/// valid, checked as one batch. Agrees with [`verify_signature`] on each of them (see the
+/// module documentation).
 pub fn batch_holds<'a>(
     txs: impl IntoIterator<Item = &'a Transaction>,
     genesis: &BlockHash,
 ) -> bool {
     let mut verifier = batch::Verifier::new();
     for tx in txs {
-        let Ok(key) = sender_key(tx) else {
-            return false;
-        };
-        let signature = Signature::from(*tx.signature.as_bytes());
-        verifier.queue((key, signature, tx.signing_payload(genesis).as_slice()));
+        let payload = tx.signing_payload(genesis);
+        for (signer, signature) in tx.signatures() {
+            let Ok(key) = signer_key(tx, &signer) else {
+                return false;
+            };
+            verifier.queue((
+                key,
+                Signature::from(*signature.as_bytes()),
+                payload.as_slice(),
+            ));
+        }
     }
     verifier.verify(rand::thread_rng()).is_ok()
 }
@@ -350,6 +373,7 @@ mod tests {
             nonce: 0,
             message: String::new(),
             signature: TxSignature::from_bytes([0; 64]),
+            extension: None,
         }
     }
 

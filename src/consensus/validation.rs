@@ -9,7 +9,7 @@ use super::params::ChainParams;
 pub use super::signatures::verify_signature;
 use super::signatures::{verify_all, verify_each, BodyVerified};
 use super::target::CompactTarget;
-use super::transaction::{Transaction, MAX_MESSAGE_BYTES};
+use super::transaction::{Signature, Transaction, TxExtension, TxKind, MAX_MESSAGE_BYTES};
 use std::collections::HashSet;
 
 /// Checks a transaction's message, fee, arithmetic and signature.
@@ -38,6 +38,65 @@ pub fn check_transaction_fields(tx: &Transaction, params: &ChainParams) -> Resul
     }
     if tx.total_cost().is_none() {
         return Err(TxError::AmountOverflow);
+    }
+    match &tx.extension {
+        None => Ok(()),
+        Some(extension) => check_extension(tx, extension, params),
+    }
+}
+
+/// The stateless rules of token issues and policy spends, in the order they are listed
+/// in README's "Consensus in brief".
+fn check_extension(
+    tx: &Transaction,
+    extension: &TxExtension,
+    params: &ChainParams,
+) -> Result<(), TxError> {
+    match &extension.kind {
+        TxKind::Transfer if extension.policy.is_none() => {
+            return Err(TxError::NeedlessExtension);
+        }
+        TxKind::Transfer | TxKind::TokenTransfer { .. } => {}
+        TxKind::Issue { symbol, decimals } => {
+            super::token::check_issue(symbol, *decimals, tx.amount)?;
+            if tx.receiver != tx.sender {
+                return Err(TxError::IssueReceiverNotIssuer);
+            }
+            let min = params.min_fee.saturating_add(params.token_issue_fee);
+            if tx.fee < min {
+                return Err(TxError::IssueFeeTooLow { fee: tx.fee, min });
+            }
+        }
+    }
+    let Some(spend) = &extension.policy else {
+        return Ok(());
+    };
+    if tx.signature != Signature::ZERO {
+        return Err(TxError::StraySignature);
+    }
+    spend.policy.check()?;
+    if spend.policy.address().account() != tx.sender {
+        return Err(TxError::PolicyMismatch);
+    }
+    let mut signers = Vec::with_capacity(spend.signatures.len());
+    for cosignature in &spend.signatures {
+        if !spend.policy.has_member(&cosignature.signer) {
+            return Err(TxError::SignerNotMember {
+                signer: cosignature.signer,
+            });
+        }
+        if signers.contains(&cosignature.signer) {
+            return Err(TxError::DuplicateSigner {
+                signer: cosignature.signer,
+            });
+        }
+        signers.push(cosignature.signer);
+    }
+    if signers.len() < usize::from(spend.policy.threshold) {
+        return Err(TxError::TooFewSignatures {
+            got: signers.len(),
+            required: spend.policy.threshold,
+        });
     }
     Ok(())
 }

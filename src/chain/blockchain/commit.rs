@@ -6,7 +6,7 @@ use crate::chain::state::BlockUndo;
 use crate::chain::store::{StoreBatch, StoreError};
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use std::collections::{HashMap, HashSet};
 
 /// Everything one call changes, collected for a single commit.
@@ -19,6 +19,8 @@ pub(super) struct Changes {
     /// connecting them does not hash every transaction again.
     pub(super) new_txids: HashMap<BlockHash, Vec<TxId>>,
     pub(super) touched_accounts: HashSet<Address>,
+    pub(super) touched_token_balances: HashSet<(Address, TokenId)>,
+    pub(super) touched_tokens: HashSet<TokenId>,
     pub(super) touched_entries: HashSet<BlockHash>,
     pub(super) tx_locations: HashMap<TxId, Option<(BlockHash, u32)>>,
     /// Lowest height whose active-chain entry changed.
@@ -26,6 +28,18 @@ pub(super) struct Changes {
 }
 
 impl Changes {
+    /// Notes what connecting or disconnecting the block of `undo` changed in the state.
+    pub(super) fn touched_by(&mut self, undo: &BlockUndo) {
+        self.touched_accounts
+            .extend(undo.previous.iter().map(|(address, _)| *address));
+        self.touched_token_balances.extend(
+            undo.token_balances
+                .iter()
+                .map(|(address, token, _)| (*address, *token)),
+        );
+        self.touched_tokens.extend(undo.issued.iter().copied());
+    }
+
     pub(super) fn active_changed_at(&mut self, height: u64) {
         self.active_changed_from = Some(
             self.active_changed_from
@@ -40,6 +54,8 @@ impl Chain {
         let Changes {
             mut batch,
             touched_accounts,
+            touched_token_balances,
+            touched_tokens,
             touched_entries,
             tx_locations,
             active_changed_from,
@@ -47,6 +63,15 @@ impl Chain {
         } = changes;
         for address in touched_accounts {
             batch.accounts.insert(address, self.state.account(&address));
+        }
+        for (address, token) in touched_token_balances {
+            let balance = self.state.token_balance(&address, &token);
+            batch.token_balances.insert((address, token), balance);
+        }
+        for token in touched_tokens {
+            batch
+                .tokens
+                .insert(token, self.state.token(&token).cloned());
         }
         for hash in touched_entries {
             if let Some(entry) = self.index.get(&hash) {

@@ -125,7 +125,8 @@ impl Chain {
             let loaded = store.load()?;
             Chain {
                 index: BlockIndex::restore(loaded.entries, loaded.active),
-                state: State::from_accounts(loaded.accounts),
+                state: State::from_accounts(loaded.accounts)
+                    .with_tokens(loaded.tokens, loaded.token_balances),
                 params,
                 genesis,
                 store,

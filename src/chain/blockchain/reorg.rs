@@ -119,9 +119,7 @@ impl Chain {
         undo: BlockUndo,
         changes: &mut Changes,
     ) {
-        changes
-            .touched_accounts
-            .extend(undo.previous.iter().map(|(address, _)| *address));
+        changes.touched_by(&undo);
         changes.batch.undo.push((hash, undo.clone()));
         changes.new_undo.insert(hash, undo);
         self.index.set_status(&hash, BlockStatus::Valid);
@@ -150,9 +148,7 @@ impl Chain {
         };
         let block = self.load_block(&tip.hash, changes)?;
         self.state.undo_block(&undo);
-        changes
-            .touched_accounts
-            .extend(undo.previous.iter().map(|(address, _)| *address));
+        changes.touched_by(&undo);
         for txid in block.leaf_ids() {
             changes.tx_locations.insert(txid, None);
         }
