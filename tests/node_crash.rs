@@ -4,9 +4,9 @@
 
 mod common;
 
-use common::log_lines;
+use common::spawn_binary;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -20,17 +20,14 @@ struct Node {
 
 impl Node {
     fn start(data_dir: &Path, config: &Path) -> Node {
-        let mut child = Command::new(BINARY)
-            .args(["--port", "0", "--data-dir"])
-            .arg(data_dir)
-            .arg("--config")
-            .arg(config)
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("binary starts");
-        let lines = log_lines(child.stderr.take().expect("stderr is piped"));
+        let (child, lines) = spawn_binary([
+            "--port".as_ref(),
+            "0".as_ref(),
+            "--data-dir".as_ref(),
+            data_dir.as_os_str(),
+            "--config".as_ref(),
+            config.as_os_str(),
+        ]);
         Node { child, lines }
     }
 

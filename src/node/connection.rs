@@ -604,8 +604,9 @@ impl ConnectionActor {
         );
     }
 
-    /// Sends the wire form of a chain actor's typed answer once it arrives. A request the
-    /// actor cannot answer (it stopped: the node is shutting down) gets no reply.
+    /// Sends the wire form of a chain actor's typed answer once it arrives, within the
+    /// connection's request bounds ([`Self::serve`]). A request the actor cannot answer
+    /// (it stopped: the node is shutting down) gets no reply.
     fn answer<M>(
         &mut self,
         request: M,

@@ -122,6 +122,23 @@ pub async fn converged(nodes: Vec<&NodeHandle>, min_height: u64) -> bool {
         .all(|tip| tip.hash == tips[0].hash && tip.height >= min_height)
 }
 
+/// Starts the `ironchain` binary with `args` at `RUST_LOG=info`; its log lines (stderr)
+/// arrive on the returned channel.
+pub fn spawn_binary<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ironchain"))
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let lines = log_lines(child.stderr.take().expect("stderr is piped"));
+    (child, lines)
+}
+
 /// The lines a child process writes to `stderr`, as they come, read on their own thread
 /// so that the process never blocks on a full pipe.
 pub fn log_lines(stderr: std::process::ChildStderr) -> std::sync::mpsc::Receiver<String> {
