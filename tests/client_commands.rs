@@ -164,7 +164,7 @@ fn wallet_new_writes_a_private_key_file_and_never_overwrites() {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    let key = ironchain::wallet::load(&path).unwrap();
+    let key = ironchain::keyfile::load(&path).unwrap();
     assert_eq!(Address::of(&key).to_string(), address);
 
     let before = std::fs::read(&path).unwrap();
@@ -364,7 +364,7 @@ fn bad_transactions_and_bad_input_each_get_their_own_reason() {
         nonce: 1,
         message: String::new(),
     }
-    .sign(&ironchain::wallet::load(&mallory_key).unwrap(), &genesis);
+    .sign(&ironchain::keyfile::load(&mallory_key).unwrap(), &genesis);
     forged.sender = alice.parse().unwrap();
     let forged_file = dir.path().join("forged.json");
     ironchain::cli::tx_file::save(&forged_file, &forged).unwrap();

@@ -192,7 +192,7 @@ pub fn options<const N: usize>(defaults: [(&str, u64); N]) -> [u64; N] {
 
 /// Runs `ironchain launch FILE` through the library, as the launch demos do.
 pub fn launch(file: &str) -> std::process::ExitCode {
-    use ironchain::cli::launch::{run, LaunchArgs};
+    use ironchain::cli::launch_command::{run, LaunchArgs};
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let args = LaunchArgs {
         file: file.into(),

@@ -80,34 +80,17 @@ pub fn transaction_lines(tx: &Transaction, indent: &str) -> String {
     out
 }
 
-/// The calendar date `(year, month, day)` of a day count since 1970-01-01 (H. Hinnant's
-/// days-to-civil algorithm, for dates after 1970).
-pub fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
-    let z = days_since_epoch + 719_468;
-    let era = z / 146_097;
-    let day_of_era = z % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let mp = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = year_of_era + era * 400 + u64::from(month <= 2);
-    (year, month, day)
-}
-
-/// A timestamp in ms since the Unix epoch as `YYYY-MM-DD hh:mm:ss.mmm UTC`.
+/// A timestamp in ms since the Unix epoch as `YYYY-MM-DD hh:mm:ss.mmm UTC`. A block's
+/// timestamp comes from its miner: one past the calendar's range (year 9999) is shown as
+/// the raw number instead.
 pub fn utc(timestamp_ms: u64) -> String {
-    let seconds = timestamp_ms / 1000;
-    let (days, second_of_day) = (seconds / 86_400, seconds % 86_400);
-    let (year, month, day) = civil_date(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03} UTC",
-        second_of_day / 3600,
-        second_of_day / 60 % 60,
-        second_of_day % 60,
-        timestamp_ms % 1000
-    )
+    i64::try_from(timestamp_ms)
+        .ok()
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
+        .map_or_else(
+            || format!("{timestamp_ms} ms after 1970 (beyond the calendar)"),
+            |time| time.strftime("%Y-%m-%d %H:%M:%S%.3f UTC").to_string(),
+        )
 }
 
 #[cfg(test)]
@@ -120,5 +103,9 @@ mod tests {
         assert_eq!(utc(1_767_225_600_000), "2026-01-01 00:00:00.000 UTC");
         assert_eq!(utc(951_825_599_999), "2000-02-29 11:59:59.999 UTC");
         assert_eq!(utc(1_709_251_199_000), "2024-02-29 23:59:59.000 UTC");
+        assert_eq!(
+            utc(u64::MAX),
+            "18446744073709551615 ms after 1970 (beyond the calendar)"
+        );
     }
 }

@@ -4,14 +4,13 @@
 
 pub mod client;
 pub mod format;
-pub mod launch;
-pub mod node;
-pub mod output;
+pub mod launch_command;
+pub mod node_command;
 pub mod proof;
 pub mod rpc;
 pub mod send;
 pub mod tx_file;
-pub mod wallet;
+pub mod wallet_command;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -21,7 +20,7 @@ use std::path::PathBuf;
 #[command(name = "ironchain", version, args_conflicts_with_subcommands = true)]
 pub struct Cli {
     #[command(flatten)]
-    pub node: node::NodeArgs,
+    pub node: node_command::NodeArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -40,7 +39,7 @@ pub enum Command {
     /// Create a key file, or show a key file's address.
     Wallet {
         #[command(subcommand)]
-        command: wallet::WalletCommand,
+        command: wallet_command::WalletCommand,
     },
     /// Balance and next nonce of an address.
     Balance(client::BalanceArgs),
@@ -58,7 +57,7 @@ pub enum Command {
     Peers(client::PeersArgs),
     /// Start every node a config file lists (with its simulated network) and summarise
     /// the forks when the run ends.
-    Launch(launch::LaunchArgs),
+    Launch(launch_command::LaunchArgs),
 }
 
 /// Parses the command line `args` (the program name first). `Ok(Err(error))` is a
@@ -157,9 +156,9 @@ fn missing_subcommand(args: &[std::ffi::OsString]) -> String {
 /// Runs the command line; the error is the one line to print.
 pub fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        None => node::run_node(cli.node),
-        Some(Command::Verify { data_dir, config }) => node::run_verify(data_dir, config),
-        Some(Command::Wallet { command }) => wallet::run(command),
+        None => node_command::run_node(cli.node),
+        Some(Command::Verify { data_dir, config }) => node_command::run_verify(data_dir, config),
+        Some(Command::Wallet { command }) => wallet_command::run(command),
         Some(Command::Balance(args)) => client::balance(args),
         Some(Command::Send(args)) => send::send(args),
         Some(Command::Submit(args)) => send::submit(args),
@@ -167,7 +166,7 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Block(args)) => client::block(args),
         Some(Command::Tx(args)) => client::tx(args),
         Some(Command::Peers(args)) => client::peers(args),
-        Some(Command::Launch(args)) => launch::run(args),
+        Some(Command::Launch(args)) => launch_command::run(args),
     }
 }
 

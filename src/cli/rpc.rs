@@ -108,8 +108,8 @@ impl NodeConnection {
             .and_then(|_| self.stream.flush())
             .map_err(|e| format!("cannot send to {}: {}", self.node, describe(&e)))?;
         match read_frame(&mut self.stream).map_err(|e| match e {
-            FrameError::Io(reason) => format!("no reply from {}: {reason}", self.node),
-            FrameError::Foreign(reason) => format!(
+            ReplyError::Io(reason) => format!("no reply from {}: {reason}", self.node),
+            ReplyError::Foreign(reason) => format!(
                 "{} did not answer as an ironchain node ({reason})",
                 self.node
             ),
@@ -134,7 +134,7 @@ impl NodeConnection {
 
 /// Why no message could be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FrameError {
+pub enum ReplyError {
     /// The connection failed or closed.
     Io(String),
     /// Bytes came, but not an ironchain frame: most likely another kind of server (an
@@ -142,30 +142,30 @@ pub enum FrameError {
     Foreign(String),
 }
 
-impl std::fmt::Display for FrameError {
+impl std::fmt::Display for ReplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FrameError::Io(reason) | FrameError::Foreign(reason) => f.write_str(reason),
+            ReplyError::Io(reason) | ReplyError::Foreign(reason) => f.write_str(reason),
         }
     }
 }
 
 /// Reads one frame: checks the length prefix against [`MAX_FRAME_BYTES`], then reads and
 /// decodes exactly that many bytes.
-pub fn read_frame(reader: &mut impl Read) -> Result<Message, FrameError> {
-    let io = |e: io::Error| FrameError::Io(describe(&e));
+pub fn read_frame(reader: &mut impl Read) -> Result<Message, ReplyError> {
+    let io = |e: io::Error| ReplyError::Io(describe(&e));
     let mut prefix = [0u8; 4];
     reader.read_exact(&mut prefix).map_err(io)?;
     let length = u32::from_be_bytes(prefix) as usize;
     if length > MAX_FRAME_BYTES {
-        return Err(FrameError::Foreign(format!(
+        return Err(ReplyError::Foreign(format!(
             "frame of {length} bytes exceeds the limit of {MAX_FRAME_BYTES}"
         )));
     }
     let mut body = vec![0u8; length];
     reader.read_exact(&mut body).map_err(io)?;
     serde_cbor::from_slice(&body)
-        .map_err(|e| FrameError::Foreign(format!("undecodable message: {e}")))
+        .map_err(|e| ReplyError::Foreign(format!("undecodable message: {e}")))
 }
 
 #[cfg(test)]
@@ -189,13 +189,13 @@ mod tests {
         garbage.extend_from_slice(&[0xff, 0x00, 0x13]);
         assert!(matches!(
             read_frame(&mut garbage.as_slice()),
-            Err(FrameError::Foreign(reason)) if reason.contains("undecodable")
+            Err(ReplyError::Foreign(reason)) if reason.contains("undecodable")
         ));
 
         let truncated = &frame[..frame.len() - 1];
         assert!(matches!(
             read_frame(&mut &truncated[..]),
-            Err(FrameError::Io(reason)) if reason.contains("closed the connection")
+            Err(ReplyError::Io(reason)) if reason.contains("closed the connection")
         ));
     }
 

@@ -102,7 +102,7 @@ pub fn send(args: SendArgs) -> Result<(), String> {
             args.message.len()
         ));
     }
-    let key = crate::wallet::load(&args.key).map_err(|e| e.to_string())?;
+    let key = crate::keyfile::load(&args.key).map_err(|e| e.to_string())?;
     let sender = Address::of(&key);
     let mut node = args.opts.connect()?;
     let nonce = next_nonce(&mut node, sender)?;

@@ -19,7 +19,6 @@
 //! [`run`] is the library entry point (tests and examples use it; it never needs Ctrl-C);
 //! [`run_blocking`] wraps it in its own actix system and stops on Ctrl-C.
 
-pub mod config;
 pub mod plan;
 pub mod stats;
 pub mod summary;
@@ -27,6 +26,7 @@ pub mod summary;
 pub use plan::LaunchPlan;
 pub use summary::Summary;
 
+use crate::config::scenario::MiningMode;
 use crate::config::ConfigError;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
@@ -42,7 +42,6 @@ use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
 use crate::node::sim_miner::StartFinds;
 use crate::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
 use actix::prelude::*;
-use config::MiningMode;
 use futures::channel::oneshot;
 use futures::FutureExt;
 use serde::Serialize;
@@ -105,16 +104,15 @@ pub fn default_run_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// `YYYYMMDD-HHMMSS` in UTC (days to civil date: Howard Hinnant's algorithm).
+/// `YYYYMMDD-HHMMSS` in UTC.
 fn utc_stamp(unix_seconds: u64) -> String {
-    let rest = unix_seconds % 86_400;
-    let (year, month, day) = crate::cli::format::civil_date(unix_seconds / 86_400);
-    format!(
-        "{year:04}{month:02}{day:02}-{:02}{:02}{:02}",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
+    i64::try_from(unix_seconds)
+        .ok()
+        .and_then(|seconds| jiff::Timestamp::from_second(seconds).ok())
+        .map_or_else(
+            || unix_seconds.to_string(),
+            |time| time.strftime("%Y%m%d-%H%M%S").to_string(),
+        )
 }
 
 /// Runs `plan` in its own actix system until its duration or block count, or Ctrl-C.
@@ -286,7 +284,7 @@ fn prepare_run_dir(plan: &LaunchPlan, dir: &Path) -> Result<(), LaunchError> {
     }
     for account in &plan.accounts {
         let path = accounts.join(format!("{}.key", account.name));
-        crate::wallet::save(&path, &account.key).map_err(|e| LaunchError(e.to_string()))?;
+        crate::keyfile::save(&path, &account.key).map_err(|e| LaunchError(e.to_string()))?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 //! `retarget_interval = 1000000000` (never reached). `target_block_time_ms` stays: it
 //! is the mean block interval of the whole network.
 
-use super::config::{MiningMode, Simulation, Topology};
+use crate::config::scenario::{MiningMode, Simulation, Topology};
 use crate::config::{Config, ConfigError, NodeConfig, DEFAULT_CONFIG};
 use crate::consensus::address::Address;
 use crate::consensus::hash::sha256;

@@ -394,7 +394,7 @@ impl ChainActor {
         let template = self.chain.template(miner_address, unix_time_ms());
         for miner in &self.miners {
             miner.template.do_send(NewVerifiedBlock {
-                template: template.clone(),
+                next_template: template.clone(),
             });
         }
     }

@@ -22,11 +22,13 @@ const MAX_BATCH: u64 = 1 << 24;
 /// message handling is negligible next to hashing.
 const BATCH_TARGET: Duration = Duration::from_millis(1);
 
-/// A new tip (or a refreshed mempool): mine on this template from now on.
+/// The chain verified a new tip (or its mempool changed): mine `next_template` from now
+/// on. The message keeps the design card's name, but it does not carry the verified block
+/// itself: it carries the unmined template of the block to build on top of it.
 #[derive(Message, Clone)]
 #[rtype(result = "()")]
 pub struct NewVerifiedBlock {
-    pub template: BlockTemplate,
+    pub next_template: BlockTemplate,
 }
 
 /// Stop hashing until the next template (the node is syncing: its tip is stale).
@@ -94,9 +96,9 @@ impl Handler<NewVerifiedBlock> for MinerActor {
     type Result = ();
 
     fn handle(&mut self, message: NewVerifiedBlock, ctx: &mut Self::Context) {
-        let hasher = MidstateHasher::new(&message.template.block.header);
+        let hasher = MidstateHasher::new(&message.next_template.block.header);
         self.job = Some(Job {
-            template: message.template,
+            template: message.next_template,
             hasher,
             next_nonce: rand::thread_rng().gen(),
             announced: false,

@@ -184,7 +184,7 @@ pub async fn start_node_with(
         (true, None) => {
             let path = settings.data_dir.join(MINER_KEY_FILE);
             let (key, created) =
-                crate::wallet::load_or_create(&path).map_err(|e| NodeError(e.to_string()))?;
+                crate::keyfile::load_or_create(&path).map_err(|e| NodeError(e.to_string()))?;
             if created {
                 info!("created miner key {}", path.display());
             }

@@ -182,8 +182,8 @@ impl Handler<NewVerifiedBlock> for SimMinerActor {
 
     fn handle(&mut self, message: NewVerifiedBlock, _: &mut Self::Context) {
         match self.pending.take() {
-            Some(find) => self.mine(message.template, find),
-            None => self.template = Some(message.template),
+            Some(find) => self.mine(message.next_template, find),
+            None => self.template = Some(message.next_template),
         }
     }
 }

@@ -1,20 +1,22 @@
 //! Configuration files (SPEC §7): TOML with a `[chain]` table of consensus parameters, a
 //! `[node]` table of node settings, and for multi-node launches `[[nodes]]` entries and a
-//! `[simulation]` table (described in [`crate::launch::config`]).
+//! `[simulation]` table (described in [`scenario`]).
 //!
 //! The embedded default (`config/default.toml`) is compiled in. A file given with
 //! `--config` is merged over it key by key, so a file only needs the keys it changes.
 //! Any error names the file, the key and the reason.
 
+pub mod scenario;
+
 use crate::consensus::address::Address;
 use crate::consensus::params::ChainParams;
-use crate::launch::config::{NodeEntry, Simulation};
+use scenario::{NodeEntry, Simulation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The embedded default configuration.
-pub const DEFAULT_CONFIG: &str = include_str!("../config/default.toml");
+pub const DEFAULT_CONFIG: &str = include_str!("../../config/default.toml");
 
 /// A whole configuration file.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -178,7 +180,7 @@ impl Config {
             .node
             .validate()
             .map_err(|(key, reason)| error(&format!("node.{key}"), reason))?;
-        crate::launch::config::validate(&config.nodes, config.simulation.as_ref())
+        scenario::validate(&config.nodes, config.simulation.as_ref())
             .map_err(|(key, reason)| error(&key, reason))?;
         Ok(config)
     }
@@ -231,9 +233,7 @@ pub fn parse_peer(text: &str) -> Result<std::net::SocketAddr, String> {
 /// "invalid type: string, expected i64") do not say, so each suspect is tried alone.
 fn locate_error(merged: &toml::Table) -> Option<String> {
     use crate::consensus::params::Allocation;
-    use crate::launch::config::{
-        AccountEntry, LinkEntry, PartitionEntry, Simulation as Sim, TransferEntry,
-    };
+    use scenario::{AccountEntry, LinkEntry, PartitionEntry, Simulation as Sim, TransferEntry};
     let key = culprit::<Config>(merged)?;
     let inner = |value: Option<&toml::Value>| value.and_then(toml::Value::as_table).cloned();
     let path = match key.as_str() {

@@ -6,7 +6,7 @@
 //! asks for them, only warnings are logged and the launcher prints its own labelled
 //! progress lines instead.
 
-use crate::launch::config::MiningMode;
+use crate::config::scenario::MiningMode;
 use crate::launch::plan::SIMULATED_RETARGET_INTERVAL;
 use crate::launch::{check_run_dir, default_run_dir, run_blocking, LaunchPlan, RunOptions};
 use clap::Args;

@@ -1,6 +1,6 @@
 //! `ironchain wallet new` (create a key file and print its address) and
 //! `ironchain wallet address` (print the address of an existing key file). No node is
-//! involved: keys are made and kept locally, in the format of [`crate::wallet`].
+//! involved: keys are made and kept locally, in the format of [`crate::keyfile`].
 
 use super::format::print_json;
 use crate::consensus::address::Address;
@@ -46,8 +46,8 @@ pub struct AddressArgs {
 pub fn run(command: WalletCommand) -> Result<(), String> {
     let (path, json, key) = match command {
         WalletCommand::New(args) => {
-            let key = crate::wallet::generate();
-            crate::wallet::save(&args.out, &key).map_err(|e| e.to_string())?;
+            let key = crate::keyfile::generate();
+            crate::keyfile::save(&args.out, &key).map_err(|e| e.to_string())?;
             if !args.json {
                 crate::outln!(
                     "wrote key file {} (keep it secret: it can spend everything sent to this address)",
@@ -57,7 +57,7 @@ pub fn run(command: WalletCommand) -> Result<(), String> {
             (args.out, args.json, key)
         }
         WalletCommand::Address(args) => {
-            let key = crate::wallet::load(&args.key).map_err(|e| e.to_string())?;
+            let key = crate::keyfile::load(&args.key).map_err(|e| e.to_string())?;
             (args.key, args.json, key)
         }
     };

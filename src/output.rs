@@ -21,9 +21,9 @@ pub fn write_line(args: fmt::Arguments) {
 #[macro_export]
 macro_rules! outln {
     () => {
-        $crate::cli::output::write_line(format_args!(""))
+        $crate::output::write_line(format_args!(""))
     };
     ($($arg:tt)*) => {
-        $crate::cli::output::write_line(format_args!($($arg)*))
+        $crate::output::write_line(format_args!($($arg)*))
     };
 }
