@@ -2,4 +2,5 @@
 //! Kept apart from the actors so the format can be tested and used by clients alone.
 
 pub mod frame;
+pub mod fuzzing;
 pub mod message;
