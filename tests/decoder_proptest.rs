@@ -5,7 +5,7 @@
 //! millions of inputs; this keeps them checked on every `cargo test`, in well under a second.
 
 use ironchain::net::frame::encode_frame;
-use ironchain::net::fuzzing::{decode_stream, every_kind};
+use ironchain::net::fuzzing::{decode_stream, every_kind, sample_codec};
 use ironchain::net::message::Message;
 use proptest::prelude::*;
 use std::sync::OnceLock;
@@ -23,11 +23,11 @@ fn valid_frames() -> &'static [Vec<u8>] {
 
 /// The properties every decode of any input must have.
 fn check_stream(stream: &[u8], chunk: usize) -> Result<(), TestCaseError> {
-    for item in decode_stream(stream, chunk) {
+    for item in decode_stream(sample_codec(), stream, chunk) {
         match item {
             Ok(message) => {
                 let frame = encode_frame(message.clone()).expect("a decoded message encodes");
-                let again: Vec<_> = decode_stream(&frame, frame.len()).into_iter().collect();
+                let again: Vec<_> = decode_stream(sample_codec(), &frame, frame.len()).into_iter().collect();
                 prop_assert_eq!(again, vec![Ok::<Message, String>(message)]);
             }
             Err(reason) => prop_assert!(!reason.trim().is_empty(), "a refusal without a reason"),
@@ -138,14 +138,14 @@ proptest! {
 fn every_valid_frame_decodes_to_its_message() {
     for (name, message) in every_kind() {
         let frame = encode_frame(message.clone()).expect("a sample encodes");
-        assert_eq!(decode_stream(&frame, 3), vec![Ok(message)], "{name}");
+        assert_eq!(decode_stream(sample_codec(), &frame, 3), vec![Ok(message)], "{name}");
     }
 }
 
 #[test]
 fn a_truncated_frame_is_refused_with_a_reason_at_the_end_of_the_stream() {
     let frame = &valid_frames()[0];
-    let items = decode_stream(&frame[..frame.len() - 1], 16);
+    let items = decode_stream(sample_codec(), &frame[..frame.len() - 1], 16);
     match items.as_slice() {
         [Err(reason)] => assert!(!reason.is_empty()),
         other => panic!("expected one refusal, got {other:?}"),

@@ -5,21 +5,20 @@
 //! Every target also checks properties, not just "no panic": a refused input always
 //! carries a non-empty reason, and whatever decodes re-encodes to the same value.
 
-use bytes::BytesMut;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{unix_time_ms, Chain};
 use ironchain::consensus::block::Block;
+use ironchain::consensus::bounded::with_max_block_txs;
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::{Signature, Transaction, UnsignedTransaction};
 use ironchain::consensus::validation::{check_body, check_transaction};
-use ironchain::net::frame::{encode_frame, Decoded, FrameCodec};
-use ironchain::net::fuzzing::decode_stream;
+use ironchain::net::frame::{encode_frame, FrameCodec};
+use ironchain::net::fuzzing::{decode_stream, sample_codec};
 use ironchain::net::message::{Message, TxStatus};
 use ironchain::testkit;
 use std::cell::RefCell;
 use std::net::SocketAddr;
-use tokio_util::codec::Decoder;
 
 /// The frame decoder on a byte stream. The first byte sets how many bytes arrive per read
 /// (1 to 256), so frames split across reads at every place are covered; the rest is the
@@ -28,7 +27,7 @@ pub fn frame(data: &[u8]) {
     let Some((&chunk, stream)) = data.split_first() else {
         return;
     };
-    for item in decode_stream(stream, usize::from(chunk) + 1) {
+    for item in decode_stream(sample_codec(), stream, usize::from(chunk) + 1) {
         match item {
             Ok(message) => round_trip(&message),
             Err(reason) => assert!(!reason.is_empty(), "a refusal without a reason"),
@@ -39,24 +38,28 @@ pub fn frame(data: &[u8]) {
 /// A decoded message encodes to a frame that decodes to the same message.
 fn round_trip(message: &Message) {
     let frame = encode_frame(message.clone()).expect("a decoded message re-encodes");
-    let mut buffer = BytesMut::from(&frame[..]);
-    match FrameCodec.decode(&mut buffer) {
-        Ok(Some(Decoded::Message(again))) => assert_eq!(*again, *message),
+    match decode_stream(FrameCodec::default(), &frame, frame.len()).as_slice() {
+        [Ok(again)] => assert_eq!(again, message),
         other => panic!("re-encoded message did not decode: {other:?}"),
     }
 }
 
-/// Message decoding of one frame body, then what a node or a client computes from the
-/// message before any state is involved: block and transaction ids, merkle roots, field
-/// checks, a received merkle proof (the `tx` command checks one from an untrusted node),
-/// gossiped addresses.
+/// Message decoding of one frame body (the input, behind a correct length prefix), as a
+/// node decodes it, then what a node or a client computes from the message before any
+/// state is involved: block and transaction ids, merkle roots, field checks, a received
+/// merkle proof (the `tx` command checks one from an untrusted node), gossiped addresses.
 pub fn message(data: &[u8]) {
-    let message = match serde_cbor::from_slice::<Message>(data) {
-        Ok(message) => message,
-        Err(error) => {
-            assert!(!error.to_string().is_empty(), "a refusal without a reason");
+    let Ok(length) = u32::try_from(data.len()) else {
+        return;
+    };
+    let frame = [&length.to_be_bytes()[..], data].concat();
+    let message = match decode_stream(sample_codec(), &frame, frame.len()).pop() {
+        Some(Ok(message)) => message,
+        Some(Err(reason)) => {
+            assert!(!reason.is_empty(), "a refusal without a reason");
             return;
         }
+        None => panic!("a whole frame decoded to nothing"),
     };
     round_trip(&message);
     let params = testkit::params(&[]);
@@ -170,8 +173,10 @@ thread_local! {
 /// chain. The first byte chooses: bit 0 a block (else a transaction); bit 1 re-sign every
 /// transaction with a funded test key (named by its sender's first byte), so the
 /// stateful rules are reached and not only the signature check; bit 2 (blocks) recompute
-/// the merkle root and the proof of work, so the body and state rules are reached. The rest
-/// is the CBOR encoding.
+/// the merkle root and the proof of work, so the body and state rules are reached; bit 3
+/// (blocks) offer it as a one-block sync batch, whose signatures are verified ahead as a
+/// batch. The rest is the CBOR encoding, decoded under the network's transaction cap as
+/// the frame decoder does.
 pub fn chain(data: &[u8]) {
     let Some((&mode, body)) = data.split_first() else {
         return;
@@ -179,11 +184,15 @@ pub fn chain(data: &[u8]) {
     let is_block = mode & 1 != 0;
     let re_sign = mode & 2 != 0;
     let reseal = mode & 4 != 0;
+    let as_batch = mode & 8 != 0;
     SMALL_CHAIN.with(|cell| {
         let mut slot = cell.borrow_mut();
         let small = slot.get_or_insert_with(SmallChain::build);
         let accepted = if is_block {
-            let Ok(mut block) = serde_cbor::from_slice::<Block>(body) else {
+            let max_block_txs = small.chain.params().max_block_txs as usize;
+            let decoded =
+                with_max_block_txs(max_block_txs, || serde_cbor::from_slice::<Block>(body));
+            let Ok(mut block) = decoded else {
                 return;
             };
             if re_sign {
@@ -196,7 +205,7 @@ pub fn chain(data: &[u8]) {
             if reseal {
                 testkit::seal(&mut block);
             }
-            validate_block(small, block)
+            validate_block(small, block, as_batch)
         } else {
             let Ok(mut tx) = serde_cbor::from_slice::<Transaction>(body) else {
                 return;
@@ -227,8 +236,9 @@ fn sign_with_funded_key(tx: Transaction, genesis: &BlockHash) -> Transaction {
     .sign(&key, genesis)
 }
 
-/// Stateless body checks, then the chain's full processing; true if the chain took it.
-fn validate_block(small: &mut SmallChain, block: Block) -> bool {
+/// Stateless body checks, then the chain's full processing (alone, or as a sync batch);
+/// true if the chain took it.
+fn validate_block(small: &mut SmallChain, block: Block, as_batch: bool) -> bool {
     let params = small.chain.params().clone();
     if let Err(error) = check_body(&block, &params, &small.genesis, None) {
         assert!(
@@ -236,16 +246,24 @@ fn validate_block(small: &mut SmallChain, block: Block) -> bool {
             "a block refusal without a reason"
         );
     }
-    match small.chain.process_block(block, unix_time_ms()) {
-        Ok(_) => true,
-        Err(error) => {
-            assert!(
-                !error.to_string().is_empty(),
-                "a block refusal without a reason"
-            );
-            false
+    let outcomes = if as_batch {
+        small.chain.process_blocks(vec![block], unix_time_ms())
+    } else {
+        vec![small.chain.process_block(block, unix_time_ms())]
+    };
+    let mut accepted = false;
+    for outcome in outcomes {
+        match outcome {
+            Ok(_) => accepted = true,
+            Err(error) => {
+                assert!(
+                    !error.to_string().is_empty(),
+                    "a block refusal without a reason"
+                );
+            }
         }
     }
+    accepted
 }
 
 /// Stateless checks, then mempool admission; true if the mempool took it.
@@ -291,6 +309,7 @@ pub fn chain_seeds() -> Vec<(&'static str, Vec<u8>)> {
             "block_next_resigned_resealed",
             seed(1 | 2 | 4, block(&next)),
         ),
+        ("block_next_as_batch", seed(1 | 8, block(&next))),
         ("block_fork_at_genesis", seed(1, block(&fork))),
         ("tx_next", seed(0, transfer(&tx))),
         ("tx_unsigned_resigned", seed(2, transfer(&unsigned))),

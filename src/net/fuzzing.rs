@@ -17,11 +17,20 @@ use crate::testkit;
 use bytes::BytesMut;
 use tokio_util::codec::Decoder;
 
-/// Decodes every frame of `stream` as a connection does when the bytes arrive `chunk` at a
-/// time (at least 1): each item is a message, or the reason a frame (or, at the end, an
-/// incomplete frame) was refused. A stream error ends the list, as it ends a connection.
-pub fn decode_stream(stream: &[u8], chunk: usize) -> Vec<Result<Message, String>> {
-    let mut codec = FrameCodec;
+/// The frame codec a node of the samples' network decodes with.
+pub fn sample_codec() -> FrameCodec {
+    FrameCodec::for_network(sample_params().max_block_txs as usize)
+}
+
+/// Decodes every frame of `stream` with `codec` as a connection does when the bytes arrive
+/// `chunk` at a time (at least 1): each item is a message, or the reason a frame (or, at
+/// the end, an incomplete frame) was refused. A stream error ends the list, as it ends a
+/// connection.
+pub fn decode_stream(
+    mut codec: FrameCodec,
+    stream: &[u8],
+    chunk: usize,
+) -> Vec<Result<Message, String>> {
     let mut buffer = BytesMut::new();
     let mut items = Vec::new();
     let mut push = |decoded: Decoded| {
