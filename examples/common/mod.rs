@@ -146,16 +146,22 @@ pub fn percentile(samples: &[f64], p: f64) -> f64 {
 
 /// Peak resident set size of this process in MiB (`VmHWM` of /proc/self/status).
 pub fn peak_rss_mib() -> f64 {
-    proc_status_kib("VmHWM:") as f64 / 1024.0
+    proc_status_kib("self", "VmHWM:") as f64 / 1024.0
 }
 
 /// Current resident set size of this process in MiB (`VmRSS`).
 pub fn rss_mib() -> f64 {
-    proc_status_kib("VmRSS:") as f64 / 1024.0
+    proc_status_kib("self", "VmRSS:") as f64 / 1024.0
 }
 
-fn proc_status_kib(field: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Current resident set size of process `pid` in MiB (0 if it is gone).
+pub fn rss_mib_of(pid: u32) -> f64 {
+    proc_status_kib(&pid.to_string(), "VmRSS:") as f64 / 1024.0
+}
+
+/// A field of `/proc/<process>/status` in KiB (0 if absent).
+fn proc_status_kib(process: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).unwrap_or_default();
     status
         .lines()
         .find(|line| line.starts_with(field))
