@@ -27,7 +27,7 @@ fn check_stream(stream: &[u8], chunk: usize) -> Result<(), TestCaseError> {
         match item {
             Ok(message) => {
                 let frame = encode_frame(message.clone()).expect("a decoded message encodes");
-                let again: Vec<_> = decode_stream(sample_codec(), &frame, frame.len()).into_iter().collect();
+                let again = decode_stream(sample_codec(), &frame, frame.len());
                 prop_assert_eq!(again, vec![Ok::<Message, String>(message)]);
             }
             Err(reason) => prop_assert!(!reason.trim().is_empty(), "a refusal without a reason"),
@@ -138,7 +138,11 @@ proptest! {
 fn every_valid_frame_decodes_to_its_message() {
     for (name, message) in every_kind() {
         let frame = encode_frame(message.clone()).expect("a sample encodes");
-        assert_eq!(decode_stream(sample_codec(), &frame, 3), vec![Ok(message)], "{name}");
+        assert_eq!(
+            decode_stream(sample_codec(), &frame, 3),
+            vec![Ok(message)],
+            "{name}"
+        );
     }
 }
 
