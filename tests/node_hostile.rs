@@ -336,3 +336,39 @@ async fn a_peer_that_never_says_hello_is_given_up_with_our_reason() {
     held.abort();
     node.stop().await;
 }
+
+#[actix_rt::test]
+async fn a_user_mistyping_fees_does_not_get_their_host_banned() {
+    let params = fast_params(&[(testkit::address(1), 1_000)]);
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(settings(&params, dir.path(), &[], false, 1)).await;
+    let genesis = summary(&node).await.genesis;
+    let mut client = connect_from("127.0.0.2", node.listen_addr).await;
+    let hello = Message::HelloClient {
+        version: PROTOCOL_VERSION,
+    };
+    client
+        .write_all(&encode_frame(hello).unwrap())
+        .await
+        .unwrap();
+    // Ten transfers with a fee below the minimum: far past the ban threshold if each
+    // counted as misbehaviour.
+    for nonce in 0..10 {
+        let tx = testkit::transfer(&testkit::key(1), testkit::address(2), 1, 0, nonce, &genesis);
+        client
+            .write_all(&encode_frame(Message::SubmitTx(tx)).unwrap())
+            .await
+            .unwrap();
+        let reason = loop {
+            match read_message(&mut client).await {
+                Some(Message::TxRejected { reason }) => break reason,
+                Some(_) => continue,
+                None => panic!("the client was disconnected"),
+            }
+        };
+        assert!(reason.contains("fee"), "{reason}");
+    }
+    let addr = client.local_addr().unwrap();
+    assert!(!node.peers.send(IsBanned(addr)).await.unwrap());
+    node.stop().await;
+}

@@ -588,8 +588,10 @@ impl ConnectionActor {
                             ctx,
                         );
                         // A client's wallet signs correctly: one that does not costs the
-                        // node signature checks, as an invalid relay would.
-                        if is_stateless(&reason) {
+                        // node signature checks, as an invalid relay would. A fee or a
+                        // message a user mistyped costs nothing and must not get the
+                        // user's host (with every node on it) banned.
+                        if is_forged(&reason) {
                             actor.misbehaved(
                                 SCORE_INVALID_TX,
                                 format!("invalid transaction: {reason}"),
@@ -860,6 +862,11 @@ fn is_stateless(error: &TxError) -> bool {
             | TxError::AmountOverflow
             | TxError::FeeTooLow { .. }
     )
+}
+
+/// A transaction error that only a broken or forged signature causes.
+fn is_forged(error: &TxError) -> bool {
+    matches!(error, TxError::BadSignature | TxError::InvalidSenderKey)
 }
 
 /// A message's kind, for reasons and logs.
