@@ -2,5 +2,7 @@
 //! Kept apart from the actors so the format can be tested and used by clients alone.
 
 pub mod frame;
+// Sample messages build blocks with the testkit, so they exist only where it does.
+#[cfg(any(test, feature = "testkit"))]
 pub mod fuzzing;
 pub mod message;
