@@ -555,3 +555,242 @@ fn bad_command_lines_paths_and_servers_are_one_line_each() {
     );
     server.join().unwrap();
 }
+
+/// A 2-of-3 multisig spend as users make it (issue 15): policy file, funding, one
+/// member's partial spend refused locally with the rule's reason, a second member's
+/// signature, submit, mined, exact balances, replay refused.
+#[test]
+fn multisig_two_of_three_spend_from_the_command_line() {
+    let dir = TempDir::new().unwrap();
+    let (alice_key, alice) = new_wallet(dir.path(), "alice.key");
+    let (bob_key, bob) = new_wallet(dir.path(), "bob.key");
+    let (_, carol) = new_wallet(dir.path(), "carol.key");
+    let (_, dave) = new_wallet(dir.path(), "dave.key");
+    let node = start_node(dir.path(), &alice, true);
+    let at = node.addr.as_str();
+    let policy_file = dir.path().join("policy.json");
+    let policy_path = policy_file.to_str().unwrap();
+
+    let made = json(&[
+        "wallet",
+        "multisig",
+        "--threshold",
+        "2",
+        "--member",
+        &alice,
+        "--member",
+        &bob,
+        "--member",
+        &carol,
+        "--out",
+        policy_path,
+        "--json",
+    ]);
+    assert_fields(&made, &["address", "threshold", "members", "policy_file"]);
+    let policy = made["address"].as_str().unwrap().to_string();
+    assert!(policy.starts_with("icm"), "{policy}");
+    assert_eq!(made["threshold"], 2);
+    assert_eq!(made["members"].as_array().unwrap().len(), 3);
+    // A typo in the policy address is refused, and it is never read as a key address.
+    let (line, _) = fails(&["balance", &typo(&policy), "--node", at]);
+    assert!(line.contains("checksum"), "{line}");
+
+    let funding = json(&[
+        "send",
+        "--key",
+        alice_key.to_str().unwrap(),
+        "--to",
+        &policy,
+        "--amount",
+        "5000",
+        "--fee",
+        "1",
+        "--wait",
+        "--timeout",
+        "60",
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_eq!(funding["accepted"], true);
+    assert_eq!(balance(&node, &policy), (5_000, 0));
+
+    let tx_file = dir.path().join("spend.json");
+    let tx_path = tx_file.to_str().unwrap();
+    let partial = json(&[
+        "send",
+        "--policy",
+        policy_path,
+        "--key",
+        alice_key.to_str().unwrap(),
+        "--to",
+        &dave,
+        "--amount",
+        "1200",
+        "--fee",
+        "3",
+        "--save-tx",
+        tx_path,
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_eq!(
+        (partial["signatures"].clone(), partial["required"].clone()),
+        (1.into(), 2.into())
+    );
+    assert_eq!(partial["submitted"], false);
+    // Refused before any node is contacted: this address has no node.
+    let (line, _) = fails(&["submit", tx_path, "--node", "127.0.0.1:1"]);
+    assert!(line.ends_with("1 of 2 required signatures"), "{line}");
+
+    let signed = json(&[
+        "sign",
+        tx_path,
+        "--key",
+        bob_key.to_str().unwrap(),
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_fields(&signed, &["txid", "signatures", "required"]);
+    assert_eq!(
+        (signed["signatures"].clone(), signed["required"].clone()),
+        (2.into(), 2.into())
+    );
+    let submitted = json(&[
+        "submit",
+        tx_path,
+        "--wait",
+        "--timeout",
+        "60",
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_eq!(submitted["accepted"], true);
+    assert_eq!(submitted["txid"], signed["txid"]);
+    assert_eq!(submitted["proof_valid"], true);
+    assert_eq!(balance(&node, &policy), (5_000 - 1_203, 1));
+    assert_eq!(balance(&node, &dave), (1_200, 0));
+
+    let shown = json(&[
+        "tx",
+        signed["txid"].as_str().unwrap(),
+        "--node",
+        at,
+        "--json",
+    ]);
+    let shown = shown.to_string();
+    assert!(
+        shown.contains(&policy) && shown.contains("\"signers\""),
+        "{shown}"
+    );
+
+    let (line, _) = fails(&["submit", tx_path, "--node", at]);
+    assert!(line.contains("nonce 0 already used"), "{line}");
+}
+
+/// Tokens as users handle them (issue 15): issue, info, transfer in display units,
+/// balances with their tokens, and an overdraw refused with its reason.
+#[test]
+fn token_issue_transfer_and_balances_from_the_command_line() {
+    let dir = TempDir::new().unwrap();
+    let (alice_key, alice) = new_wallet(dir.path(), "alice.key");
+    let (_, bob) = new_wallet(dir.path(), "bob.key");
+    let node = start_node(dir.path(), &alice, true);
+    let at = node.addr.as_str();
+    let key = alice_key.to_str().unwrap();
+
+    let issued = json(&[
+        "token",
+        "issue",
+        "--symbol",
+        "GOLD",
+        "--supply",
+        "1000000",
+        "--decimals",
+        "2",
+        "--key",
+        key,
+        "--fee",
+        "2",
+        "--wait",
+        "--timeout",
+        "60",
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_fields(&issued, &["token_id", "txid", "accepted"]);
+    assert_eq!(issued["accepted"], true);
+    let token = issued["token_id"].as_str().unwrap().to_string();
+
+    let info = json(&["token", "info", &token, "--node", at, "--json"]);
+    assert_eq!(info["symbol"], "GOLD");
+    assert_eq!(info["decimals"], 2);
+    assert_eq!(info["supply"], "1000000.00");
+    assert_eq!(info["supply_base_units"], 100_000_000);
+    assert_eq!(info["issuer"], alice.as_str());
+    assert_eq!(info["issue_txid"], issued["txid"]);
+
+    let sent = json(&[
+        "send",
+        "--token",
+        &token,
+        "--key",
+        key,
+        "--to",
+        &bob,
+        "--amount",
+        "12.5",
+        "--fee",
+        "1",
+        "--wait",
+        "--timeout",
+        "60",
+        "--node",
+        at,
+        "--json",
+    ]);
+    assert_eq!(sent["accepted"], true);
+    let bob_balance = json(&["balance", &bob, "--node", at, "--json"]);
+    assert_eq!(
+        bob_balance["balance"], 0,
+        "fees are paid in coins by the sender"
+    );
+    assert_eq!(
+        bob_balance["tokens"],
+        serde_json::json!([{
+            "token_id": token, "symbol": "GOLD", "balance": "12.50", "balance_base_units": 1250
+        }])
+    );
+    let alice_balance = json(&["balance", &alice, "--node", at, "--json"]);
+    assert_eq!(alice_balance["tokens"][0]["balance"], "999987.50");
+    assert_eq!(alice_balance["balance"], FUNDS - 3);
+
+    let (line, _) = fails(&[
+        "send",
+        "--token",
+        &token,
+        "--key",
+        key,
+        "--to",
+        &bob,
+        "--amount",
+        "999987.51",
+        "--fee",
+        "1",
+        "--node",
+        at,
+    ]);
+    assert!(
+        line.ends_with("insufficient token balance: 99998750 available, 99998751 needed"),
+        "{line}"
+    );
+    let (line, _) = fails(&[
+        "send", "--token", &token, "--key", key, "--to", &bob, "--amount", "0.001", "--fee", "1",
+        "--node", at,
+    ]);
+    assert!(line.contains("2 decimals"), "{line}");
+}

@@ -75,8 +75,9 @@ pub struct PeersArgs {
 }
 
 /// Parses a command-line address, naming the argument in the error.
+/// Parses an account: a key address (`ic…`) or a multisig policy address (`icm…`).
 pub fn parse_address(what: &str, text: &str) -> Result<Address, String> {
-    text.parse().map_err(|e| format!("{what} {text:?}: {e}"))
+    crate::consensus::policy::parse_account(text).map_err(|e| format!("{what} {text:?}: {e}"))
 }
 
 /// Parses a transaction id.
@@ -88,28 +89,49 @@ pub fn parse_txid(text: &str) -> Result<TxId, String> {
 /// `ironchain balance`.
 pub fn balance(args: BalanceArgs) -> Result<(), String> {
     let address = parse_address("address", &args.address)?;
+    // A policy address is shown as given: its bytes' key-address form would name it
+    // as if it were a key.
+    let shown = args.address.trim();
     let mut node = args.opts.connect()?;
     let reply = node.request(Message::GetAccount(address))?;
     let Message::Account {
         account,
         next_nonce,
+        tokens,
         ..
     } = reply
     else {
         return Err(node.unexpected(&reply));
     };
+    let display = |holding: &crate::net::message::TokenHolding| {
+        crate::consensus::token::format_units(holding.balance, holding.decimals)
+    };
     if args.opts.json {
         return print_json(&json!({
-            "address": address.to_string(),
+            "address": shown,
             "balance": account.balance,
             "nonce": next_nonce,
             "confirmed_nonce": account.nonce,
+            "tokens": tokens.iter().map(|holding| json!({
+                "token_id": holding.token.to_string(),
+                "symbol": holding.symbol,
+                "balance": display(holding),
+                "balance_base_units": holding.balance,
+            })).collect::<Vec<_>>(),
         }));
     }
     let pending = next_nonce.saturating_sub(account.nonce);
-    crate::outln!("address     {address}");
+    crate::outln!("address     {shown}");
     crate::outln!("balance     {}", account.balance);
     crate::outln!("next nonce  {next_nonce} ({pending} pending in the mempool)");
+    for holding in &tokens {
+        crate::outln!(
+            "token       {} {} ({})",
+            display(holding),
+            holding.symbol,
+            holding.token
+        );
+    }
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 
 use crate::consensus::block::Block;
 use crate::consensus::target::CompactTarget;
-use crate::consensus::transaction::{Reward, Transaction};
+use crate::consensus::token::token_id;
+use crate::consensus::transaction::{Reward, Transaction, TxKind};
 use serde_json::{json, Value};
 
 /// Prints `value` as pretty JSON on stdout.
@@ -21,17 +22,52 @@ pub fn difficulty_bits(target: CompactTarget) -> u32 {
         .map_or(0, |target| target.leading_zero_bits())
 }
 
-/// A transfer's fields.
+/// A transaction's kind as a word: `transfer`, `token_transfer` or `issue`.
+fn kind_name(kind: &TxKind) -> &'static str {
+    match kind {
+        TxKind::Transfer => "transfer",
+        TxKind::TokenTransfer { .. } => "token_transfer",
+        TxKind::Issue { .. } => "issue",
+    }
+}
+
+/// A transaction's fields: `kind`, and for tokens `token` (the id; for an issue the id
+/// it creates), `symbol` and `decimals` of an issue; for a multisig spend `policy` (its
+/// `icm…` address, threshold, members) and `signers`. The sender of a multisig spend is
+/// shown as its policy address.
 pub fn transaction_json(tx: &Transaction) -> Value {
-    json!({
+    let mut value = json!({
         "txid": tx.id().to_string(),
-        "sender": tx.sender.to_string(),
+        "kind": kind_name(tx.kind()),
+        "sender": super::tx_file::sender_text(tx),
         "receiver": tx.receiver.to_string(),
         "amount": tx.amount,
         "fee": tx.fee,
         "nonce": tx.nonce,
         "message": tx.message,
-    })
+    });
+    match tx.kind() {
+        TxKind::Transfer => {}
+        TxKind::TokenTransfer { token } => value["token"] = json!(token.to_string()),
+        TxKind::Issue { symbol, decimals } => {
+            value["token"] = json!(token_id(&tx.sender, tx.nonce).to_string());
+            value["symbol"] = json!(symbol);
+            value["decimals"] = json!(decimals);
+        }
+    }
+    if let Some(spend) = tx.policy_spend() {
+        value["policy"] = json!({
+            "address": spend.policy.address().to_string(),
+            "threshold": spend.policy.threshold,
+            "members": spend.policy.members.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        value["signers"] = json!(spend
+            .signatures
+            .iter()
+            .map(|cosignature| cosignature.signer.to_string())
+            .collect::<Vec<_>>());
+    }
+    value
 }
 
 /// Whether `reward` is the genesis block's placeholder: it pays nothing and is no leaf
@@ -68,12 +104,38 @@ pub fn block_json(block: &Block) -> Value {
     })
 }
 
-/// A transfer as indented lines of text.
+/// A transaction as indented lines of text.
 pub fn transaction_lines(tx: &Transaction, indent: &str) -> String {
     let mut out = format!(
-        "{indent}from     {}\n{indent}to       {}\n{indent}amount   {}\n{indent}fee      {}\n{indent}nonce    {}",
-        tx.sender, tx.receiver, tx.amount, tx.fee, tx.nonce
+        "{indent}kind     {}\n{indent}from     {}\n{indent}to       {}\n{indent}amount   {}\n{indent}fee      {}\n{indent}nonce    {}",
+        kind_name(tx.kind()),
+        super::tx_file::sender_text(tx),
+        tx.receiver,
+        tx.amount,
+        tx.fee,
+        tx.nonce
     );
+    match tx.kind() {
+        TxKind::Transfer => {}
+        TxKind::TokenTransfer { token } => out.push_str(&format!("\n{indent}token    {token}")),
+        TxKind::Issue { symbol, decimals } => out.push_str(&format!(
+            "\n{indent}token    {} ({symbol}, {decimals} decimals)",
+            token_id(&tx.sender, tx.nonce)
+        )),
+    }
+    if let Some(spend) = tx.policy_spend() {
+        out.push_str(&format!(
+            "\n{indent}policy   {}-of-{}, signed by {}",
+            spend.policy.threshold,
+            spend.policy.members.len(),
+            spend
+                .signatures
+                .iter()
+                .map(|cosignature| cosignature.signer.short())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
     if !tx.message.is_empty() {
         out.push_str(&format!("\n{indent}message  {:?}", tx.message));
     }

@@ -5,10 +5,12 @@
 pub mod client;
 pub mod format;
 pub mod launch_command;
+pub mod multisig;
 pub mod node_command;
 pub mod proof;
 pub mod rpc;
 pub mod send;
+pub mod token;
 pub mod tx_file;
 pub mod wallet_command;
 
@@ -45,8 +47,15 @@ pub enum Command {
     Balance(client::BalanceArgs),
     /// Sign a transfer with a key file and submit it to a node.
     Send(send::SendArgs),
-    /// Submit a transaction signed earlier (`send --save-tx FILE`).
+    /// Submit a transaction signed earlier (`send --save-tx FILE`, `sign`).
     Submit(send::SubmitArgs),
+    /// Issue a token, or show one.
+    Token {
+        #[command(subcommand)]
+        command: token::TokenCommand,
+    },
+    /// Add a member's signature to a multisig transaction file (`send --policy`).
+    Sign(multisig::SignArgs),
     /// The node's best block: height, hash, difficulty.
     Tip(client::TipArgs),
     /// A block by height or hash, with its transactions.
@@ -162,6 +171,8 @@ pub fn run(cli: Cli) -> Result<(), String> {
         Some(Command::Balance(args)) => client::balance(args),
         Some(Command::Send(args)) => send::send(args),
         Some(Command::Submit(args)) => send::submit(args),
+        Some(Command::Sign(args)) => multisig::sign(args),
+        Some(Command::Token { command }) => token::run(command),
         Some(Command::Tip(args)) => client::tip(args),
         Some(Command::Block(args)) => client::block(args),
         Some(Command::Tx(args)) => client::tx(args),
@@ -221,7 +232,7 @@ mod tests {
         assert!(error(&["walet"]).contains("tip: a similar subcommand exists: 'wallet'"));
         assert_eq!(
             error(&["wallet"]),
-            "'ironchain wallet' needs a subcommand: new, address (see 'ironchain wallet --help')"
+            "'ironchain wallet' needs a subcommand: new, address, multisig (see 'ironchain wallet --help')"
         );
         for args in [
             &["--port", "99999"][..],

@@ -8,12 +8,16 @@
 
 use super::client::{parse_address, NodeOpts};
 use super::format::print_json;
+use super::multisig::{load_policy, signature_count};
 use super::proof::check_inclusion;
 use super::rpc::NodeConnection;
 use super::tx_file;
+use crate::chain::state::TokenInfo;
 use crate::consensus::address::Address;
-use crate::consensus::hash::{BlockHash, TxId};
-use crate::consensus::transaction::{Transaction, UnsignedTransaction, MAX_MESSAGE_BYTES};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
+use crate::consensus::token::parse_units;
+use crate::consensus::transaction::{Transaction, TxKind, UnsignedTransaction, MAX_MESSAGE_BYTES};
+use crate::consensus::validation::check_policy_spend;
 use crate::net::message::{Message, TxStatus};
 use clap::Args;
 use serde_json::json;
@@ -52,9 +56,13 @@ pub struct SendArgs {
     /// Receiving address (ic…).
     #[arg(long, value_name = "ADDR")]
     pub to: String,
-    /// Coins to transfer.
-    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = coins)]
-    pub amount: u64,
+    /// Coins to transfer; with --token, token units (decimals allowed, up to the token's).
+    #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = amount_text)]
+    pub amount: String,
+    /// Send this token (its id, from `ironchain token issue`) instead of coins. The fee
+    /// is still paid in coins.
+    #[arg(long, value_name = "TOKEN_ID")]
+    pub token: Option<String>,
     /// Fee for the miner (at least the network's minimum fee).
     #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = coins)]
     pub fee: u64,
@@ -64,6 +72,11 @@ pub struct SendArgs {
     /// Also write the signed transaction to FILE (for `ironchain submit`).
     #[arg(long, value_name = "FILE")]
     pub save_tx: Option<PathBuf>,
+    /// Spend from this multisig policy (a `wallet multisig` file) instead of the key's
+    /// own address; the key signs as one member. Until the policy's threshold is met the
+    /// transaction is only written to --save-tx, for the other members' `ironchain sign`.
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub wait: WaitOpts,
     #[command(flatten)]
@@ -81,9 +94,22 @@ pub struct SubmitArgs {
     pub opts: NodeOpts,
 }
 
+/// Checks an amount's form: coins, or token units with a decimal point. As with
+/// [`coins`], negative numbers get their own reason.
+fn amount_text(text: &str) -> Result<String, String> {
+    if text.trim_start().starts_with('-') {
+        return Err("a number of coins cannot be negative".to_string());
+    }
+    let digits = text.trim().replacen('.', "", 1);
+    if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err("not a number of coins or token units".to_string());
+    }
+    Ok(text.trim().to_string())
+}
+
 /// Reads a number of coins. Negative numbers are let through to here (otherwise clap
 /// takes `-5` for an unknown option) so that the error says what is wrong with them.
-fn coins(text: &str) -> Result<u64, String> {
+pub fn coins(text: &str) -> Result<u64, String> {
     text.parse().map_err(|_| {
         if text.trim_start().starts_with('-') {
             "a number of coins cannot be negative".to_string()
@@ -103,32 +129,128 @@ pub fn send(args: SendArgs) -> Result<(), String> {
         ));
     }
     let key = crate::keyfile::load(&args.key).map_err(|e| e.to_string())?;
-    let sender = Address::of(&key);
+    let policy = args.policy.as_deref().map(load_policy).transpose()?;
+    if let Some(policy) = &policy {
+        if !policy.has_member(&Address::of(&key)) {
+            return Err(format!(
+                "{} is not a member of the policy",
+                Address::of(&key)
+            ));
+        }
+        if args.save_tx.is_none() && policy.threshold > 1 {
+            return Err(format!(
+                "a {}-of-{} spend needs --save-tx FILE, for the other members to sign",
+                policy.threshold,
+                policy.members.len()
+            ));
+        }
+    }
+    let sender = match &policy {
+        Some(policy) => policy.address().account(),
+        None => Address::of(&key),
+    };
+    let token = args.token.as_deref().map(parse_token).transpose()?;
     let mut node = args.opts.connect()?;
+    let (kind, amount) = match token {
+        None => (
+            TxKind::Transfer,
+            coins(&args.amount).map_err(|e| format!("--amount {}: {e}", args.amount))?,
+        ),
+        Some(token) => {
+            let info = token_info(&mut node, token)?;
+            let amount = parse_units(&args.amount, info.decimals)
+                .map_err(|e| format!("--amount {}: {e}", args.amount))?;
+            (TxKind::TokenTransfer { token }, amount)
+        }
+    };
     let nonce = next_nonce(&mut node, sender)?;
     let genesis = *node.genesis();
-    let tx = UnsignedTransaction {
+    let unsigned = UnsignedTransaction {
         receiver,
-        amount: args.amount,
+        amount,
         fee: args.fee,
         nonce,
         message: args.message,
-    }
-    .sign(&key, &genesis);
+    };
+    let tx = match policy {
+        Some(policy) => {
+            let mut tx = unsigned.for_policy(kind, policy);
+            tx.cosign(&key, &genesis);
+            tx
+        }
+        None => unsigned.sign_kind(kind, &key, &genesis),
+    };
     if let Some(path) = &args.save_tx {
         tx_file::save(path, &tx)?;
     }
-    submit_and_report(&mut node, tx, &args.wait, &args.opts)
+    if let Some((signatures, required)) = signature_count(&tx) {
+        if signatures < usize::from(required) {
+            return report_partial(&tx, args.save_tx.as_deref(), &args.opts);
+        }
+    }
+    submit_and_report(&mut node, tx, &args.wait, &args.opts, None)
+}
+
+/// What `send --policy` prints when the spend still needs other members' signatures.
+fn report_partial(
+    tx: &Transaction,
+    path: Option<&std::path::Path>,
+    opts: &NodeOpts,
+) -> Result<(), String> {
+    let (signatures, required) = signature_count(tx).unwrap_or_default();
+    let file = path.map(|path| path.display().to_string());
+    if opts.json {
+        return print_json(&json!({
+            "txid": tx.id().to_string(),
+            "signatures": signatures,
+            "required": required,
+            "tx_file": file,
+            "submitted": false,
+        }));
+    }
+    crate::outln!(
+        "wrote {}: {signatures} of {required} required signatures; other members add theirs \
+         with `ironchain sign {0} --key KEY`, then `ironchain submit {0}`",
+        file.unwrap_or_default()
+    );
+    Ok(())
 }
 
 /// `ironchain submit`.
 pub fn submit(args: SubmitArgs) -> Result<(), String> {
     let tx = tx_file::load(&args.file)?;
+    // Too few or wrong signatures need no node to tell.
+    if let Err(error) = check_policy_spend(&tx) {
+        if args.opts.json {
+            print_json(&json!({
+                "txid": tx.id().to_string(),
+                "accepted": false,
+                "reason": error.to_string(),
+            }))?;
+        }
+        return Err(format!("transaction refused locally: {error}"));
+    }
     let mut node = args.opts.connect()?;
-    submit_and_report(&mut node, tx, &args.wait, &args.opts)
+    submit_and_report(&mut node, tx, &args.wait, &args.opts, None)
 }
 
-fn next_nonce(node: &mut NodeConnection, address: Address) -> Result<u64, String> {
+/// Parses a token id.
+pub fn parse_token(text: &str) -> Result<TokenId, String> {
+    text.parse()
+        .map_err(|e| format!("TOKEN_ID {text:?} is not a token id: {e}"))
+}
+
+/// The node's record of `token`; an error if it was never issued on its chain.
+pub fn token_info(node: &mut NodeConnection, token: TokenId) -> Result<TokenInfo, String> {
+    let reply = node.request(Message::GetToken(token))?;
+    match reply {
+        Message::TokenReply(Some(info)) => Ok(info),
+        Message::TokenReply(None) => Err(format!("token {token} is not known to the node")),
+        other => Err(node.unexpected(&other)),
+    }
+}
+
+pub fn next_nonce(node: &mut NodeConnection, address: Address) -> Result<u64, String> {
     let reply = node.request(Message::GetAccount(address))?;
     match reply {
         Message::Account { next_nonce, .. } => Ok(next_nonce),
@@ -143,13 +265,23 @@ struct Inclusion {
     proof_valid: bool,
 }
 
-fn submit_and_report(
+/// Submits `tx`, and with `--wait` waits for its block; prints the outcome (naming the
+/// token an issue creates, `issued`).
+pub fn submit_and_report(
     node: &mut NodeConnection,
     tx: Transaction,
     wait: &WaitOpts,
     opts: &NodeOpts,
+    issued: Option<TokenId>,
 ) -> Result<(), String> {
     let txid = tx.id();
+    // A token issue's reports also name the token it creates.
+    let print_json = |mut value: serde_json::Value| {
+        if let Some(token) = issued {
+            value["token_id"] = json!(token.to_string());
+        }
+        print_json(&value)
+    };
     let reply = node.request(Message::SubmitTx(tx))?;
     match reply {
         Message::TxAccepted(accepted) if accepted == txid => {}
@@ -161,7 +293,7 @@ fn submit_and_report(
         }
         Message::TxRejected { reason } => {
             if opts.json {
-                print_json(&json!({
+                print_json(json!({
                     "txid": txid.to_string(),
                     "accepted": false,
                     "reason": reason,
@@ -173,7 +305,7 @@ fn submit_and_report(
     }
     if !wait.wait {
         if opts.json {
-            return print_json(&json!({
+            return print_json(json!({
                 "txid": txid.to_string(),
                 "accepted": true,
                 "reason": null,
@@ -188,7 +320,7 @@ fn submit_and_report(
     let outcome = wait_for_block(node, &txid, Duration::from_secs(wait.timeout));
     if opts.json {
         let included = outcome.as_ref().ok();
-        print_json(&json!({
+        print_json(json!({
             "txid": txid.to_string(),
             "accepted": true,
             "reason": null,

@@ -18,6 +18,8 @@ pub enum WalletCommand {
     New(NewArgs),
     /// Print the address of a key file.
     Address(AddressArgs),
+    /// Write an m-of-n multisig policy file and print its address (icm…).
+    Multisig(super::multisig::MultisigArgs),
 }
 
 /// `ironchain wallet new`.
@@ -60,6 +62,7 @@ pub fn run(command: WalletCommand) -> Result<(), String> {
             let key = crate::keyfile::load(&args.key).map_err(|e| e.to_string())?;
             (args.key, args.json, key)
         }
+        WalletCommand::Multisig(args) => return super::multisig::create(args),
     };
     let address = Address::of(&key);
     if json {

@@ -68,7 +68,13 @@ fn check_extension(
             }
         }
     }
-    let Some(spend) = &extension.policy else {
+    check_policy_spend(tx)
+}
+
+/// The multisig rules of a policy spend (none for a key-signed transaction): they need no
+/// chain parameters, so a wallet checks them before contacting a node.
+pub fn check_policy_spend(tx: &Transaction) -> Result<(), TxError> {
+    let Some(spend) = tx.policy_spend() else {
         return Ok(());
     };
     if tx.signature != Signature::ZERO {

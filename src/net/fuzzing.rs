@@ -5,13 +5,14 @@
 
 use super::frame::{Decoded, FrameCodec};
 use super::message::{
-    BlockRef, Message, PeerHello, PeerInfo, TxEntryWire, TxStatus, MAX_ADDRS_PER_REPLY,
-    PROTOCOL_VERSION,
+    BlockRef, Message, PeerHello, PeerInfo, TokenHolding, TxEntryWire, TxStatus,
+    MAX_ADDRS_PER_REPLY, PROTOCOL_VERSION,
 };
-use crate::chain::state::Account;
+use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use crate::consensus::merkle;
 use crate::consensus::params::ChainParams;
+use crate::consensus::token::token_id;
 use crate::consensus::transaction::{Reward, Transaction, UnsignedTransaction};
 use crate::testkit;
 use bytes::BytesMut;
@@ -81,6 +82,8 @@ pub fn kind_name(message: &Message) -> &'static str {
         Message::Tip { .. } => "tip",
         Message::GetAccount(_) => "get_account",
         Message::Account { .. } => "account",
+        Message::GetToken(_) => "get_token",
+        Message::TokenReply(_) => "token_reply",
         Message::SubmitTx(_) => "submit_tx",
         Message::TxAccepted(_) => "tx_accepted",
         Message::TxRejected { .. } => "tx_rejected",
@@ -213,7 +216,21 @@ pub fn every_kind() -> Vec<(&'static str, Message)> {
                 nonce: 0,
             },
             next_nonce: 1,
+            tokens: vec![TokenHolding {
+                token: token_id(&testkit::address(1), 0),
+                symbol: "GOLD".into(),
+                decimals: 2,
+                balance: 1_000,
+            }],
         },
+        Message::GetToken(token_id(&testkit::address(1), 0)),
+        Message::TokenReply(Some(TokenInfo {
+            symbol: "GOLD".into(),
+            decimals: 2,
+            supply: 1_000,
+            issuer: testkit::address(1),
+            issue_txid: tx.id(),
+        })),
         Message::SubmitTx(tx.clone()),
         Message::TxAccepted(tx.id()),
         Message::TxRejected {

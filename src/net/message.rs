@@ -4,11 +4,11 @@
 //! or [`Message::HelloClient`]. Requests from clients get exactly one reply each; peer
 //! messages are mostly one-way gossip.
 
-use crate::chain::state::Account;
+use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::address::Address;
 use crate::consensus::block::{Block, BlockHeader};
 use crate::consensus::bounded::at_most;
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::merkle::MerkleProof;
 use crate::consensus::target::Work;
 use crate::consensus::transaction::{Reward, Transaction};
@@ -54,6 +54,15 @@ pub struct PeerHello {
     pub listen_port: u16,
     /// Random per process, to detect connecting to oneself.
     pub node_id: u64,
+}
+
+/// One token balance of an account, with what a person needs to read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenHolding {
+    pub token: TokenId,
+    pub symbol: String,
+    pub decimals: u8,
+    pub balance: u64,
 }
 
 /// A block by height on the active chain, or by hash.
@@ -162,7 +171,12 @@ pub enum Message {
         account: Account,
         /// Counting transactions waiting in the mempool.
         next_nonce: u64,
+        /// The account's nonzero token balances, by token id.
+        #[serde(default)]
+        tokens: Vec<TokenHolding>,
     },
+    GetToken(TokenId),
+    TokenReply(Option<TokenInfo>),
     SubmitTx(Transaction),
     TxAccepted(TxId),
     TxRejected {

@@ -14,15 +14,16 @@ use super::sim_miner::FindInfo;
 use super::PeerId;
 use crate::chain::blockchain::TxEntry;
 use crate::chain::mempool_file::{MempoolFile, MEMPOOL_EXPIRY_MS};
-use crate::chain::state::Account;
+use crate::chain::state::{Account, TokenInfo};
 use crate::chain::TipInfo;
 use crate::chain::{unix_time_ms, BlockOutcome, Chain, ChainError, TipChange, TxLookup};
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
 use crate::consensus::error::{BlockError, TxError};
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::transaction::Transaction;
 use crate::consensus::validation::VerifiedTx;
+use crate::net::message::TokenHolding;
 use crate::net::message::{
     BlockRef, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
 };
@@ -111,7 +112,14 @@ pub struct AccountInfo {
     pub account: Account,
     /// Counting transactions waiting in the mempool.
     pub next_nonce: u64,
+    /// Nonzero token balances, ordered by token id.
+    pub tokens: Vec<TokenHolding>,
 }
+
+/// A token by id, if it has been issued on the active chain.
+#[derive(Message)]
+#[rtype(result = "Option<TokenInfo>")]
+pub struct GetToken(pub TokenId);
 
 /// A block by height on the active chain, or by hash; `None` when unknown.
 #[derive(Message)]
@@ -706,11 +714,34 @@ impl Handler<GetAccount> for ChainActor {
     fn handle(&mut self, message: GetAccount, _: &mut Self::Context) -> Self::Result {
         let address = message.0;
         let (account, next_nonce) = self.chain.account(&address);
+        let state = self.chain.state();
+        let mut tokens: Vec<TokenHolding> = state
+            .token_balances_of(&address)
+            .filter_map(|(token, balance)| {
+                let info = state.token(token)?;
+                Some(TokenHolding {
+                    token: *token,
+                    symbol: info.symbol.clone(),
+                    decimals: info.decimals,
+                    balance,
+                })
+            })
+            .collect();
+        tokens.sort_by_key(|holding| holding.token);
         MessageResult(AccountInfo {
             address,
             account,
             next_nonce,
+            tokens,
         })
+    }
+}
+
+impl Handler<GetToken> for ChainActor {
+    type Result = Option<TokenInfo>;
+
+    fn handle(&mut self, message: GetToken, _: &mut Self::Context) -> Self::Result {
+        self.chain.state().token(&message.0).cloned()
     }
 }
 

@@ -18,7 +18,7 @@
 
 use super::chain_actor::{
     ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetPending,
-    GetSummary, GetTip, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
+    GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
 use super::limits::NetLimits;
 use super::netsim::{DelayLine, LinkDelay, Pushed};
@@ -709,9 +709,11 @@ impl ConnectionActor {
                     address: info.address,
                     account: info.account,
                     next_nonce: info.next_nonce,
+                    tokens: info.tokens,
                 },
                 ctx,
             ),
+            (_, Message::GetToken(token)) => self.answer(GetToken(token), Message::TokenReply, ctx),
             (_, Message::GetBlock(reference)) => {
                 self.answer(GetBlock(reference), Message::BlockReply, ctx)
             }
