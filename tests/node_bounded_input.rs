@@ -1,7 +1,8 @@
 //! Oversized input against a real node (issue 10): lists inside messages are refused
 //! while decoding, with the reason sent back; a block over the network's transaction
 //! limit is refused before its transactions are decoded; a client that submits badly
-//! signed transactions is scored like a peer, and disconnected past the threshold.
+//! signed transactions is scored like a peer, and disconnected past the threshold, while
+//! one that only gets a fee wrong is not.
 
 mod common;
 
@@ -127,10 +128,15 @@ async fn a_client_sending_badly_signed_transactions_is_scored_and_dropped() {
         },
     )
     .await;
+    // Five fees below the minimum: a user's mistake, answered but not scored. Then five
+    // bad signatures: scored, and the fifth closes the connection.
     let mut rejected = 0;
-    for nonce in 0..5 {
-        let mut tx = testkit::transfer(&key(1), address(2), 1, 1, 0, &genesis);
-        tx.amount += nonce + 1;
+    for attempt in 0..10 {
+        let fee = if attempt < 5 { 0 } else { 1 };
+        let mut tx = testkit::transfer(&key(1), address(2), 1, fee, 0, &genesis);
+        if attempt >= 5 {
+            tx.amount += attempt;
+        }
         send(&mut client, Message::SubmitTx(tx)).await;
         let reply = next(&mut client, |message| match message {
             Message::TxRejected { reason } => Some(Ok(reason)),
@@ -140,7 +146,12 @@ async fn a_client_sending_badly_signed_transactions_is_scored_and_dropped() {
         .await;
         match reply {
             Some(Ok(reason)) => {
-                assert!(reason.contains("signature"), "{reason}");
+                let expected = if attempt < 5 {
+                    "below the minimum"
+                } else {
+                    "signature"
+                };
+                assert!(reason.contains(expected), "{reason}");
                 rejected += 1;
             }
             Some(Err(reason)) => {
@@ -150,7 +161,7 @@ async fn a_client_sending_badly_signed_transactions_is_scored_and_dropped() {
             None => break,
         }
     }
-    assert_eq!(rejected, 5, "each bad transaction gets its reason");
+    assert_eq!(rejected, 10, "each refused transaction gets its reason");
     let closing = next(&mut client, reject).await;
     assert!(
         closing

@@ -304,8 +304,8 @@ pub struct ChainActor {
     mined_stale: u64,
     /// The mempool's journal on disk; `None` when the mempool need not survive restarts.
     mempool_file: Option<MempoolFile>,
-    /// Told the reason when the store fails (the process then exits); without it, the
-    /// actix system is stopped.
+    /// Told the reason when the store fails (the binary then exits); if nobody listens,
+    /// the actix system is stopped instead.
     on_store_failure: Option<oneshot::Sender<String>>,
     /// Set by a failed commit: memory is ahead of disk, so nothing more may be written.
     store_failed: Option<String>,
@@ -350,11 +350,13 @@ impl ChainActor {
         error!("store failure, stopping the node: {reason}");
         self.pause_miners();
         ctx.stop();
-        match self.on_store_failure.take() {
-            Some(signal) => {
-                let _ = signal.send(reason);
-            }
-            None => System::current().stop(),
+        let delivered = self
+            .on_store_failure
+            .take()
+            .is_some_and(|signal| signal.send(reason).is_ok());
+        if !delivered {
+            // Nobody waits for the reason: stopping the whole system is all that is left.
+            System::current().stop();
         }
     }
 
