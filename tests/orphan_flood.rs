@@ -1,7 +1,8 @@
 //! Orphan flood (issue 10): thousands of cheap-proof-of-work blocks on unknown parents,
 //! from a handful of senders, stay within the orphan pool's count and byte bounds; a
 //! block over the size rules never enters; one sender's flood pushes out only its own
-//! orphans and is reported as over its share. Against a real node, a peer flooding
+//! orphans and is reported as over its share (unless its blocks carry the work of the
+//! chain's own, as an honest peer's do while we catch up). Against a real node, a peer flooding
 //! orphans is scored for each one past its share and dropped, with the pool and the
 //! process's memory bounded throughout.
 
@@ -21,9 +22,11 @@ use ironchain::testkit::{self, address, key};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+/// Orphans at the pow limit (0 bits) are far cheaper than the chain's blocks (8 bits).
 fn params() -> ChainParams {
     ChainParams {
         max_block_txs: 2_000,
+        initial_difficulty_bits: 8,
         ..testkit::params(&[])
     }
 }
@@ -213,4 +216,22 @@ async fn a_peer_flooding_orphans_is_dropped_and_the_pool_stays_bounded() {
     let summary = common::summary(&node).await;
     assert!(summary.orphan_bytes > 0 && summary.orphan_bytes <= limits.max_bytes_per_sender);
     node.stop().await;
+}
+
+#[test]
+fn honest_blocks_relayed_past_our_tip_are_bounded_but_not_blamed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = Chain::open(dir.path(), params(), MempoolLimits::default()).unwrap();
+    let share = OrphanLimits::default().max_count_per_sender as u64;
+    for seed in 0..share + 20 {
+        // At the chain's own difficulty, as a peer ahead of us relays its new blocks.
+        let mut block = orphan(&chain, seed, 0);
+        block.header.target = chain.tip().target.to_compact();
+        testkit::mine(&mut block.header, &chain.tip().target);
+        match offer(&mut chain, block, 5) {
+            Ok(BlockOutcome::Orphan { over_share, .. }) => assert!(!over_share, "{seed}"),
+            other => panic!("expected an orphan, got {other:?}"),
+        }
+    }
+    assert_eq!(chain.orphan_count() as u64, share);
 }

@@ -503,7 +503,10 @@ impl ChainActor {
                 }) => {
                     debug!("orphan block {}: missing {}", hash.short(), missing.short());
                     outcome.missing = Some(missing);
-                    outcome.orphans_over_share |= over_share;
+                    // While the node downloads a better chain, honest peers relaying new
+                    // blocks past our tip make orphans faster than they can connect: the
+                    // share still bounds them, but the sender is not to blame.
+                    outcome.orphans_over_share |= over_share && !self.syncing;
                 }
                 Ok(BlockOutcome::Accepted(accepted)) => {
                     let now = Instant::now();

@@ -19,8 +19,9 @@ pub enum BlockOutcome {
     /// Already in the block tree or the orphan pool.
     AlreadyKnown,
     /// Parent unknown: held as an orphan; `missing` is the first ancestor to fetch.
-    /// `over_share` says the sender had more orphans in the pool than its share, and
-    /// its oldest made room (see [`OrphanPool`]).
+    /// `over_share` says the sender had more orphans in the pool than its share, its
+    /// oldest made room (see [`OrphanPool`]), and this one carries less work than any
+    /// block near our tip could: junk, not an honest block relayed while we catch up.
     Orphan {
         missing: BlockHash,
         over_share: bool,
@@ -197,9 +198,10 @@ impl Chain {
             self.check_orphan_work(&block, hash)?;
             check_size(&block, &self.params)?;
             let block_bytes = block.encoded_size();
+            let cheap = self.cheaper_than_the_tip(&block);
             let over_share = match self.orphans.insert(hash, block, sender) {
                 Admission::Held => false,
-                Admission::HeldOverShare => true,
+                Admission::HeldOverShare => cheap,
                 Admission::TooLarge { max } => {
                     let bytes = block_bytes;
                     return Err(BlockError::TooLarge {
@@ -228,6 +230,21 @@ impl Chain {
             return Err(error.clone().into());
         }
         Ok(BlockOutcome::Accepted(accepted))
+    }
+
+    /// Whether `block` carries less work than any block near our tip could: a target
+    /// easier than the tip's eased by the retarget clamp. Honest blocks relayed past our
+    /// tip (while we catch up) are not; pow-limit junk is.
+    fn cheaper_than_the_tip(&self, block: &Block) -> bool {
+        let Ok(target) = block.header.target.to_target() else {
+            return true;
+        };
+        let Ok(tip) = self.index.tip().header.target.to_target() else {
+            return false;
+        };
+        // Past the largest target, nothing can be easier.
+        tip.scale(MAX_RETARGET_FACTOR, 1)
+            .is_ok_and(|easiest| target > easiest)
     }
 
     /// An orphan cannot be fully checked, but its proof of work can: without it, anyone
