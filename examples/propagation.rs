@@ -25,7 +25,8 @@ use rand::{Rng, SeedableRng};
 use serde_json::json;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// When each node stored each block.
 type Seen = Arc<Mutex<HashMap<BlockHash, Vec<(usize, Instant)>>>>;

@@ -21,7 +21,8 @@ use ironchain::testkit;
 use serde_json::json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 #[derive(Default)]
 struct Log {
@@ -63,7 +64,7 @@ impl Handler<TemplateStarted> for Probe {
         let mut log = self.1.lock().expect("log lock");
         log.started
             .entry((self.0, event.height))
-            .or_insert(event.at);
+            .or_insert(event.at.into());
     }
 }
 

@@ -1,8 +1,9 @@
 //! Launches of real nodes on loopback (issue 5), with simulated mining and short block
 //! times so each run takes a few seconds: a partition heals onto the heavier branch,
-//! large delays make stale blocks and still converge, `summary.json` has its documented
-//! fields and agrees with the nodes' own stores, the same seed gives the same block
-//! finders, and the command line reports bad configs in one line.
+//! `summary.json` has its documented fields and agrees with the nodes' own stores, the
+//! same seed gives the same block finders, and the command line reports bad configs in
+//! one line. (That large delays make stale blocks is tested in virtual time, in
+//! `launch_virtual.rs`: in real time it depended on the machine's scheduling.)
 
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
@@ -163,41 +164,6 @@ async fn a_run_that_ends_during_a_partition_stops_mining_at_its_end() {
             summary.elapsed_ms
         );
     }
-}
-
-#[actix_rt::test]
-async fn large_delays_make_stale_blocks_and_the_nodes_still_converge() {
-    // Delays longer than the block interval: most blocks race another one.
-    let (summary, _, _dir) = launch(
-        r#"
-        [chain]
-        target_block_time_ms = 100
-        [simulation]
-        mining = "simulated"
-        seed = 5
-        stop_after_blocks = 30
-        delay_ms = 150
-        topology = "mesh"
-        [[nodes]]
-        name = "a"
-        [[nodes]]
-        name = "b"
-        [[nodes]]
-        name = "c"
-        "#,
-    )
-    .await;
-    assert!(summary.stale >= 1, "{summary}");
-    assert!(summary.converged, "{summary}");
-    assert!(summary.blocks_mined >= 30, "{summary}");
-    assert!(
-        summary.nodes.iter().any(|node| node.reorgs >= 1),
-        "{summary}"
-    );
-    assert!(
-        summary.propagation_ms.p50.is_some_and(|p50| p50 >= 150.0),
-        "messages arrived before their delay: {summary}"
-    );
 }
 
 #[actix_rt::test]

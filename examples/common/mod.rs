@@ -204,6 +204,7 @@ pub fn launch(file: &str) -> std::process::ExitCode {
         file: file.into(),
         run_dir: None,
         quiet: false,
+        out: None,
     };
     match run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,

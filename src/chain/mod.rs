@@ -4,6 +4,7 @@
 
 pub mod blockchain;
 pub mod index;
+pub mod memory_store;
 pub mod mempool;
 pub mod mempool_file;
 pub mod orphans;

@@ -7,6 +7,7 @@
 //! node killed at any moment reopens at the last committed tip with matching state.
 
 use super::index::IndexEntry;
+use super::memory_store::MemoryTables;
 use super::state::{Account, BlockUndo, TokenInfo};
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
@@ -14,6 +15,7 @@ use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
@@ -137,9 +139,17 @@ pub struct Loaded {
     pub tip: BlockHash,
 }
 
+/// Where a store keeps its tables.
+enum Backend {
+    Redb(Database),
+    /// A throw-away chain of a simulation ([`MemoryTables`]); `RefCell` because the
+    /// store's methods take `&self`, as redb's transactions allow.
+    Memory(RefCell<MemoryTables>),
+}
+
 /// The database handle.
 pub struct Store {
-    db: Database,
+    backend: Backend,
     durability: Durability,
     #[cfg(test)]
     pub(crate) fail_next_commit: std::cell::Cell<bool>,
@@ -166,8 +176,23 @@ impl Store {
             .map_err(|error| {
                 StoreError::Database(format!("cannot open {}: {error}", path.display()))
             })?;
+        Store::with_database(db, genesis)
+    }
+
+    /// A new, empty store in memory ([`MemoryTables`]): for simulations of many nodes,
+    /// whose chains are thrown away at the end.
+    pub fn open_in_memory() -> Store {
+        Store {
+            backend: Backend::Memory(RefCell::default()),
+            durability: Durability::None,
+            #[cfg(test)]
+            fail_next_commit: std::cell::Cell::new(false),
+        }
+    }
+
+    fn with_database(db: Database, genesis: &BlockHash) -> Result<Store, StoreError> {
         let store = Store {
-            db,
+            backend: Backend::Redb(db),
             durability: Durability::Immediate,
             #[cfg(test)]
             fail_next_commit: std::cell::Cell::new(false),
@@ -194,8 +219,18 @@ impl Store {
         };
     }
 
+    /// The redb database, or why there is none to read back from.
+    fn db(&self) -> Result<&Database, StoreError> {
+        match &self.backend {
+            Backend::Redb(db) => Ok(db),
+            Backend::Memory(_) => Err(StoreError::Database(
+                "an in-memory store is never reopened".into(),
+            )),
+        }
+    }
+
     fn create_tables(&self) -> Result<(), StoreError> {
-        let txn = self.db.begin_write().map_err(db_error)?;
+        let txn = self.db()?.begin_write().map_err(db_error)?;
         txn.open_table(BLOCKS).map_err(db_error)?;
         txn.open_table(INDEX).map_err(db_error)?;
         txn.open_table(ACTIVE).map_err(db_error)?;
@@ -209,7 +244,7 @@ impl Store {
     }
 
     fn meta_hash(&self, key: &str) -> Result<Option<BlockHash>, StoreError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
+        let txn = self.db()?.begin_read().map_err(db_error)?;
         let table = txn.open_table(META).map_err(db_error)?;
         let value = table.get(key).map_err(db_error)?;
         value.map(|guard| hash_from(key, guard.value())).transpose()
@@ -217,12 +252,15 @@ impl Store {
 
     /// Whether the database holds a chain yet.
     pub fn is_initialised(&self) -> Result<bool, StoreError> {
+        if let Backend::Memory(tables) = &self.backend {
+            return Ok(tables.borrow().initialised);
+        }
         Ok(self.meta_hash(META_TIP)?.is_some())
     }
 
     /// Reads the index, active chain, accounts and tip.
     pub fn load(&self) -> Result<Loaded, StoreError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
+        let txn = self.db()?.begin_read().map_err(db_error)?;
         let mut entries = Vec::new();
         for item in txn
             .open_table(INDEX)
@@ -320,7 +358,15 @@ impl Store {
 
     /// The stored block with this hash.
     pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
+        if let Backend::Memory(tables) = &self.backend {
+            let tables = tables.borrow();
+            return tables
+                .blocks
+                .get(hash)
+                .map(|bytes| decode("block", bytes))
+                .transpose();
+        }
+        let txn = self.db()?.begin_read().map_err(db_error)?;
         let table = txn.open_table(BLOCKS).map_err(db_error)?;
         let value = table.get(hash.as_bytes().as_slice()).map_err(db_error)?;
         value
@@ -330,7 +376,15 @@ impl Store {
 
     /// The undo record of a connected block.
     pub fn undo(&self, hash: &BlockHash) -> Result<Option<BlockUndo>, StoreError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
+        if let Backend::Memory(tables) = &self.backend {
+            let tables = tables.borrow();
+            return tables
+                .undo
+                .get(hash)
+                .map(|bytes| decode("undo record", bytes))
+                .transpose();
+        }
+        let txn = self.db()?.begin_read().map_err(db_error)?;
         let table = txn.open_table(UNDO).map_err(db_error)?;
         let value = table.get(hash.as_bytes().as_slice()).map_err(db_error)?;
         value
@@ -341,7 +395,10 @@ impl Store {
     /// The active-chain block holding `txid`, and its position among the block's leaves
     /// (0 is the reward record).
     pub fn tx_location(&self, txid: &TxId) -> Result<Option<(BlockHash, u32)>, StoreError> {
-        let txn = self.db.begin_read().map_err(db_error)?;
+        if let Backend::Memory(tables) = &self.backend {
+            return Ok(tables.borrow().tx_index.get(txid).copied());
+        }
+        let txn = self.db()?.begin_read().map_err(db_error)?;
         let table = txn.open_table(TX_INDEX).map_err(db_error)?;
         let value = table.get(txid.as_bytes().as_slice()).map_err(db_error)?;
         value
@@ -354,7 +411,17 @@ impl Store {
 
     /// Writes `batch` in one atomic transaction.
     pub fn commit(&self, batch: &StoreBatch) -> Result<(), StoreError> {
-        let mut txn = self.db.begin_write().map_err(db_error)?;
+        if let Backend::Memory(tables) = &self.backend {
+            // Encoded first: a record that cannot be encoded changes nothing.
+            let undo = batch
+                .undo
+                .iter()
+                .map(|(_, record)| encode(record))
+                .collect::<Result<Vec<_>, _>>()?;
+            tables.borrow_mut().apply(batch, undo);
+            return Ok(());
+        }
+        let mut txn = self.db()?.begin_write().map_err(db_error)?;
         txn.set_durability(self.durability);
         {
             let mut blocks = txn.open_table(BLOCKS).map_err(db_error)?;

@@ -24,6 +24,10 @@ pub struct LaunchArgs {
     /// Print only where the nodes listen and the summary, not each block and reorg.
     #[arg(long)]
     pub quiet: bool,
+    /// Also write summary.json and blocks.csv (one row per block found: height, miner,
+    /// when found, reached 50 % and 90 % of the nodes, stale) into DIR, for plotting.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Runs `ironchain launch`.
@@ -57,9 +61,22 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
     let summary = run_blocking(&plan, &options).map_err(|e| e.to_string())?;
     crate::outln!("\n{summary}");
     crate::outln!(
-        "summary written to {}",
+        "summary written to {} (per-block rows in blocks.csv beside it)",
         run_dir.join("summary.json").display()
     );
+    if let Some(out) = &args.out {
+        let copy = |name: &str| {
+            std::fs::create_dir_all(out)
+                .and_then(|()| std::fs::copy(run_dir.join(name), out.join(name)))
+                .map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))
+        };
+        copy("summary.json")?;
+        copy("blocks.csv")?;
+        crate::outln!(
+            "summary.json and blocks.csv also written to {}",
+            out.display()
+        );
+    }
     if summary.stopped_by == "interrupt" {
         // What shells expect of a program ended by Ctrl-C (128 + SIGINT).
         std::process::exit(130);

@@ -18,8 +18,27 @@
 //! stop_after_blocks = 200 # ... or once this many blocks were mined, whichever is first
 //! delay_ms = 50         # default one-way delay of every message between nodes
 //! jitter_ms = 10        # plus up to this much more, uniformly
-//! topology = "peers"    # each node dials its `peers` (default), or "mesh": every pair
+//! topology = "peers"    # each node dials its `peers` (default), or "mesh": every pair,
+//!                       # or "random": each node dials `outbound` others (seeded)
+//! outbound = 8          # with topology = "random"
 //! settle_ms = 10000     # at the end, wait up to this long for the nodes to agree
+//! clock = "virtual"     # or "real" (default): run in virtual time (see launch::virtual_time)
+//! store = "memory"      # or "disk" (default): where the nodes keep their chains
+//! upload_mbps = 20      # default bandwidth of every node (absent: unlimited); a link
+//! download_mbps = 50    # carries min(sender's upload, receiver's download)
+//!
+//! [[simulation.groups]] # `count` nodes named name_prefix0, name_prefix1, ...
+//! name_prefix = "eu-"
+//! count = 500
+//! hash_power = 1.0      # each; or total_hash_power = 100.0, shared equally
+//! mine = true
+//! region = "eu"         # optional; also upload_mbps, download_mbps
+//!
+//! [simulation.regions.eu]   # one table per region: latency to every region, itself too
+//! latency_ms = { eu = 15, us = 90 }
+//! jitter_ms = 5             # optional
+//! upload_mbps = 50          # optional: the default of the region's nodes
+//! download_mbps = 100
 //!
 //! [[simulation.links]]  # overrides the delays above for one link
 //! from = "a"
@@ -52,7 +71,7 @@
 //! than as a type error. Every error names the key (`simulation.links[0].to`) and why.
 
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Longest delay, jitter or time accepted: one day, in milliseconds.
 const MAX_MS: i64 = 86_400_000;
@@ -75,6 +94,10 @@ pub struct NodeEntry {
     pub hash_power: f64,
     pub delay_ms: Option<i64>,
     pub jitter_ms: Option<i64>,
+    /// A `[simulation.regions]` name: this node takes that region's latencies.
+    pub region: Option<String>,
+    pub upload_mbps: Option<f64>,
+    pub download_mbps: Option<f64>,
 }
 
 /// How blocks are found.
@@ -97,6 +120,30 @@ pub enum Topology {
     Peers,
     /// Every pair of nodes is connected (and `peers` must be empty).
     Mesh,
+    /// Each node dials `outbound` others drawn with the seed (and `peers` must be empty).
+    Random,
+}
+
+/// Which clock a launch runs on.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Clock {
+    /// Real time, a thread per node's chain, TCP on loopback.
+    #[default]
+    Real,
+    /// Virtual time on one thread, in-memory links (`launch::virtual_time`).
+    Virtual,
+}
+
+/// Where the nodes of a launch keep their chains.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// In each node's directory under the run directory.
+    #[default]
+    Disk,
+    /// In memory, thrown away at the end (many nodes, no disk I/O).
+    Memory,
 }
 
 /// The `[simulation]` table.
@@ -123,6 +170,45 @@ pub struct Simulation {
     pub accounts: Vec<AccountEntry>,
     #[serde(default)]
     pub transfers: Vec<TransferEntry>,
+    #[serde(default)]
+    pub clock: Clock,
+    #[serde(default)]
+    pub store: StoreKind,
+    pub outbound: Option<u64>,
+    pub upload_mbps: Option<f64>,
+    pub download_mbps: Option<f64>,
+    #[serde(default)]
+    pub groups: Vec<GroupEntry>,
+    #[serde(default)]
+    pub regions: BTreeMap<String, RegionEntry>,
+}
+
+/// One `[[simulation.groups]]` entry: `count` alike nodes.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroupEntry {
+    pub name_prefix: String,
+    pub count: u64,
+    /// Each node's share; or `total_hash_power`, split equally. Default: 1 each.
+    pub hash_power: Option<f64>,
+    pub total_hash_power: Option<f64>,
+    #[serde(default = "default_true")]
+    pub mine: bool,
+    pub region: Option<String>,
+    pub upload_mbps: Option<f64>,
+    pub download_mbps: Option<f64>,
+}
+
+/// One `[simulation.regions.NAME]` table.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RegionEntry {
+    /// One-way latency to each region (this one included), by region name.
+    pub latency_ms: BTreeMap<String, i64>,
+    #[serde(default)]
+    pub jitter_ms: i64,
+    pub upload_mbps: Option<f64>,
+    pub download_mbps: Option<f64>,
 }
 
 /// One `[[simulation.links]]` entry.
@@ -228,7 +314,12 @@ impl<'a> Names<'a> {
         let names: Vec<&str> = names.collect();
         Names {
             what,
-            listed: names.join(", "),
+            // A launch of thousands of nodes would make an error line a page long.
+            listed: if names.len() > 20 {
+                format!("{}, ... ({} in all)", names[..20].join(", "), names.len())
+            } else {
+                names.join(", ")
+            },
             index: names.iter().enumerate().map(|(i, n)| (*n, i)).collect(),
         }
     }
@@ -252,8 +343,104 @@ impl<'a> Names<'a> {
     }
 }
 
+/// Most nodes one launch may have (groups included).
+const MAX_NODES: u64 = 100_000;
+
+/// Checks a bandwidth in megabits per second: a positive, finite number.
+fn check_mbps(key: &str, value: Option<f64>) -> Result<(), KeyError> {
+    match value {
+        Some(mbps) if !mbps.is_finite() || mbps < 0.0 => {
+            fail(key, format!("must not be negative (got {mbps})"))
+        }
+        Some(0.0) => fail(key, "must be positive (leave it out: unlimited)"),
+        _ => Ok(()),
+    }
+}
+
+/// The `[[nodes]]` entries followed by the nodes of each `[[simulation.groups]]` entry,
+/// or the key and reason why the groups cannot be expanded.
+pub fn expand_groups(
+    nodes: &[NodeEntry],
+    simulation: Option<&Simulation>,
+) -> Result<Vec<NodeEntry>, KeyError> {
+    let mut all = nodes.to_vec();
+    let Some(simulation) = simulation else {
+        return Ok(all);
+    };
+    for (g, group) in simulation.groups.iter().enumerate() {
+        let key = format!("simulation.groups[{g}]");
+        if group.count == 0 {
+            return fail(format!("{key}.count"), "must be positive");
+        }
+        if all.len() as u64 + group.count > MAX_NODES {
+            return fail(
+                format!("{key}.count"),
+                format!("a launch has at most {MAX_NODES} nodes"),
+            );
+        }
+        let hash_power = match (group.hash_power, group.total_hash_power) {
+            (Some(_), Some(_)) => {
+                return fail(
+                    format!("{key}.total_hash_power"),
+                    "give hash_power (each) or total_hash_power (shared), not both",
+                )
+            }
+            (Some(each), None) => each,
+            (None, Some(total)) => total / group.count as f64,
+            (None, None) => default_hash_power(),
+        };
+        check_name(&format!("{key}.name_prefix"), &group.name_prefix, "group")?;
+        for k in 0..group.count {
+            all.push(NodeEntry {
+                name: format!("{}{k}", group.name_prefix),
+                port: 0,
+                peers: Vec::new(),
+                mine: group.mine,
+                hash_power,
+                delay_ms: None,
+                jitter_ms: None,
+                region: group.region.clone(),
+                upload_mbps: group.upload_mbps,
+                download_mbps: group.download_mbps,
+            });
+        }
+        check_mbps(&format!("{key}.upload_mbps"), group.upload_mbps)?;
+        check_mbps(&format!("{key}.download_mbps"), group.download_mbps)?;
+        if !hash_power.is_finite() || hash_power < 0.0 {
+            return fail(
+                format!("{key}.hash_power"),
+                format!("must be a non-negative number (got {hash_power})"),
+            );
+        }
+        if let Some(region) = &group.region {
+            check_region(&format!("{key}.region"), region, simulation)?;
+        }
+    }
+    Ok(all)
+}
+
+fn check_region(key: &str, region: &str, simulation: &Simulation) -> Result<(), KeyError> {
+    if simulation.regions.contains_key(region) {
+        return Ok(());
+    }
+    let known: Vec<&str> = simulation.regions.keys().map(String::as_str).collect();
+    fail(
+        key,
+        format!(
+            "unknown region \"{region}\" (the regions are: {})",
+            if known.is_empty() {
+                "none".to_string()
+            } else {
+                known.join(", ")
+            }
+        ),
+    )
+}
+
 /// Checks that the `[[nodes]]` entries and the `[simulation]` table fit together.
 pub fn validate(nodes: &[NodeEntry], simulation: Option<&Simulation>) -> Result<(), KeyError> {
+    let expanded = expand_groups(nodes, simulation)?;
+    let nodes = expanded.as_slice();
     let mut seen = HashSet::new();
     let mut ports = HashMap::new();
     for (i, node) in nodes.iter().enumerate() {
@@ -291,15 +478,31 @@ pub fn validate(nodes: &[NodeEntry], simulation: Option<&Simulation>) -> Result<
         if let Some(jitter) = node.jitter_ms {
             check_ms(&format!("{key}.jitter_ms"), jitter)?;
         }
+        check_mbps(&format!("{key}.upload_mbps"), node.upload_mbps)?;
+        check_mbps(&format!("{key}.download_mbps"), node.download_mbps)?;
+        if let (Some(region), Some(simulation)) = (&node.region, simulation) {
+            check_region(&format!("{key}.region"), region, simulation)?;
+        } else if let Some(region) = &node.region {
+            return fail(
+                format!("{key}.region"),
+                format!("region \"{region}\" needs a [simulation.regions] table"),
+            );
+        }
     }
     let names = Names::new("node", nodes.iter().map(|node| node.name.as_str()));
-    let mesh = simulation.is_some_and(|sim| sim.topology == Topology::Mesh);
+    let topology = simulation.map_or(Topology::Peers, |sim| sim.topology);
     for (i, node) in nodes.iter().enumerate() {
         let key = format!("nodes[{i}].peers");
-        if mesh && !node.peers.is_empty() {
+        if topology == Topology::Mesh && !node.peers.is_empty() {
             return fail(
                 key,
                 "with simulation.topology = \"mesh\" every pair is connected: leave peers empty",
+            );
+        }
+        if topology == Topology::Random && !node.peers.is_empty() {
+            return fail(
+                key,
+                "with simulation.topology = \"random\" the seed picks the peers: leave peers empty",
             );
         }
         let mut listed = HashSet::new();
@@ -314,12 +517,81 @@ pub fn validate(nodes: &[NodeEntry], simulation: Option<&Simulation>) -> Result<
         }
     }
     match simulation {
-        Some(simulation) => validate_simulation(simulation, &names),
+        Some(simulation) => validate_simulation(simulation, &names, nodes.len()),
         None => Ok(()),
     }
 }
 
-fn validate_simulation(sim: &Simulation, nodes: &Names) -> Result<(), KeyError> {
+/// The `[simulation]` keys of virtual time, bandwidth, regions and random topology.
+fn validate_network(sim: &Simulation, node_count: usize) -> Result<(), KeyError> {
+    if sim.clock == Clock::Virtual && sim.mining != MiningMode::Simulated {
+        return fail(
+            "simulation.clock",
+            "\"virtual\" needs mining = \"simulated\": hashing cannot run in virtual time",
+        );
+    }
+    match (sim.topology, sim.outbound) {
+        (Topology::Random, None) => {
+            return fail(
+                "simulation.outbound",
+                "topology = \"random\" needs outbound = N (peers each node dials)",
+            )
+        }
+        (Topology::Random, Some(0)) => return fail("simulation.outbound", "must be positive"),
+        (Topology::Random, Some(outbound)) if outbound >= node_count as u64 => {
+            return fail(
+                "simulation.outbound",
+                format!(
+                    "{outbound} outbound peers need more than {node_count} nodes \
+                     (at most {} here)",
+                    node_count.saturating_sub(1)
+                ),
+            )
+        }
+        (Topology::Random, Some(_)) => {}
+        (_, Some(_)) => {
+            return fail(
+                "simulation.outbound",
+                "only used with topology = \"random\"",
+            )
+        }
+        (_, None) => {}
+    }
+    check_mbps("simulation.upload_mbps", sim.upload_mbps)?;
+    check_mbps("simulation.download_mbps", sim.download_mbps)?;
+    for (name, region) in &sim.regions {
+        let key = format!("simulation.regions.{name}");
+        check_name(&key, name, "region")?;
+        for other in sim.regions.keys() {
+            match region.latency_ms.get(other) {
+                Some(latency) => check_ms(&format!("{key}.latency_ms.{other}"), *latency)?,
+                None => {
+                    return fail(
+                        format!("{key}.latency_ms"),
+                        format!("region \"{other}\" is missing from the latency matrix"),
+                    )
+                }
+            }
+        }
+        if let Some(unknown) = region
+            .latency_ms
+            .keys()
+            .find(|other| !sim.regions.contains_key(*other))
+        {
+            return fail(
+                format!("{key}.latency_ms.{unknown}"),
+                format!("unknown region \"{unknown}\" (no [simulation.regions.{unknown}] table)"),
+            );
+        }
+        check_ms(&format!("{key}.jitter_ms"), region.jitter_ms)?;
+        check_mbps(&format!("{key}.upload_mbps"), region.upload_mbps)?;
+        check_mbps(&format!("{key}.download_mbps"), region.download_mbps)?;
+    }
+    Ok(())
+}
+
+fn validate_simulation(sim: &Simulation, nodes: &Names, node_count: usize) -> Result<(), KeyError> {
+    validate_network(sim, node_count)?;
     check_ms("simulation.delay_ms", sim.delay_ms)?;
     check_ms("simulation.jitter_ms", sim.jitter_ms)?;
     if let Some(duration) = sim.duration_ms {

@@ -22,11 +22,12 @@
 pub mod plan;
 pub mod stats;
 pub mod summary;
+pub mod virtual_time;
 
 pub use plan::LaunchPlan;
 pub use summary::Summary;
 
-use crate::config::scenario::MiningMode;
+use crate::config::scenario::{Clock, MiningMode, StoreKind};
 use crate::config::ConfigError;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
@@ -40,6 +41,7 @@ use crate::node::limits::NetLimits;
 use crate::node::netsim::LinkTable;
 use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
 use crate::node::sim_miner::StartFinds;
+use crate::node::transport::{Network, Switchboard};
 use crate::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
 use actix::prelude::*;
 use futures::channel::oneshot;
@@ -51,9 +53,10 @@ use std::fmt;
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use summary::{ForkView, NodeFinal, PartitionSummary, RunFacts, TipSummary, TxSummary};
 use tokio::time::sleep_until;
+use tokio::time::Instant;
 
 /// How long connecting the configured pairs may take before the run starts anyway.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -115,26 +118,31 @@ fn utc_stamp(unix_seconds: u64) -> String {
         )
 }
 
-/// Runs `plan` in its own actix system until its duration or block count, or Ctrl-C.
+/// Runs `plan` in its own actix system until its duration or block count, or Ctrl-C:
+/// in real time, or on a virtual clock ([`virtual_time`]) if the plan says so.
 pub fn run_blocking(plan: &LaunchPlan, options: &RunOptions) -> Result<Summary, LaunchError> {
-    let system = actix_rt::System::new();
-    system.block_on(async {
-        // Listen from the very start (a spawned task is polled at once), not only once
-        // the nodes are up: a Ctrl-C while they start must count too.
-        let (pressed, interrupted) = oneshot::channel();
-        actix_rt::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = pressed.send(());
-            }
-        });
-        let interrupt = async move {
-            if interrupted.await.is_err() {
-                // No signal handling here: only the duration or block count stops the run.
-                futures::future::pending::<()>().await;
-            }
-        };
-        run(plan, options, interrupt).await
-    })
+    match plan.clock {
+        Clock::Real => actix_rt::System::new().block_on(run_until_ctrl_c(plan, options)),
+        Clock::Virtual => virtual_time::block_on(plan, run_until_ctrl_c(plan, options))?,
+    }
+}
+
+async fn run_until_ctrl_c(plan: &LaunchPlan, options: &RunOptions) -> Result<Summary, LaunchError> {
+    // Listen from the very start (a spawned task is polled at once), not only once
+    // the nodes are up: a Ctrl-C while they start must count too.
+    let (pressed, interrupted) = oneshot::channel();
+    actix_rt::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = pressed.send(());
+        }
+    });
+    let interrupt = async move {
+        if interrupted.await.is_err() {
+            // No signal handling here: only the duration or block count stops the run.
+            futures::future::pending::<()>().await;
+        }
+    };
+    run(plan, options, interrupt).await
 }
 
 /// One scheduled action.
@@ -171,12 +179,14 @@ pub async fn run<F: Future<Output = ()>>(
     options: &RunOptions,
     interrupt: F,
 ) -> Result<Summary, LaunchError> {
+    let wall_start = std::time::Instant::now();
     // Both the schedule and the settling at the end wait on it.
     let interrupt = interrupt.shared();
     prepare_run_dir(plan, &options.run_dir)?;
     let names: Vec<String> = plan.nodes.iter().map(|node| node.name.clone()).collect();
     let stats = StatsActor::new(names, options.progress).start();
-    let nodes = match start_nodes(plan, options, &stats).await {
+    let switchboard = (plan.clock == Clock::Virtual).then(|| Switchboard::default().start());
+    let nodes = match start_nodes(plan, options, &stats, switchboard).await {
         Ok(nodes) => nodes,
         Err(error) => {
             // It was empty or missing, so all it holds is this failed start: clearing it
@@ -229,11 +239,18 @@ pub async fn run<F: Future<Output = ()>>(
         .summarize(&options.run_dir, stopped_by, elapsed)
         .await;
     stop_all(launch.nodes).await;
+    let summary = Summary {
+        wall_ms: u64::try_from(wall_start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        ..summary
+    };
     let path = options.run_dir.join("summary.json");
     let json = serde_json::to_string_pretty(&summary)
         .map_err(|e| LaunchError(format!("cannot encode the summary: {e}")))?;
     std::fs::write(&path, json + "\n")
         .map_err(|e| LaunchError(format!("cannot write {}: {e}", path.display())))?;
+    let csv = options.run_dir.join("blocks.csv");
+    std::fs::write(&csv, summary::blocks_csv(&summary))
+        .map_err(|e| LaunchError(format!("cannot write {}: {e}", csv.display())))?;
     Ok(summary)
 }
 
@@ -294,21 +311,41 @@ async fn start_nodes(
     plan: &LaunchPlan,
     options: &RunOptions,
     stats: &Addr<StatsActor>,
+    switchboard: Option<Addr<Switchboard>>,
 ) -> Result<Vec<NodeHandle>, LaunchError> {
     let simulated = plan.mining == MiningMode::Simulated;
     let own_addresses = distinct_loopback_available();
     let mut nodes: Vec<NodeHandle> = Vec::new();
+    // Counted once: a launch may have thousands of nodes.
+    let mut dials = vec![0; plan.nodes.len()];
+    let mut accepts = vec![0; plan.nodes.len()];
+    for (a, b) in &plan.connections {
+        dials[*a] += 1;
+        accepts[*b] += 1;
+    }
     for (i, node) in plan.nodes.iter().enumerate() {
-        let dials = plan.connections.iter().filter(|(a, _)| *a == i).count();
-        let accepts = plan.connections.iter().filter(|(_, b)| *b == i).count();
+        let (dials, accepts) = (dials[i], accepts[i]);
         let data_dir = options.run_dir.join(format!("node-{}", node.name));
+        let (listen, network) = match &switchboard {
+            Some(switchboard) => {
+                let local = virtual_time::node_addr(i, node.port);
+                let switchboard = switchboard.clone();
+                (local, Network::Virtual { switchboard, local })
+            }
+            None => (
+                SocketAddr::from((launch_ip(i, own_addresses), node.port)),
+                Network::Tcp,
+            ),
+        };
+        let on_virtual_network = switchboard.is_some();
         let settings = NodeSettings {
             params: plan.params.clone(),
             data_dir: data_dir.clone(),
-            listen: SocketAddr::from((launch_ip(i, own_addresses), node.port)),
+            listen,
             peers: Vec::new(),
             mine: node.mine,
-            miner_address: None,
+            miner_address: (on_virtual_network && node.mine)
+                .then(|| virtual_time::miner_address(plan, i)),
             miner_threads: plan.node.miner_threads,
             max_inbound: plan.node.max_inbound.max(accepts),
             max_outbound: plan.node.max_outbound.max(dials),
@@ -320,6 +357,9 @@ async fn start_nodes(
             mining_on_start: false,
             dial_learned: false,
             sync_each_commit: !simulated,
+            network,
+            memory_store: plan.store == StoreKind::Memory,
+            node_id: on_virtual_network.then(|| virtual_time::node_id(plan, i)),
         };
         match start_node_with(settings, node_options).await {
             Ok(handle) => {
@@ -389,13 +429,19 @@ impl Launch<'_> {
     /// [`CONNECT_TIMEOUT`]) until every node has its peers.
     async fn connect(&mut self, announce: bool) {
         let addrs: Vec<SocketAddr> = self.nodes.iter().map(|n| n.listen_addr).collect();
+        // The links a node can have: to the nodes it is configured to connect to (a
+        // launch's nodes dial nothing else), so a table is as long as a node's degree.
+        let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (a, b) in &self.plan.connections {
+            neighbours[*a].push(*b);
+            neighbours[*b].push(*a);
+        }
         for (from, node) in self.nodes.iter().enumerate() {
             let table = LinkTable {
-                default: self.plan.links[from][from],
-                by_peer: addrs
+                default: self.plan.link(from, from),
+                by_peer: neighbours[from]
                     .iter()
-                    .enumerate()
-                    .map(|(to, addr)| (*addr, self.plan.links[from][to]))
+                    .map(|&to| (addrs[to], self.plan.link(from, to)))
                     .collect(),
             };
             node.peers.do_send(SetLinks(table));
@@ -498,8 +544,10 @@ impl Launch<'_> {
                 });
                 async move {
                     tokio::select! {
+                        // In a fixed order: a virtual-time run must not draw at random.
+                        biased;
                         _ = receiver => {}
-                        _ = sleep_until(fallback.into()) => {}
+                        _ = sleep_until(fallback) => {}
                     }
                 }
                 .boxed_local()
@@ -513,10 +561,11 @@ impl Launch<'_> {
         loop {
             let next_at = actions.get(next).map_or(far, |(at, _)| self.epoch + *at);
             tokio::select! {
+                biased;
                 _ = &mut interrupt => return "interrupt".into(),
                 _ = &mut blocks_reached => return "blocks".into(),
-                _ = sleep_until(stop_at.into()) => return "duration".into(),
-                _ = sleep_until(next_at.into()) => {
+                _ = sleep_until(stop_at) => return "duration".into(),
+                _ = sleep_until(next_at) => {
                     if let Some((_, action)) = actions.get(next).copied() {
                         next += 1;
                         self.act(action).await;
@@ -645,14 +694,7 @@ impl Launch<'_> {
                 let _ = node.chain.send(SetMining(on)).await;
             }
         };
-        let longest = self
-            .plan
-            .links
-            .iter()
-            .flatten()
-            .map(|link| link.delay + link.jitter)
-            .max()
-            .unwrap_or(Duration::ZERO);
+        let longest = self.plan.longest_link();
         let quiet = longest * 2 + Duration::from_millis(200);
         let deadline = Instant::now() + self.plan.settle;
         let mut mining = true;
@@ -693,6 +735,7 @@ impl Launch<'_> {
                 ));
             }
             tokio::select! {
+                biased;
                 _ = &mut interrupt => {
                     set_mining(false).await;
                     return;
@@ -737,8 +780,14 @@ impl Launch<'_> {
                 },
                 seed: self.plan.seed,
                 stopped_by,
+                clock: match self.plan.clock {
+                    Clock::Real => "real".into(),
+                    Clock::Virtual => "virtual".into(),
+                },
                 epoch: self.epoch,
                 elapsed_ms: elapsed.as_millis() as u64,
+                // Filled in once the nodes are stopped.
+                wall_ms: 0,
                 target_block_time_ms: self.plan.params.target_block_time_ms,
                 partitions: self.partitions.clone(),
                 transactions,

@@ -8,7 +8,7 @@
 //! `retarget_interval = 1000000000` (never reached). `target_block_time_ms` stays: it
 //! is the mean block interval of the whole network.
 
-use crate::config::scenario::{MiningMode, Simulation, Topology};
+use crate::config::scenario::{expand_groups, Clock, MiningMode, Simulation, StoreKind, Topology};
 use crate::config::{Config, ConfigError, NodeConfig, DEFAULT_CONFIG};
 use crate::consensus::address::Address;
 use crate::consensus::hash::sha256;
@@ -16,8 +16,11 @@ use crate::consensus::params::{Allocation, ChainParams};
 use crate::consensus::signatures::SigningKey;
 use crate::node::netsim::{derive_seed, LinkDelay};
 use crate::node::sim_miner::{FindSchedule, SimMining};
+use rand::rngs::StdRng;
+use rand::seq::index::sample;
+use rand::SeedableRng;
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::path::Path;
 use std::time::Duration;
 
@@ -40,6 +43,21 @@ pub struct PlannedNode {
     pub mine: bool,
     /// Share of the network's hash power (0 for a node that does not mine).
     pub share: f64,
+    /// The node's own delay and jitter of what it sends, if it sets them.
+    pub delay: Option<(Duration, Duration)>,
+    /// Position in [`LaunchPlan::regions`].
+    pub region: Option<usize>,
+    /// Bits per second; `None`: unlimited.
+    pub upload_bps: Option<u64>,
+    pub download_bps: Option<u64>,
+}
+
+/// A `[simulation.regions]` entry: latency to each region, by position.
+#[derive(Clone, Debug)]
+pub struct PlannedRegion {
+    pub name: String,
+    pub latency: Vec<Duration>,
+    pub jitter: Duration,
 }
 
 /// A partition: links between different groups are cut from `start` to `heal`.
@@ -114,8 +132,13 @@ pub struct LaunchPlan {
     pub stop_after_blocks: Option<u64>,
     /// How long to wait at the end for the nodes to agree on a tip.
     pub settle: Duration,
-    /// `links[from][to]`: the delay of what `from` sends to `to`.
-    pub links: Vec<Vec<LinkDelay>>,
+    /// Delay and jitter of links no node, region or link entry sets.
+    pub default_delay: (Duration, Duration),
+    pub regions: Vec<PlannedRegion>,
+    /// `[[simulation.links]]` entries: delay and jitter by `(from, to)`.
+    pub link_overrides: BTreeMap<(usize, usize), (Duration, Duration)>,
+    pub clock: Clock,
+    pub store: StoreKind,
     /// `(dialer, dialed)` pairs, one per connected pair.
     pub connections: Vec<(usize, usize)>,
     pub partitions: Vec<PlannedPartition>,
@@ -153,16 +176,20 @@ impl LaunchPlan {
             key: key.to_string(),
             reason: reason.to_string(),
         };
-        if config.nodes.is_empty() {
+        let all_nodes = expand_groups(&config.nodes, config.simulation.as_ref())
+            .map_err(|(key, reason)| error(&key, &reason))?;
+        if all_nodes.is_empty() {
             return Err(error(
                 "nodes",
-                "a launch needs at least one [[nodes]] entry",
+                "a launch needs at least one [[nodes]] entry (or [[simulation.groups]])",
             ));
         }
         let sim: Simulation = config.simulation.clone().unwrap_or_default();
-        let index = |name: &str| config.nodes.iter().position(|node| node.name == name);
-        let mining_power: f64 = config
-            .nodes
+        let region_of = |node: &crate::config::scenario::NodeEntry| {
+            node.region.as_ref().and_then(|name| sim.regions.get(name))
+        };
+        let index = |name: &str| all_nodes.iter().position(|node| node.name == name);
+        let mining_power: f64 = all_nodes
             .iter()
             .filter(|node| node.mine)
             .map(|node| node.hash_power)
@@ -173,7 +200,7 @@ impl LaunchPlan {
                 "no node mines, so no block would ever be found",
             ));
         }
-        for (i, node) in config.nodes.iter().enumerate() {
+        for (i, node) in all_nodes.iter().enumerate() {
             let share = node.hash_power / mining_power;
             if node.mine && share < MIN_SHARE {
                 return Err(error(
@@ -185,8 +212,7 @@ impl LaunchPlan {
                 ));
             }
         }
-        let nodes: Vec<PlannedNode> = config
-            .nodes
+        let nodes: Vec<PlannedNode> = all_nodes
             .iter()
             .map(|node| PlannedNode {
                 name: node.name.clone(),
@@ -197,40 +223,56 @@ impl LaunchPlan {
                 } else {
                     0.0
                 },
+                delay: match (node.delay_ms, node.jitter_ms) {
+                    (None, None) => None,
+                    (delay, jitter) => Some((
+                        ms(delay.unwrap_or(sim.delay_ms)),
+                        ms(jitter.unwrap_or(sim.jitter_ms)),
+                    )),
+                },
+                region: node
+                    .region
+                    .as_ref()
+                    .and_then(|name| sim.regions.keys().position(|r| r == name)),
+                upload_bps: node
+                    .upload_mbps
+                    .or_else(|| region_of(node).and_then(|r| r.upload_mbps))
+                    .or(sim.upload_mbps)
+                    .map(bits_per_second),
+                download_bps: node
+                    .download_mbps
+                    .or_else(|| region_of(node).and_then(|r| r.download_mbps))
+                    .or(sim.download_mbps)
+                    .map(bits_per_second),
             })
             .collect();
         let seed = sim.seed.unwrap_or_else(rand::random);
 
         let count = nodes.len();
-        let mut links: Vec<Vec<LinkDelay>> = config
-            .nodes
-            .iter()
-            .enumerate()
-            .map(|(from, node)| {
-                let delay = ms(node.delay_ms.unwrap_or(sim.delay_ms));
-                let jitter = ms(node.jitter_ms.unwrap_or(sim.jitter_ms));
-                (0..count)
-                    .map(|to| LinkDelay {
-                        delay,
-                        jitter,
-                        seed: derive_seed(seed, from, &format!("link-{to}")),
-                    })
-                    .collect()
-            })
-            .collect();
+        let mut link_overrides = BTreeMap::new();
         for link in &sim.links {
             let (Some(from), Some(to)) = (index(&link.from), index(&link.to)) else {
                 continue; // checked when parsing
             };
-            let mut directions = vec![(from, to)];
+            let delay = (ms(link.delay_ms), ms(link.jitter_ms));
+            link_overrides.insert((from, to), delay);
             if link.both_ways {
-                directions.push((to, from));
-            }
-            for (a, b) in directions {
-                links[a][b].delay = ms(link.delay_ms);
-                links[a][b].jitter = ms(link.jitter_ms);
+                link_overrides.insert((to, from), delay);
             }
         }
+        let regions: Vec<PlannedRegion> = sim
+            .regions
+            .iter()
+            .map(|(name, region)| PlannedRegion {
+                name: name.clone(),
+                latency: sim
+                    .regions
+                    .keys()
+                    .map(|other| ms(region.latency_ms.get(other).copied().unwrap_or(0)))
+                    .collect(),
+                jitter: ms(region.jitter_ms),
+            })
+            .collect();
 
         let mut connections: Vec<(usize, usize)> = Vec::new();
         match sim.topology {
@@ -242,11 +284,27 @@ impl LaunchPlan {
                 }
             }
             Topology::Peers => {
-                for (a, node) in config.nodes.iter().enumerate() {
+                for (a, node) in all_nodes.iter().enumerate() {
                     for b in node.peers.iter().filter_map(|peer| index(peer)) {
                         // One connection per pair: two nodes dialing each other at once
                         // would race and both be refused as duplicates.
                         if !connections.contains(&(b, a)) {
+                            connections.push((a, b));
+                        }
+                    }
+                }
+            }
+            Topology::Random => {
+                let outbound = usize::try_from(sim.outbound.unwrap_or(0))
+                    .unwrap_or(usize::MAX)
+                    .min(count.saturating_sub(1));
+                let mut pairs = BTreeSet::new();
+                for a in 0..count {
+                    let mut rng = StdRng::seed_from_u64(derive_seed(seed, a, "outbound"));
+                    // `outbound` distinct others: draw among the count - 1 nodes but `a`.
+                    for drawn in sample(&mut rng, count - 1, outbound) {
+                        let b = if drawn >= a { drawn + 1 } else { drawn };
+                        if pairs.insert((a.min(b), a.max(b))) {
                             connections.push((a, b));
                         }
                     }
@@ -315,12 +373,8 @@ impl LaunchPlan {
             .validate()
             .map_err(|e| error(&format!("chain.{}", e.key), &e.reason))?;
 
-        let longest_link = links
-            .iter()
-            .flatten()
-            .map(|link| link.delay + link.jitter)
-            .max()
-            .unwrap_or(Duration::ZERO);
+        let default_delay = (ms(sim.delay_ms), ms(sim.jitter_ms));
+        let longest_link = longest_link(default_delay, &nodes, &regions, &link_overrides);
         let settle = sim
             .settle_ms
             .map(ms)
@@ -340,7 +394,11 @@ impl LaunchPlan {
             duration: sim.duration_ms.map(ms),
             stop_after_blocks: sim.stop_after_blocks,
             settle,
-            links,
+            default_delay,
+            regions,
+            link_overrides,
+            clock: sim.clock,
+            store: sim.store,
             connections,
             partitions,
             accounts,
@@ -396,6 +454,45 @@ impl LaunchPlan {
         finds
     }
 
+    /// The link from node `from` to node `to`: a `[[simulation.links]]` entry, else the
+    /// sender's own delay, else the regions' latency, else the `[simulation]` default;
+    /// its bandwidth is the smaller of the sender's upload and the receiver's download.
+    pub fn link(&self, from: usize, to: usize) -> LinkDelay {
+        let (sender, receiver) = (self.nodes.get(from), self.nodes.get(to));
+        let regional = || {
+            let region = self.regions.get(sender?.region?)?;
+            Some((*region.latency.get(receiver?.region?)?, region.jitter))
+        };
+        let (delay, jitter) = self
+            .link_overrides
+            .get(&(from, to))
+            .copied()
+            .or_else(|| sender.and_then(|node| node.delay))
+            .or_else(regional)
+            .unwrap_or(self.default_delay);
+        let upload = sender.and_then(|node| node.upload_bps);
+        let download = receiver.and_then(|node| node.download_bps);
+        LinkDelay {
+            delay,
+            jitter,
+            seed: derive_seed(self.seed, from, &format!("link-{to}")),
+            bits_per_second: match (upload, download) {
+                (Some(up), Some(down)) => Some(up.min(down)),
+                (one, other) => one.or(other),
+            },
+        }
+    }
+
+    /// The longest delay plus jitter of any link.
+    pub fn longest_link(&self) -> Duration {
+        longest_link(
+            self.default_delay,
+            &self.nodes,
+            &self.regions,
+            &self.link_overrides,
+        )
+    }
+
     /// Neighbours of each node once connected (no partition active).
     pub fn degrees(&self) -> Vec<usize> {
         let mut degrees = vec![0; self.nodes.len()];
@@ -405,6 +502,33 @@ impl LaunchPlan {
         }
         degrees
     }
+}
+
+/// Megabits per second (checked positive and finite) in whole bits per second.
+fn bits_per_second(mbps: f64) -> u64 {
+    // `as` saturates: an absurd bandwidth is simply unlimited in effect.
+    ((mbps * 1e6).round() as u64).max(1)
+}
+
+fn longest_link(
+    default: (Duration, Duration),
+    nodes: &[PlannedNode],
+    regions: &[PlannedRegion],
+    overrides: &BTreeMap<(usize, usize), (Duration, Duration)>,
+) -> Duration {
+    let regional = regions.iter().flat_map(|region| {
+        region
+            .latency
+            .iter()
+            .map(move |latency| (*latency, region.jitter))
+    });
+    std::iter::once(default)
+        .chain(nodes.iter().filter_map(|node| node.delay))
+        .chain(regional)
+        .chain(overrides.values().copied())
+        .map(|(delay, jitter)| delay + jitter)
+        .max()
+        .unwrap_or(Duration::ZERO)
 }
 
 #[cfg(test)]
@@ -545,9 +669,9 @@ mod tests {
         // a and b list each other: one connection.
         assert_eq!(plan.connections, vec![(0, 1), (1, 2)]);
         assert_eq!(plan.degrees(), vec![1, 2, 1]);
-        assert_eq!(plan.links[0][2].delay, Duration::from_millis(90));
-        assert_eq!(plan.links[2][0].delay, Duration::from_millis(10));
-        assert_eq!(plan.links[1][0].delay, Duration::from_millis(10));
+        assert_eq!(plan.link(0, 2).delay, Duration::from_millis(90));
+        assert_eq!(plan.link(2, 0).delay, Duration::from_millis(10));
+        assert_eq!(plan.link(1, 0).delay, Duration::from_millis(10));
         assert_eq!(plan.nodes[0].share, 0.25);
         assert_eq!(plan.nodes[1].share, 0.75);
         assert_eq!(plan.nodes[2].share, 0.0);

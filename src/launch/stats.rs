@@ -9,7 +9,7 @@ use crate::node::sim_miner::FindInfo;
 use actix::prelude::*;
 use futures::channel::oneshot;
 use std::collections::HashMap;
-use std::time::Instant;
+use tokio::time::Instant;
 
 /// A block one node's miner found.
 #[derive(Clone, Debug)]

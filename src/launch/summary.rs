@@ -10,7 +10,16 @@
 //!   from the miner storing it to that node storing it (in its tree, on the active chain or
 //!   not); blocks that never reached a node (cut off by a partition, say) are counted as
 //!   `unreached` instead;
-//! - `converged`: every node ended on the same tip.
+//! - `converged`: every node ended on the same tip;
+//! - reach (Decker & Wattenhofer's propagation measure): for each mined block, the time
+//!   from its miner storing it until 10 %, 50 %, 90 % and 100 % of all nodes (the miner
+//!   included) stored it; `reach_ms` gives percentiles of those times over the blocks
+//!   that got that far;
+//! - fork lengths: each branch off the final best chain (stale blocks whose parent is on
+//!   it), by its length in blocks;
+//! - `elapsed_ms` is on the run's clock (virtual in a virtual-time run) and `wall_ms` on
+//!   the wall clock: the one field two runs of a virtual launch from one seed differ in
+//!   (with `run_dir`).
 
 use super::stats::StatsSnapshot;
 use crate::consensus::hash::BlockHash;
@@ -19,7 +28,7 @@ use crate::node::chain_actor::TreeEntry;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::time::Instant;
+use tokio::time::Instant;
 
 /// The whole summary, as written to `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -32,8 +41,12 @@ pub struct Summary {
     pub seed: u64,
     /// What ended the run: "duration", "blocks" or "interrupt".
     pub stopped_by: String,
-    /// From the start of mining to the end of the run.
+    /// "real" or "virtual".
+    pub clock: String,
+    /// From the start of mining to the end of the run, on the run's clock.
     pub elapsed_ms: u64,
+    /// The whole run, nodes' start and stop included, on the wall clock.
+    pub wall_ms: u64,
     pub target_block_time_ms: u64,
     pub nodes: Vec<NodeSummary>,
     /// All blocks mined in the run (the union of the nodes' trees, genesis not counted).
@@ -47,6 +60,10 @@ pub struct Summary {
     /// The tip with the most work any node ended on.
     pub best_tip: TipSummary,
     pub propagation_ms: Propagation,
+    /// Time for a block to reach 10 %, 50 %, 90 % and 100 % of the nodes.
+    pub reach_ms: Vec<Reach>,
+    /// Branches off the final best chain: length in blocks → how many.
+    pub fork_lengths: BTreeMap<u64, u64>,
     pub partitions: Vec<PartitionSummary>,
     pub transactions: TxSummary,
     /// Every block found, in order (simulated mining: the order of the draws).
@@ -95,6 +112,21 @@ pub struct Propagation {
     pub unreached: u64,
 }
 
+/// How long blocks took to reach a fraction of the nodes, in milliseconds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reach {
+    /// 0.1, 0.5, 0.9 or 1.0.
+    pub fraction: f64,
+    /// Blocks that reached that fraction of the nodes (the percentiles are over these).
+    pub blocks: u64,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub max: Option<f64>,
+}
+
+/// The fractions of the nodes [`Reach`] is measured at.
+const REACH_FRACTIONS: [f64; 4] = [0.1, 0.5, 0.9, 1.0];
+
 /// A partition, with each group's best tip when it healed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PartitionSummary {
@@ -131,6 +163,11 @@ pub struct Find {
     pub at_ms: u64,
     /// Simulated mining: when the draw scheduled it, since the start.
     pub scheduled_ms: Option<u64>,
+    /// When half and nine tenths of the nodes had stored it, since the start.
+    pub reached_50_ms: Option<u64>,
+    pub reached_90_ms: Option<u64>,
+    /// Not on the final best chain.
+    pub stale: bool,
 }
 
 /// A node's state at the end of the run.
@@ -206,8 +243,10 @@ pub struct RunFacts {
     pub mining: String,
     pub seed: u64,
     pub stopped_by: String,
+    pub clock: String,
     pub epoch: Instant,
     pub elapsed_ms: u64,
+    pub wall_ms: u64,
     pub target_block_time_ms: u64,
     pub partitions: Vec<PartitionSummary>,
     pub transactions: TxSummary,
@@ -283,12 +322,57 @@ pub fn summarize(facts: RunFacts, nodes: &[NodeFinal], stats: &StatsSnapshot) ->
         });
     }
 
-    let mut finds: Vec<(Option<u64>, Find)> = stats
+    // Per block, when each fraction of the nodes had it (time since it was mined).
+    let reach_times: Vec<[Option<std::time::Duration>; 4]> = stats
         .mined
         .iter()
         .map(|mined| {
+            let mut times: Vec<std::time::Duration> = stats
+                .stored
+                .get(&mined.hash)
+                .map(|times| {
+                    times
+                        .iter()
+                        .flatten()
+                        .map(|at| at.saturating_duration_since(mined.at))
+                        .collect()
+                })
+                .unwrap_or_default();
+            times.sort();
+            REACH_FRACTIONS.map(|fraction| {
+                let needed = ((fraction * nodes.len() as f64).ceil() as usize).max(1);
+                times.get(needed - 1).copied()
+            })
+        })
+        .collect();
+    let reach_ms = REACH_FRACTIONS
+        .iter()
+        .enumerate()
+        .map(|(k, fraction)| {
+            let mut times: Vec<f64> = reach_times
+                .iter()
+                .filter_map(|times| times[k].map(millis))
+                .collect();
+            times.sort_by(f64::total_cmp);
+            Reach {
+                fraction: *fraction,
+                blocks: times.len() as u64,
+                p50: percentile(&times, 50.0),
+                p90: percentile(&times, 90.0),
+                max: times.last().copied(),
+            }
+        })
+        .collect();
+
+    let mut finds: Vec<(Option<u64>, Find)> = stats
+        .mined
+        .iter()
+        .zip(&reach_times)
+        .map(|(mined, reach)| {
             let scheduled = mined.find.map(|find| find.scheduled.as_millis() as u64);
-            let at_ms = mined.at.saturating_duration_since(facts.epoch).as_millis() as u64;
+            let since_epoch = mined.at.saturating_duration_since(facts.epoch);
+            let at_ms = since_epoch.as_millis() as u64;
+            let reached = |k: usize| reach[k].map(|time| (since_epoch + time).as_millis() as u64);
             (
                 mined.find.map(|find| find.scheduled.as_nanos() as u64),
                 Find {
@@ -299,6 +383,9 @@ pub fn summarize(facts: RunFacts, nodes: &[NodeFinal], stats: &StatsSnapshot) ->
                     hash: mined.hash.to_string(),
                     at_ms,
                     scheduled_ms: scheduled,
+                    reached_50_ms: reached(1),
+                    reached_90_ms: reached(2),
+                    stale: !view.best_chain.contains(&mined.hash),
                 },
             )
         })
@@ -314,7 +401,9 @@ pub fn summarize(facts: RunFacts, nodes: &[NodeFinal], stats: &StatsSnapshot) ->
         mining: facts.mining,
         seed: facts.seed,
         stopped_by: facts.stopped_by,
+        clock: facts.clock,
         elapsed_ms: facts.elapsed_ms,
+        wall_ms: facts.wall_ms,
         target_block_time_ms: facts.target_block_time_ms,
         nodes: node_summaries,
         blocks_mined: view.mined,
@@ -339,11 +428,65 @@ pub fn summarize(facts: RunFacts, nodes: &[NodeFinal], stats: &StatsSnapshot) ->
             max: delays.last().copied(),
             unreached,
         },
+        reach_ms,
+        fork_lengths: fork_lengths(nodes, &view),
         partitions: facts.partitions,
         transactions: facts.transactions,
         finds: finds.into_iter().map(|(_, find)| find).collect(),
     }
 }
+
+/// Each branch off the final best chain, by length: a stale block whose parent is on
+/// the best chain starts a branch, which is as long as its longest run of stale
+/// descendants.
+fn fork_lengths(nodes: &[NodeFinal], view: &ForkView) -> BTreeMap<u64, u64> {
+    let mut parent: HashMap<BlockHash, BlockHash> = HashMap::new();
+    for node in nodes {
+        for entry in &node.tree {
+            parent.insert(entry.hash, entry.prev);
+        }
+    }
+    // `view.stale` is in height order, so a block's stale parent is measured first.
+    let mut depth: HashMap<BlockHash, (BlockHash, u64)> = HashMap::new();
+    let mut longest: BTreeMap<BlockHash, u64> = BTreeMap::new();
+    for hash in &view.stale {
+        let prev = parent.get(hash).copied().unwrap_or_default();
+        let (root, length) = match depth.get(&prev) {
+            Some((root, length)) => (*root, length + 1),
+            None => (*hash, 1),
+        };
+        depth.insert(*hash, (root, length));
+        let best = longest.entry(root).or_insert(0);
+        *best = (*best).max(length);
+    }
+    let mut histogram = BTreeMap::new();
+    for length in longest.values() {
+        *histogram.entry(*length).or_insert(0) += 1;
+    }
+    histogram
+}
+
+/// The per-block rows of `summary` as CSV, for plotting: one row per block found.
+pub fn blocks_csv(summary: &Summary) -> String {
+    let cell = |value: Option<u64>| value.map_or_else(String::new, |v| v.to_string());
+    let mut csv = String::from("height,miner,hash,found_ms,reached_50_ms,reached_90_ms,stale\n");
+    for find in &summary.finds {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            find.height,
+            find.node,
+            find.hash,
+            find.at_ms,
+            cell(find.reached_50_ms),
+            cell(find.reached_90_ms),
+            find.stale
+        ));
+    }
+    csv
+}
+
+/// Nodes listed in the printed summary; a launch of thousands lists them in the JSON.
+const TABLE_ROWS: usize = 50;
 
 fn short(hash: &str) -> &str {
     hash.get(..8).unwrap_or(hash)
@@ -366,9 +509,14 @@ impl fmt::Display for Summary {
         } else {
             String::new()
         };
+        let clock = if self.clock == "virtual" {
+            format!(" virtual ({:.1} s wall)", self.wall_ms as f64 / 1000.0)
+        } else {
+            String::new()
+        };
         writeln!(
             f,
-            "{}: {} nodes, {} mining{seed}, {stopped} after {:.1} s",
+            "{}: {} nodes, {} mining{seed}, {stopped} after {:.1} s{clock}",
             self.config,
             self.nodes.len(),
             self.mining,
@@ -386,7 +534,7 @@ impl fmt::Display for Summary {
             "  {:<width$}  {:<21} {:>7}  {:<8}  {:>6} {:>6}  {:>9}  {:>6}  reorg depths",
             "node", "listening on", "height", "tip", "mined", "stale", "delay p50", "reorgs"
         )?;
-        for node in &self.nodes {
+        for node in self.nodes.iter().take(TABLE_ROWS) {
             let depths = if node.reorg_depths.is_empty() {
                 "-".to_string()
             } else {
@@ -407,6 +555,13 @@ impl fmt::Display for Summary {
                 node.stale,
                 ms_text(node.propagation_p50_ms),
                 node.reorgs
+            )?;
+        }
+        if self.nodes.len() > TABLE_ROWS {
+            writeln!(
+                f,
+                "  ... and {} more nodes (see summary.json)",
+                self.nodes.len() - TABLE_ROWS
             )?;
         }
         writeln!(
@@ -453,6 +608,27 @@ impl fmt::Display for Summary {
                 String::new()
             }
         )?;
+        let reach: Vec<String> = self
+            .reach_ms
+            .iter()
+            .map(|reach| {
+                format!(
+                    "{:.0} %: p50 {}, p90 {}",
+                    reach.fraction * 100.0,
+                    ms_text(reach.p50),
+                    ms_text(reach.p90)
+                )
+            })
+            .collect();
+        writeln!(f, "blocks reaching the nodes: {}", reach.join("; "))?;
+        if !self.fork_lengths.is_empty() {
+            let forks: Vec<String> = self
+                .fork_lengths
+                .iter()
+                .map(|(length, count)| format!("{count} of length {length}"))
+                .collect();
+            writeln!(f, "forks off the best chain: {}", forks.join(", "))?;
+        }
         for partition in &self.partitions {
             let groups: Vec<String> = partition
                 .groups
@@ -604,8 +780,10 @@ mod tests {
             mining: "simulated".into(),
             seed: 1,
             stopped_by: "blocks".into(),
+            clock: "real".into(),
             epoch,
             elapsed_ms: 300,
+            wall_ms: 300,
             target_block_time_ms: 100,
             partitions: Vec::new(),
             transactions: TxSummary::default(),

@@ -133,6 +133,26 @@ pub fn encode_frame(message: Message) -> Result<Vec<u8>, FrameError> {
     Ok(buffer.to_vec())
 }
 
+/// The bytes `message` takes on the wire, frame header included (what a simulated
+/// link's bandwidth is charged), counted without building the frame.
+pub fn frame_len(message: &Message) -> usize {
+    struct Counter(usize);
+    impl std::io::Write for Counter {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut counter = Counter(0);
+    // Encoding into a counter cannot fail but for a message serde cannot encode, which
+    // the codec refuses anyway.
+    let _ = serde_cbor::to_writer(&mut counter, message);
+    LENGTH_BYTES + counter.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! as [`NodeEvent`]s to a recipient the launcher registers, stamped with the moment it
 //! happened, so the launcher can measure propagation delays and reorg depths.
 
+use super::clock::unix_time_ms;
 use super::miner::{NewVerifiedBlock, PauseMining};
 use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
 use super::sim_miner::FindInfo;
@@ -16,7 +17,7 @@ use crate::chain::blockchain::TxEntry;
 use crate::chain::mempool_file::{MempoolFile, MEMPOOL_EXPIRY_MS};
 use crate::chain::state::{Account, TokenInfo};
 use crate::chain::TipInfo;
-use crate::chain::{unix_time_ms, BlockOutcome, Chain, ChainError, TipChange, TxLookup};
+use crate::chain::{BlockOutcome, Chain, ChainError, TipChange, TxLookup};
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
 use crate::consensus::error::{BlockError, TxError};
@@ -30,7 +31,8 @@ use crate::net::message::{
 use actix::prelude::*;
 use futures::channel::oneshot;
 use log::{debug, error, info, warn};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How often a miner gets a fresh template when only the mempool changed.
 const TEMPLATE_REFRESH: Duration = Duration::from_millis(500);
@@ -282,7 +284,7 @@ pub struct ChainSummary {
     pub orphan_bytes: usize,
 }
 
-/// Stops the actor (closing the store) and its arbiter.
+/// Stops the actor, closing the store.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Shutdown;
@@ -330,9 +332,9 @@ impl ChainActor {
         }
     }
 
-    /// Journals accepted transactions to `file` (see [`crate::chain::mempool_file`]).
-    pub fn with_mempool_file(mut self, file: MempoolFile) -> Self {
-        self.mempool_file = Some(file);
+    /// Journals accepted transactions to `file`, if any (see [`crate::chain::mempool_file`]).
+    pub fn with_mempool_file(mut self, file: Option<MempoolFile>) -> Self {
+        self.mempool_file = file;
         self
     }
 
@@ -892,7 +894,8 @@ impl Handler<Shutdown> for ChainActor {
     type Result = ();
 
     fn handle(&mut self, _: Shutdown, ctx: &mut Self::Context) {
+        // Its arbiter, if it has its own, is stopped by the node's handle: on a virtual
+        // network the chain actor shares the launch's arbiter.
         ctx.stop();
-        Arbiter::current().stop();
     }
 }

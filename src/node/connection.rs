@@ -20,6 +20,7 @@ use super::chain_actor::{
     ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetPending,
     GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
+use super::clock::now;
 use super::limits::NetLimits;
 use super::netsim::{DelayLine, LinkDelay, Pushed};
 use super::output_queue::{CountingCodec, CountingWrite, OutputMeter};
@@ -29,21 +30,20 @@ use super::peer_manager::{
 };
 use super::policy::send_budget::SendBudget;
 use super::policy::sync_choice::BatchReport;
+use super::transport::{Transport, WriteHalf};
 use super::tx_verifier::{TxVerifierActor, VerifyTx};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::transaction::Transaction;
-use crate::net::frame::{Decoded, FrameCodec, FrameError, MAX_FRAME_BYTES};
+use crate::net::frame::{frame_len, Decoded, FrameCodec, FrameError, MAX_FRAME_BYTES};
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
 use log::{debug, info, warn};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::net::tcp::OwnedWriteHalf;
-use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;
 
 const PING_INTERVAL: Duration = Duration::from_secs(10);
@@ -81,6 +81,10 @@ pub struct ConnectionSettings {
     /// Verifies incoming transactions' signatures in batches, off the chain actor.
     pub verifier: Addr<TxVerifierActor>,
     pub limits: NetLimits,
+    /// Ping peers, drop idle ones and idle clients. Off on a virtual network: its links
+    /// cannot fail silently, and with thousands of nodes the pings would be most of its
+    /// events.
+    pub keepalive: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,7 +122,7 @@ pub struct ConnectionActor {
     chain: Addr<ChainActor>,
     peers: Addr<PeerManagerActor>,
     settings: ConnectionSettings,
-    writer: FramedWrite<Message, CountingWrite<OwnedWriteHalf>, CountingCodec>,
+    writer: FramedWrite<Message, CountingWrite<WriteHalf>, CountingCodec>,
     meter: OutputMeter,
     budget: SendBudget,
     /// Requests being answered (or waiting for the send budget).
@@ -153,7 +157,7 @@ pub struct ConnectionActor {
 impl ConnectionActor {
     /// Starts the actor for `stream` in the current arbiter.
     pub fn start_on(
-        stream: TcpStream,
+        stream: Transport,
         id: PeerId,
         remote: SocketAddr,
         inbound: bool,
@@ -161,12 +165,12 @@ impl ConnectionActor {
         peers: Addr<PeerManagerActor>,
         settings: ConnectionSettings,
     ) -> Addr<Self> {
-        let (read, write) = stream.into_split();
+        let Transport { read, write } = stream;
         let read_codec = FrameCodec::for_network(settings.max_block_txs);
         let outbox = DelayLine::new(settings.link);
         let meter = OutputMeter::default();
         let (write, codec) = meter.wrap(write);
-        let now = Instant::now();
+        let now = now();
         let budget = SendBudget::new(
             settings.limits.send_bytes_per_interval,
             settings.limits.send_interval,
@@ -214,8 +218,13 @@ impl ConnectionActor {
         if self.closing {
             return;
         }
-        let now = Instant::now();
-        match self.outbox.push(now, message) {
+        let now = now();
+        // Only a link with a bandwidth charges for size: counting costs an encoding.
+        let size = match self.outbox.link().bits_per_second {
+            Some(_) => frame_len(&message),
+            None => 0,
+        };
+        match self.outbox.push(now, message, size) {
             Pushed::Now(message) => {
                 self.writer.write(message);
                 self.check_backlog(ctx);
@@ -232,7 +241,7 @@ impl ConnectionActor {
 
     /// Writes the delayed messages that are due, and sets the timer for the next one.
     fn flush_outbox(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
+        let now = now();
         let (due, next) = self.outbox.pop_due(now);
         if self.closing {
             // The close reason went out already; the rest would follow it into a closed
@@ -295,7 +304,7 @@ impl ConnectionActor {
     where
         F: std::future::Future<Output = Option<Message>> + 'static,
     {
-        let now = Instant::now();
+        let now = now();
         let queued = self.meter.queued();
         self.budget.spend(queued.saturating_sub(self.charged), now);
         self.charged = queued;
@@ -326,7 +335,7 @@ impl ConnectionActor {
         if self.role != Role::Client {
             return;
         }
-        let now = Instant::now();
+        let now = now();
         self.last_request = now;
         if self
             .last_activity_report
@@ -661,7 +670,7 @@ impl ConnectionActor {
                 }
                 // Served as a client from now on; closed if the peer manager has no slot.
                 self.role = Role::Client;
-                self.last_request = Instant::now();
+                self.last_request = now();
                 debug!("client connected from {}", self.remote);
                 let ready = self.peers.send(ClientReady { id: self.id });
                 ctx.wait(ready.into_actor(self).map(|ready, actor, ctx| match ready {
@@ -803,7 +812,7 @@ impl ConnectionActor {
             ) => {
                 self.peer_height = best_height;
                 let ping = match self.last_ping {
-                    Some((sent, at)) if sent == nonce => Some(at.elapsed()),
+                    Some((sent, at)) if sent == nonce => Some(now().duration_since(at)),
                     _ => None,
                 };
                 self.peers.do_send(PeerTip {
@@ -888,7 +897,7 @@ impl ConnectionActor {
             return;
         }
         let limits = &self.settings.limits;
-        let now = Instant::now();
+        let now = now();
         match self.role {
             Role::AwaitingHello => {
                 if now.duration_since(self.opened) >= limits.handshake_timeout {
@@ -937,11 +946,20 @@ impl Actor for ConnectionActor {
             self.send_hello(ctx);
         }
         // The first ping goes out one interval after the handshake.
-        self.last_ping = Some((0, Instant::now()));
-        ctx.run_interval(
-            TICK.min(self.settings.limits.handshake_timeout),
-            |actor, ctx| actor.tick(ctx),
-        );
+        self.last_ping = Some((0, now()));
+        if self.settings.keepalive {
+            ctx.run_interval(
+                TICK.min(self.settings.limits.handshake_timeout),
+                |actor, ctx| actor.tick(ctx),
+            );
+        } else {
+            // Only the handshake deadline, once.
+            ctx.run_later(self.settings.limits.handshake_timeout, |actor, ctx| {
+                if actor.role == Role::AwaitingHello {
+                    actor.tick(ctx);
+                }
+            });
+        }
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
@@ -960,7 +978,7 @@ impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
         if self.closing {
             return;
         }
-        self.last_received = Instant::now();
+        self.last_received = now();
         match item {
             Ok(Decoded::Message(message)) => self.on_message(*message, ctx),
             Ok(Decoded::Malformed(reason)) => {

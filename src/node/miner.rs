@@ -9,7 +9,8 @@
 //! the time it was found.
 
 use super::chain_actor::{ChainActor, Origin, SubmitBlocks};
-use crate::chain::{unix_time_ms, BlockTemplate};
+use super::clock::unix_time_ms;
+use crate::chain::BlockTemplate;
 use crate::consensus::pow::MidstateHasher;
 use actix::prelude::*;
 use log::debug;

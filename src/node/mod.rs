@@ -11,6 +11,7 @@
 //! conditions ([`netsim`]).
 
 pub mod chain_actor;
+pub mod clock;
 pub mod connection;
 pub mod limits;
 pub mod miner;
@@ -19,6 +20,7 @@ pub mod output_queue;
 pub mod peer_manager;
 pub mod policy;
 pub mod sim_miner;
+pub mod transport;
 pub mod tx_verifier;
 
 use crate::chain::mempool::MempoolLimits;
@@ -34,18 +36,25 @@ use limits::NetLimits;
 use log::{info, warn};
 use miner::MinerActor;
 use netsim::LinkDelay;
-use peer_manager::{Inbound, PeerManagerActor, PeerSettings, StopNetwork, TipChanged};
+use peer_manager::{
+    Inbound, PeerManagerActor, PeerSettings, StopNetwork, TipChanged, MAINTENANCE_INTERVAL,
+};
 use sim_miner::{SimMinerActor, SimMining};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use transport::{Listen, Network, Transport, Unlisten};
 
 /// Identifies one connection within a node.
 pub type PeerId = u64;
 
 /// Name of the miner's key file inside the data directory.
 pub const MINER_KEY_FILE: &str = "miner.key";
+/// How often a node of a virtual network runs its peer maintenance: rarely, since a
+/// virtual launch dials its peers explicitly and heals partitions with an immediate
+/// pass, and thousands of nodes ticking every half second would be most of its work.
+const VIRTUAL_MAINTENANCE_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Everything needed to start a node.
 #[derive(Clone, Debug)]
@@ -78,6 +87,14 @@ pub struct NodeOptions {
     pub dial_learned: bool,
     /// Sync the store to disk on every commit; throw-away simulation runs need not.
     pub sync_each_commit: bool,
+    /// TCP, or a virtual-time launch's in-memory network. A node on a virtual network
+    /// listens only there, and runs all its actors on the current thread, whose clock the
+    /// launch controls.
+    pub network: Network,
+    /// Keep the chain in memory rather than in `data_dir` (throw-away simulation runs).
+    pub memory_store: bool,
+    /// The node id of the handshake; random when `None` (a reproducible run sets it).
+    pub node_id: Option<u64>,
 }
 
 impl Default for NodeOptions {
@@ -87,6 +104,9 @@ impl Default for NodeOptions {
             mining_on_start: true,
             dial_learned: true,
             sync_each_commit: true,
+            network: Network::Tcp,
+            memory_store: false,
+            node_id: None,
         }
     }
 }
@@ -112,10 +132,12 @@ pub struct NodeHandle {
     pub miner_address: Option<Address>,
     /// The simulated miner, if the node mines that way.
     pub sim_miner: Option<Addr<SimMinerActor>>,
-    chain_arbiter: Arbiter,
+    /// `None` on a virtual network, where everything runs on the launch's thread.
+    chain_arbiter: Option<Arbiter>,
     miner_arbiters: Vec<Arbiter>,
     store_failure: oneshot::Receiver<String>,
-    accept_task: actix_rt::task::JoinHandle<()>,
+    accept_task: Option<actix_rt::task::JoinHandle<()>>,
+    network: Network,
 }
 
 /// Starts a node inside the current actix system.
@@ -128,45 +150,61 @@ pub async fn start_node_with(
     settings: NodeSettings,
     options: NodeOptions,
 ) -> Result<NodeHandle, NodeError> {
+    let on_virtual_network = matches!(options.network, Network::Virtual { .. });
     // The port first: a node that cannot listen must not create a data directory.
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| NodeError(format!("cannot listen on {}: {e}", settings.listen)))?;
-    let listen_addr = listener
-        .local_addr()
-        .map_err(|e| NodeError(format!("cannot read listening address: {e}")))?;
-    let mut chain = Chain::open(
-        &settings.data_dir,
-        settings.params.clone(),
-        MempoolLimits::default(),
-    )
-    .map_err(|e| {
+    let (listener, listen_addr) = if on_virtual_network {
+        (None, settings.listen)
+    } else {
+        let listener = tokio::net::TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| NodeError(format!("cannot listen on {}: {e}", settings.listen)))?;
+        let listen_addr = listener
+            .local_addr()
+            .map_err(|e| NodeError(format!("cannot read listening address: {e}")))?;
+        (Some(listener), listen_addr)
+    };
+    let opened = if options.memory_store {
+        Chain::open_in_memory(settings.params.clone(), MempoolLimits::default())
+    } else {
+        Chain::open(
+            &settings.data_dir,
+            settings.params.clone(),
+            MempoolLimits::default(),
+        )
+    };
+    let mut chain = opened.map_err(|e| {
         NodeError(format!(
             "cannot open chain in {}: {e}",
             settings.data_dir.display()
         ))
     })?;
     chain.set_sync_each_commit(options.sync_each_commit);
-    let (mempool_file, restored) =
-        mempool_file::restore(&mut chain, &settings.data_dir, unix_time_ms()).map_err(|e| {
-            NodeError(format!(
-                "cannot read {}: {e}",
-                settings.data_dir.join(MEMPOOL_FILE).display()
-            ))
-        })?;
-    if restored != Restored::default() {
-        info!(
-            "mempool: {} transactions restored from {MEMPOOL_FILE}, {} dropped (mined, \
-             invalid now or expired){}",
-            restored.pending,
-            restored.dropped,
-            if restored.torn_tail {
-                "; its last record was torn by a crash"
-            } else {
-                ""
-            }
-        );
-    }
+    // A chain kept in memory keeps no files: its mempool is not journaled either.
+    let mempool_file = if options.memory_store {
+        None
+    } else {
+        let (mempool_file, restored) =
+            mempool_file::restore(&mut chain, &settings.data_dir, unix_time_ms()).map_err(|e| {
+                NodeError(format!(
+                    "cannot read {}: {e}",
+                    settings.data_dir.join(MEMPOOL_FILE).display()
+                ))
+            })?;
+        if restored != Restored::default() {
+            info!(
+                "mempool: {} transactions restored from {MEMPOOL_FILE}, {} dropped (mined, \
+                 invalid now or expired){}",
+                restored.pending,
+                restored.dropped,
+                if restored.torn_tail {
+                    "; its last record was torn by a crash"
+                } else {
+                    ""
+                }
+            );
+        }
+        Some(mempool_file)
+    };
     let genesis = chain.genesis_hash();
     let tip = chain.tip();
     info!(
@@ -195,16 +233,24 @@ pub async fn start_node_with(
         info!("mining to {address}");
     }
 
-    let chain_arbiter = Arbiter::new();
     let mining_on_start = options.mining_on_start;
     let (failure_signal, store_failure) = oneshot::channel();
-    let chain_addr = ChainActor::start_in_arbiter(&chain_arbiter.handle(), move |_| {
+    let chain_actor = move |_: &mut Context<ChainActor>| {
         ChainActor::new(chain, miner_address)
             .with_mining(mining_on_start)
             .with_mempool_file(mempool_file)
             .with_store_failure_signal(failure_signal)
-    });
-    let node_id: u64 = rand::random();
+    };
+    let (chain_addr, chain_arbiter) = if on_virtual_network {
+        (ChainActor::create(chain_actor), None)
+    } else {
+        let arbiter = Arbiter::new();
+        (
+            ChainActor::start_in_arbiter(&arbiter.handle(), chain_actor),
+            Some(arbiter),
+        )
+    };
+    let node_id: u64 = options.node_id.unwrap_or_else(rand::random);
     let peers = PeerManagerActor::new(
         chain_addr.clone(),
         PeerSettings {
@@ -216,6 +262,12 @@ pub async fn start_node_with(
             dial_learned: options.dial_learned,
             bind_ip: Some(listen_addr.ip()).filter(|ip| !ip.is_unspecified()),
             limits: settings.limits.clone(),
+            network: options.network.clone(),
+            maintenance_interval: if on_virtual_network {
+                VIRTUAL_MAINTENANCE_INTERVAL
+            } else {
+                MAINTENANCE_INTERVAL
+            },
         },
         ConnectionSettings {
             genesis,
@@ -225,6 +277,7 @@ pub async fn start_node_with(
             link: LinkDelay::fixed(settings.send_delay),
             verifier: tx_verifier::TxVerifierActor::new(genesis).start(),
             limits: settings.limits.clone(),
+            keepalive: !on_virtual_network,
         },
     )
     .start();
@@ -239,14 +292,24 @@ pub async fn start_node_with(
     match (settings.mine, options.sim_mining) {
         (false, _) => {}
         (true, Some(sim)) => {
-            let arbiter = Arbiter::new();
             let chain_for_miner = chain_addr.clone();
-            let miner = SimMinerActor::start_in_arbiter(&arbiter.handle(), move |_| {
-                SimMinerActor::new(chain_for_miner, sim)
-            });
+            let miner_actor =
+                move |_: &mut Context<SimMinerActor>| SimMinerActor::new(chain_for_miner, sim);
+            let miner = if on_virtual_network {
+                SimMinerActor::create(miner_actor)
+            } else {
+                let arbiter = Arbiter::new();
+                let miner = SimMinerActor::start_in_arbiter(&arbiter.handle(), miner_actor);
+                miner_arbiters.push(arbiter);
+                miner
+            };
             chain_addr.do_send(RegisterMiner(miner.clone().into()));
             sim_miner = Some(miner);
-            miner_arbiters.push(arbiter);
+        }
+        (true, None) if on_virtual_network => {
+            return Err(NodeError(
+                "a node on a virtual network cannot hash: its clock is not real".into(),
+            ));
         }
         (true, None) => {
             for _ in 0..settings.miner_threads {
@@ -261,18 +324,37 @@ pub async fn start_node_with(
         }
     }
 
-    let accept_peers = peers.clone();
-    let accept_task = actix_rt::spawn(async move {
-        loop {
-            match listener.accept().await {
-                Ok((stream, remote)) => accept_peers.do_send(Inbound { stream, remote }),
-                Err(error) => {
-                    warn!("accept failed: {error}");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            }
+    let accept_task = match (&options.network, listener) {
+        (Network::Virtual { switchboard, .. }, _) => {
+            switchboard
+                .send(Listen {
+                    addr: listen_addr,
+                    peers: peers.clone(),
+                })
+                .await
+                .map_err(|_| NodeError("the virtual network is gone".into()))?
+                .map_err(|e| NodeError(format!("cannot listen on {listen_addr}: {e}")))?;
+            None
         }
-    });
+        (Network::Tcp, Some(listener)) => {
+            let accept_peers = peers.clone();
+            Some(actix_rt::spawn(async move {
+                loop {
+                    match listener.accept().await {
+                        Ok((stream, remote)) => accept_peers.do_send(Inbound {
+                            stream: Transport::tcp(stream),
+                            remote,
+                        }),
+                        Err(error) => {
+                            warn!("accept failed: {error}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                        }
+                    }
+                }
+            }))
+        }
+        (Network::Tcp, None) => None,
+    };
     info!("listening on {listen_addr}");
     Ok(NodeHandle {
         listen_addr,
@@ -284,6 +366,7 @@ pub async fn start_node_with(
         miner_arbiters,
         store_failure,
         accept_task,
+        network: options.network,
     })
 }
 
@@ -305,15 +388,21 @@ impl NodeHandle {
     /// Stops every actor and closes the store; returns once the data directory can be
     /// reopened.
     pub async fn stop(self) {
-        self.accept_task.abort();
+        if let Some(task) = &self.accept_task {
+            task.abort();
+        }
+        if let Network::Virtual { switchboard, local } = &self.network {
+            let _ = switchboard.send(Unlisten(*local)).await;
+        }
         self.peers.do_send(StopNetwork);
         for arbiter in self.miner_arbiters {
             arbiter.stop();
         }
         let _ = self.chain.send(Shutdown).await;
-        let arbiter = self.chain_arbiter;
-        arbiter.stop();
-        // The chain (and its database lock) is dropped when the arbiter's thread ends.
-        let _ = actix_rt::task::spawn_blocking(move || arbiter.join()).await;
+        if let Some(arbiter) = self.chain_arbiter {
+            arbiter.stop();
+            // The chain (and its database lock) is dropped when the arbiter's thread ends.
+            let _ = actix_rt::task::spawn_blocking(move || arbiter.join()).await;
+        }
     }
 }

@@ -1,5 +1,11 @@
-//! Simulated network conditions (SPEC §7): per-link message delays with jitter, and the
-//! table of them a node's `PeerManagerActor` keeps for multi-node launches.
+//! Simulated network conditions (SPEC §7): per-link message delays with jitter and
+//! bandwidth, and the table of them a node's `PeerManagerActor` keeps for multi-node
+//! launches.
+//!
+//! Bandwidth follows SimBlock's model: a message of `size` bytes occupies the link for
+//! `size × 8 ÷ bandwidth` seconds, where the bandwidth is the smaller of the sender's
+//! upload and the receiver's download; messages on one link queue behind each other, so
+//! a big block delays what follows it; then the latency (with jitter) is added.
 //!
 //! Delays are injected inside the actor system, never by sleeping: each `ConnectionActor`
 //! puts what it sends into a [`DelayLine`], and one timer (`ctx.run_later`) writes each
@@ -28,12 +34,14 @@ pub fn derive_seed(seed: u64, node: usize, stream: &str) -> u64 {
 }
 
 /// The one-way delay of a link: `delay`, plus up to `jitter` more (uniform, drawn per
-/// message from a generator seeded with `seed`, so a launch seed reproduces the draws).
+/// message from a generator seeded with `seed`, so a launch seed reproduces the draws),
+/// after the message's transmission time at `bits_per_second` (`None`: unlimited).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LinkDelay {
     pub delay: Duration,
     pub jitter: Duration,
     pub seed: u64,
+    pub bits_per_second: Option<u64>,
 }
 
 impl LinkDelay {
@@ -43,11 +51,23 @@ impl LinkDelay {
             delay,
             jitter: Duration::ZERO,
             seed: 0,
+            bits_per_second: None,
         }
     }
 
     pub fn is_zero(&self) -> bool {
-        self.delay.is_zero() && self.jitter.is_zero()
+        self.delay.is_zero() && self.jitter.is_zero() && self.bits_per_second.is_none()
+    }
+
+    /// How long `size` bytes occupy the link.
+    pub fn transmission(&self, size: usize) -> Duration {
+        match self.bits_per_second {
+            Some(bps) if bps > 0 => {
+                let nanos = (size as u128 * 8 * 1_000_000_000) / u128::from(bps);
+                Duration::from_nanos(u64::try_from(nanos).unwrap_or(u64::MAX))
+            }
+            _ => Duration::ZERO,
+        }
     }
 }
 
@@ -81,6 +101,8 @@ pub struct DelayLine<T> {
     link: LinkDelay,
     rng: StdRng,
     queue: VecDeque<(Instant, T)>,
+    /// Until when the link is busy transmitting what was pushed before.
+    busy_until: Option<Instant>,
 }
 
 impl<T> DelayLine<T> {
@@ -89,6 +111,7 @@ impl<T> DelayLine<T> {
             link,
             rng: StdRng::seed_from_u64(link.seed),
             queue: VecDeque::new(),
+            busy_until: None,
         }
     }
 
@@ -103,16 +126,19 @@ impl<T> DelayLine<T> {
         self.link
     }
 
-    /// Queues `item`, sent at `now`.
-    pub fn push(&mut self, now: Instant, item: T) -> Pushed<T> {
+    /// Queues `item` of `size` bytes, sent at `now`.
+    pub fn push(&mut self, now: Instant, item: T, size: usize) -> Pushed<T> {
         if self.link.is_zero() && self.queue.is_empty() {
             return Pushed::Now(item);
         }
+        let start = self.busy_until.map_or(now, |busy| busy.max(now));
+        let sent = start + self.link.transmission(size);
+        self.busy_until = Some(sent);
         let jitter = match u64::try_from(self.link.jitter.as_micros()) {
             Ok(0) | Err(_) => Duration::ZERO,
             Ok(micros) => Duration::from_micros(self.rng.gen_range(0..=micros)),
         };
-        let mut due = now + self.link.delay + jitter;
+        let mut due = sent + self.link.delay + jitter;
         let arm_timer = match self.queue.back() {
             // In order: never before the message ahead.
             Some((ahead, _)) => {
@@ -155,7 +181,7 @@ mod tests {
     #[test]
     fn zero_delay_sends_at_once() {
         let mut line = DelayLine::new(LinkDelay::default());
-        assert_eq!(line.push(Instant::now(), 1), Pushed::Now(1));
+        assert_eq!(line.push(Instant::now(), 1, 0), Pushed::Now(1));
         assert!(line.is_empty());
     }
 
@@ -166,10 +192,11 @@ mod tests {
             delay: 10 * MS,
             jitter: 50 * MS,
             seed: 7,
+            bits_per_second: None,
         });
         let mut dues = Vec::new();
         for i in 0..100u32 {
-            match line.push(start + i * MS, i) {
+            match line.push(start + i * MS, i, 0) {
                 Pushed::Queued { due, arm_timer } => {
                     assert_eq!(arm_timer, i == 0);
                     assert!(due >= start + i * MS + 10 * MS);
@@ -194,12 +221,13 @@ mod tests {
             delay: MS,
             jitter: 100 * MS,
             seed: 42,
+            bits_per_second: None,
         };
         let start = Instant::now();
         let draws = |link: LinkDelay| {
             let mut line = DelayLine::new(link);
             (0..20u32)
-                .map(|i| match line.push(start + i * 200 * MS, ()) {
+                .map(|i| match line.push(start + i * 200 * MS, (), 0) {
                     Pushed::Queued { due, .. } => due,
                     Pushed::Now(()) => start,
                 })
@@ -213,15 +241,41 @@ mod tests {
     fn a_queued_message_holds_back_an_undelayed_one() {
         let start = Instant::now();
         let mut line = DelayLine::new(LinkDelay::fixed(5 * MS));
-        assert!(matches!(line.push(start, 1), Pushed::Queued { .. }));
+        assert!(matches!(line.push(start, 1, 0), Pushed::Queued { .. }));
         line.set_link(LinkDelay::default());
         assert!(matches!(
-            line.push(start, 2),
+            line.push(start, 2, 0),
             Pushed::Queued {
                 arm_timer: false,
                 ..
             }
         ));
         assert_eq!(line.pop_due(start + 5 * MS).0, vec![1, 2]);
+    }
+
+    #[test]
+    fn a_megabyte_over_one_megabit_takes_eight_seconds_and_holds_back_what_follows() {
+        let start = Instant::now();
+        let link = LinkDelay {
+            delay: 100 * MS,
+            bits_per_second: Some(1_000_000),
+            ..LinkDelay::default()
+        };
+        let due = |pushed: Pushed<u32>| match pushed {
+            Pushed::Queued { due, .. } => due,
+            Pushed::Now(_) => start,
+        };
+        let mut empty = DelayLine::new(link);
+        let empty_due = due(empty.push(start, 0, 0));
+        assert_eq!(empty_due, start + 100 * MS);
+        let mut line = DelayLine::new(link);
+        let block_due = due(line.push(start, 1, 1_000_000));
+        assert_eq!(block_due - empty_due, Duration::from_secs(8));
+        // A ping sent just after waits for the block to leave the link first.
+        let ping_due = due(line.push(start + MS, 2, 100));
+        assert_eq!(ping_due, block_due + Duration::from_micros(800));
+        // An idle link starts each message afresh.
+        let later = start + Duration::from_secs(60);
+        assert_eq!(due(line.push(later, 3, 0)), later + 100 * MS);
     }
 }

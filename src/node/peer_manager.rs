@@ -16,6 +16,7 @@
 //! peers cut off by a partition, whose connections it closes and refuses until healed.
 
 use super::chain_actor::{ChainActor, SetSyncing};
+use super::clock::now;
 use super::connection::{
     ConnectionActor, ConnectionSettings, Disconnect, Send, StartSync, SHUTDOWN_REASON,
 };
@@ -28,6 +29,7 @@ use super::policy::log_summary::LogSummary;
 use super::policy::net_group::NetGroup;
 use super::policy::recent_set::RecentSet;
 use super::policy::sync_choice::{BatchReport, BatchVerdict, SyncTracker};
+use super::transport::{Network, Transport};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TxId};
@@ -37,17 +39,17 @@ use crate::net::frame::encode_frame;
 use crate::net::message::{Message, PeerHello, PeerInfo, MAX_ADDRS_PER_REPLY};
 use actix::prelude::*;
 use log::{debug, info};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
-use tokio::net::{TcpSocket, TcpStream};
 
 pub use super::policy::ban_list::{BAN_DURATION, BAN_THRESHOLD};
 
 /// Hashes remembered for relay deduplication.
 const RELAY_MEMORY: usize = 10_000;
-const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
+/// How often the peer manager dials and expires bans, unless its settings say otherwise.
+pub const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
 /// Repeated log lines are summarised over this interval.
 const LOG_SUMMARY_INTERVAL: Duration = Duration::from_secs(10);
 /// A client idle at least this long gives its slot to a new client when slots are full.
@@ -55,7 +57,6 @@ const CLIENT_YIELD_IDLE: Duration = Duration::from_secs(1);
 /// Misbehaviour score of a sync peer that claimed work it did not deliver: two such
 /// failures ban it.
 const SCORE_BROKEN_CLAIM: u32 = 50;
-const DIAL_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connection limits and identity.
 #[derive(Clone, Debug)]
@@ -73,6 +74,11 @@ pub struct PeerSettings {
     /// specific one), so peers see the connection come from the host they would dial.
     pub bind_ip: Option<IpAddr>,
     pub limits: NetLimits,
+    /// TCP, or a virtual-time launch's in-memory network.
+    pub network: Network,
+    /// How often to dial toward `max_outbound` and expire bans ([`MAINTENANCE_INTERVAL`]
+    /// normally; a virtual launch of thousands of nodes ticks less often).
+    pub maintenance_interval: Duration,
 }
 
 /// What a connection is, as far as admission goes.
@@ -137,7 +143,7 @@ struct PeerState {
 
 /// A wall-clock rendering of `until`, for "banned until" lines.
 fn clock_time(until: Instant) -> String {
-    let at = SystemTime::now() + until.saturating_duration_since(Instant::now());
+    let at = SystemTime::now() + until.saturating_duration_since(now());
     let secs = at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()) % 86_400;
     format!(
         "{:02}:{:02}:{:02} UTC",
@@ -152,7 +158,9 @@ pub struct PeerManagerActor {
     chain: Addr<ChainActor>,
     settings: PeerSettings,
     connection: ConnectionSettings,
-    conns: HashMap<PeerId, Conn>,
+    // Ordered: relays and dials go out in a reproducible order, so a virtual-time
+    // launch gives the same run from the same seed.
+    conns: BTreeMap<PeerId, Conn>,
     next_id: PeerId,
     book: AddressBook,
     self_addrs: HashSet<SocketAddr>,
@@ -180,14 +188,14 @@ impl PeerManagerActor {
         settings: PeerSettings,
         connection: ConnectionSettings,
     ) -> Self {
-        let now = Instant::now();
+        let now = now();
         let mut book = AddressBook::new(settings.limits.max_known_addrs);
         for seed in &settings.seeds {
             book.add_seed(*seed, now);
         }
         PeerManagerActor {
             chain,
-            conns: HashMap::new(),
+            conns: BTreeMap::new(),
             next_id: 1,
             book,
             self_addrs: HashSet::new(),
@@ -243,7 +251,7 @@ impl PeerManagerActor {
 
     fn start_connection(
         &mut self,
-        stream: TcpStream,
+        stream: Transport,
         remote: SocketAddr,
         dialed: Option<SocketAddr>,
         ctx: &mut Context<Self>,
@@ -270,7 +278,7 @@ impl PeerManagerActor {
                 dialed,
                 inbound: dialed.is_none(),
                 kind: Kind::Pending,
-                opened: Instant::now(),
+                opened: now(),
                 closing: false,
                 min_ping: None,
                 last_block: None,
@@ -288,7 +296,7 @@ impl PeerManagerActor {
     }
 
     fn maintain(&mut self, ctx: &mut Context<Self>) {
-        let now = Instant::now();
+        let now = now();
         self.bans.expire(now);
         self.flush_log_summary(now);
         if let Some(peer) = self.sync.stalled(now) {
@@ -330,32 +338,14 @@ impl PeerManagerActor {
     fn dial(&mut self, addr: SocketAddr, ctx: &mut Context<Self>) {
         self.dialing.insert(addr);
         debug!("dialing {addr}");
+        let network = self.settings.network.clone();
         let bind_ip = self.settings.bind_ip;
-        let connect = async move {
-            let socket = if addr.is_ipv4() {
-                TcpSocket::new_v4()?
-            } else {
-                TcpSocket::new_v6()?
-            };
-            if let Some(ip) = bind_ip.filter(|ip| ip.is_ipv4() == addr.is_ipv4()) {
-                socket.bind(SocketAddr::new(ip, 0))?;
-            }
-            match tokio::time::timeout(DIAL_TIMEOUT, socket.connect(addr)).await {
-                Ok(result) => result,
-                Err(_) => Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    "timed out",
-                )),
-            }
-        };
+        let connect = async move { network.dial(addr, bind_ip).await };
         ctx.spawn(connect.into_actor(self).map(move |result, actor, ctx| {
             actor.dialing.remove(&addr);
             match result {
-                Ok(stream) => {
-                    let _ = stream.set_nodelay(true);
-                    actor.start_connection(stream, addr, Some(addr), ctx);
-                }
-                Err(error) => actor.dial_failed(addr, &error.to_string()),
+                Ok(stream) => actor.start_connection(stream, addr, Some(addr), ctx),
+                Err(reason) => actor.dial_failed(addr, &reason),
             }
         }));
     }
@@ -364,7 +354,7 @@ impl PeerManagerActor {
     /// handshake completed (a peer of another network, say). Only a completed handshake
     /// resets the backoff, so such a peer is not redialed at once, forever.
     fn dial_failed(&mut self, addr: SocketAddr, reason: &str) {
-        let now = Instant::now();
+        let now = now();
         if let Some(until) = self.bans.banned_until(addr.ip(), now) {
             self.book.defer(&addr, until, reason);
             info!(
@@ -390,7 +380,7 @@ impl PeerManagerActor {
 
     fn learn(&mut self, addr: SocketAddr) {
         if !self.self_addrs.contains(&addr) {
-            self.book.learn(addr, Instant::now());
+            self.book.learn(addr, now());
         }
     }
 
@@ -401,7 +391,7 @@ impl PeerManagerActor {
             return;
         };
         let (remote, ip) = (conn.remote, conn.remote.ip());
-        match self.bans.misbehaved(ip, points, Instant::now()) {
+        match self.bans.misbehaved(ip, points, now()) {
             // The rest of a burst of bad frames adds nothing.
             Verdict::AlreadyBanned => {}
             Verdict::Scored { total } => {
@@ -450,7 +440,7 @@ impl PeerManagerActor {
                 conn.actor.do_send(StartSync {
                     our_height: self.our_height,
                 });
-                self.sync.start(id, Instant::now());
+                self.sync.start(id, now());
             }
         }
     }
@@ -571,7 +561,9 @@ impl Actor for PeerManagerActor {
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
         self.maintain(ctx);
-        ctx.run_interval(MAINTENANCE_INTERVAL, |actor, ctx| actor.maintain(ctx));
+        ctx.run_interval(self.settings.maintenance_interval, |actor, ctx| {
+            actor.maintain(ctx)
+        });
     }
 }
 
@@ -579,7 +571,7 @@ impl Actor for PeerManagerActor {
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Inbound {
-    pub stream: TcpStream,
+    pub stream: Transport,
     pub remote: SocketAddr,
 }
 
@@ -588,19 +580,18 @@ impl Handler<Inbound> for PeerManagerActor {
 
     fn handle(&mut self, message: Inbound, ctx: &mut Self::Context) {
         let ip = message.remote.ip();
-        if let Some(until) = self.bans.banned_until(ip, Instant::now()) {
+        if let Some(until) = self.bans.banned_until(ip, now()) {
             let reason = format!("you are banned until {}", clock_time(until));
             self.summarised(log::Level::Info, "refusing a banned host", || {
                 format!("{}", message.remote)
             });
             // One non-blocking write: the reason if the socket takes it, nothing else.
             if let Ok(frame) = encode_frame(Message::Reject { reason }) {
-                let _ = message.stream.try_write(&frame);
+                message.stream.try_write(&frame);
             }
             return;
         }
         self.make_pending_room(ip);
-        let _ = message.stream.set_nodelay(true);
         self.start_connection(message.stream, message.remote, None, ctx);
     }
 }
@@ -680,7 +671,7 @@ impl Handler<ClientReady> for PeerManagerActor {
     type Result = Result<(), String>;
 
     fn handle(&mut self, message: ClientReady, _: &mut Self::Context) -> Self::Result {
-        let now = Instant::now();
+        let now = now();
         let clients: Vec<(PeerId, Instant)> = self
             .conns
             .iter()
@@ -740,7 +731,7 @@ impl Handler<ClientActive> for PeerManagerActor {
         if let Some(Kind::Client { last_active }) =
             self.conns.get_mut(&message.id).map(|conn| &mut conn.kind)
         {
-            *last_active = Instant::now();
+            *last_active = now();
         }
     }
 }
@@ -771,7 +762,7 @@ impl Handler<Closed> for PeerManagerActor {
         }
         if self.sync.peer() == Some(message.id) {
             self.sync.stop();
-            self.update_mining_pause(Instant::now());
+            self.update_mining_pause(now());
             self.choose_sync_peer();
         }
     }
@@ -797,7 +788,7 @@ impl Handler<SyncBatch> for PeerManagerActor {
         else {
             return;
         };
-        let now = Instant::now();
+        let now = now();
         let verdict = self
             .sync
             .batch(message.id, message.report, claimed, self.our_work, now);
@@ -841,7 +832,7 @@ impl Handler<GaveNew> for PeerManagerActor {
 
     fn handle(&mut self, message: GaveNew, _: &mut Self::Context) {
         if let Some(conn) = self.conns.get_mut(&message.id) {
-            let now = Some(Instant::now());
+            let now = Some(now());
             if message.block {
                 conn.last_block = now;
             } else {
@@ -1038,7 +1029,7 @@ impl Handler<AddPeer> for PeerManagerActor {
     type Result = ();
 
     fn handle(&mut self, message: AddPeer, ctx: &mut Self::Context) {
-        self.book.add_seed(message.0, Instant::now());
+        self.book.add_seed(message.0, now());
         if !self.connected_to(&message.0)
             && !self.dialing.contains(&message.0)
             && !self.blocked.contains(&message.0)
@@ -1088,7 +1079,7 @@ impl Handler<SetBlocked> for PeerManagerActor {
             }
         }
         // Healed links come back at once rather than after a backoff.
-        self.book.retry_all_now(Instant::now());
+        self.book.retry_all_now(now());
         self.maintain(ctx);
     }
 }
@@ -1102,9 +1093,7 @@ impl Handler<IsBanned> for PeerManagerActor {
     type Result = bool;
 
     fn handle(&mut self, message: IsBanned, _: &mut Self::Context) -> bool {
-        self.bans
-            .banned_until(message.0.ip(), Instant::now())
-            .is_some()
+        self.bans.banned_until(message.0.ip(), now()).is_some()
     }
 }
 

@@ -14,13 +14,15 @@
 //! timing). So which node finds the k-th block of a run depends only on the seed.
 
 use super::chain_actor::{ChainActor, SubmitMined};
+use super::clock::unix_time_ms;
 use super::miner::{NewVerifiedBlock, PauseMining};
-use crate::chain::{unix_time_ms, BlockTemplate};
+use crate::chain::BlockTemplate;
 use actix::prelude::*;
 use log::{debug, warn};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// Nonces tried before giving up on a template: the simulated target is meant to be met
 /// by the first hash or nearly so.

@@ -113,14 +113,28 @@ impl Chain {
         opened
     }
 
+    /// A new chain kept in memory only (simulations of many nodes).
+    pub fn open_in_memory(params: ChainParams, limits: MempoolLimits) -> Result<Chain, ChainError> {
+        Chain::with_store(Store::open_in_memory(), params, limits)
+    }
+
     fn open_or_create(
         dir: &Path,
         params: ChainParams,
         limits: MempoolLimits,
     ) -> Result<Chain, ChainError> {
+        let genesis = params.genesis_block().hash();
+        let store = Store::open(dir, &genesis)?;
+        Chain::with_store(store, params, limits)
+    }
+
+    fn with_store(
+        store: Store,
+        params: ChainParams,
+        limits: MempoolLimits,
+    ) -> Result<Chain, ChainError> {
         let genesis_block = params.genesis_block();
         let genesis = genesis_block.hash();
-        let store = Store::open(dir, &genesis)?;
         let mut chain = if store.is_initialised()? {
             let loaded = store.load()?;
             Chain {

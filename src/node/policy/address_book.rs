@@ -4,7 +4,7 @@
 //! addresses (a handshake completed when we dialled them) are gossiped, so junk fed to us
 //! is not passed on.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -45,7 +45,9 @@ pub struct Backoff {
 /// The bounded address book.
 #[derive(Debug)]
 pub struct AddressBook {
-    entries: HashMap<SocketAddr, AddrEntry>,
+    // Ordered: which of several due addresses is dialed first must not vary from run
+    // to run (virtual-time launches repeat exactly).
+    entries: BTreeMap<SocketAddr, AddrEntry>,
     capacity: usize,
     arrivals: u64,
 }
@@ -53,7 +55,7 @@ pub struct AddressBook {
 impl AddressBook {
     pub fn new(capacity: usize) -> Self {
         AddressBook {
-            entries: HashMap::new(),
+            entries: BTreeMap::new(),
             capacity: capacity.max(1),
             arrivals: 0,
         }
