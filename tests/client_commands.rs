@@ -33,6 +33,16 @@ impl Drop for Node {
 /// Starts a node on a free port with its data in `dir`, paying `FUNDS` at genesis to
 /// `funded`. Learns the port from the node's "listening on" log line.
 fn start_node(dir: &Path, funded: &str, mine: bool) -> Node {
+    start_node_in(dir, "node", funded, mine, None)
+}
+
+/// A second node of the same network (data in `dir/name`) that joins through `peer` and
+/// does not mine: what it shows came to it by relay.
+fn start_relay(dir: &Path, name: &str, funded: &str, peer: &Node) -> Node {
+    start_node_in(dir, name, funded, false, Some(peer))
+}
+
+fn start_node_in(dir: &Path, name: &str, funded: &str, mine: bool, peer: Option<&Node>) -> Node {
     let config = dir.join("chain.toml");
     std::fs::write(
         &config,
@@ -48,13 +58,16 @@ fn start_node(dir: &Path, funded: &str, mine: bool) -> Node {
         .args(["--port", "0", "--miner-threads", "1", "--config"])
         .arg(&config)
         .arg("--data-dir")
-        .arg(dir.join("node"))
+        .arg(dir.join(name))
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     if !mine {
         command.arg("--no-mine");
+    }
+    if let Some(peer) = peer {
+        command.args(["--peer", &peer.addr]);
     }
     let mut child = command.spawn().unwrap();
     let stderr = child.stderr.take().unwrap();
@@ -144,6 +157,26 @@ fn balance(node: &Node, address: &str) -> (u64, u64) {
         out["balance"].as_u64().unwrap(),
         out["nonce"].as_u64().unwrap(),
     )
+}
+
+/// Waits (up to a minute) until every node shows `address` with `expected` (balance, next
+/// nonce): blocks reach the other nodes by relay.
+fn balance_on_every_node(nodes: &[&Node], address: &str, expected: (u64, u64)) {
+    for node in nodes {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let seen = balance(node, address);
+            if seen == expected {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} shows {seen:?} for {address}, expected {expected:?}",
+                node.addr
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 /// The address with one hex digit changed.
@@ -567,6 +600,7 @@ fn multisig_two_of_three_spend_from_the_command_line() {
     let (_, carol) = new_wallet(dir.path(), "carol.key");
     let (_, dave) = new_wallet(dir.path(), "dave.key");
     let node = start_node(dir.path(), &alice, true);
+    let relay = start_relay(dir.path(), "relay", &alice, &node);
     let at = node.addr.as_str();
     let policy_file = dir.path().join("policy.json");
     let policy_path = policy_file.to_str().unwrap();
@@ -658,6 +692,8 @@ fn multisig_two_of_three_spend_from_the_command_line() {
         (signed["signatures"].clone(), signed["required"].clone()),
         (2.into(), 2.into())
     );
+    // Submitted to the node that does not mine: relayed to the miner, mined, and the
+    // block relayed back.
     let submitted = json(&[
         "submit",
         tx_path,
@@ -665,14 +701,14 @@ fn multisig_two_of_three_spend_from_the_command_line() {
         "--timeout",
         "60",
         "--node",
-        at,
+        &relay.addr,
         "--json",
     ]);
     assert_eq!(submitted["accepted"], true);
     assert_eq!(submitted["txid"], signed["txid"]);
     assert_eq!(submitted["proof_valid"], true);
-    assert_eq!(balance(&node, &policy), (5_000 - 1_203, 1));
-    assert_eq!(balance(&node, &dave), (1_200, 0));
+    balance_on_every_node(&[&node, &relay], &policy, (5_000 - 1_203, 1));
+    balance_on_every_node(&[&node, &relay], &dave, (1_200, 0));
 
     let shown = json(&[
         "tx",
@@ -687,8 +723,10 @@ fn multisig_two_of_three_spend_from_the_command_line() {
         "{shown}"
     );
 
-    let (line, _) = fails(&["submit", tx_path, "--node", at]);
-    assert!(line.contains("nonce 0 already used"), "{line}");
+    for replay_to in [at, relay.addr.as_str()] {
+        let (line, _) = fails(&["submit", tx_path, "--node", replay_to]);
+        assert!(line.contains("nonce 0 already used"), "{line}");
+    }
 }
 
 /// Tokens as users handle them (issue 15): issue, info, transfer in display units,
@@ -699,6 +737,7 @@ fn token_issue_transfer_and_balances_from_the_command_line() {
     let (alice_key, alice) = new_wallet(dir.path(), "alice.key");
     let (_, bob) = new_wallet(dir.path(), "bob.key");
     let node = start_node(dir.path(), &alice, true);
+    let relay = start_relay(dir.path(), "relay", &alice, &node);
     let at = node.addr.as_str();
     let key = alice_key.to_str().unwrap();
 
@@ -768,6 +807,20 @@ fn token_issue_transfer_and_balances_from_the_command_line() {
     let alice_balance = json(&["balance", &alice, "--node", at, "--json"]);
     assert_eq!(alice_balance["tokens"][0]["balance"], "999987.50");
     assert_eq!(alice_balance["balance"], FUNDS - 3);
+    // The node that does not mine shows the same token balances once the blocks reach it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let relayed = json(&["balance", &bob, "--node", &relay.addr, "--json"]);
+        if relayed["tokens"] == bob_balance["tokens"] {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay shows {} for bob's tokens",
+            relayed["tokens"]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 
     let (line, _) = fails(&[
         "send",
