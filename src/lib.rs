@@ -22,6 +22,7 @@ pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod consensus;
+pub mod explorer;
 pub mod keyfile;
 pub mod launch;
 pub mod net;
@@ -29,3 +30,4 @@ pub mod node;
 pub mod output;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
+pub mod view;

@@ -400,7 +400,7 @@ fn bad_transactions_and_bad_input_each_get_their_own_reason() {
     .sign(&ironchain::keyfile::load(&mallory_key).unwrap(), &genesis);
     forged.sender = alice.parse().unwrap();
     let forged_file = dir.path().join("forged.json");
-    ironchain::cli::tx_file::save(&forged_file, &forged).unwrap();
+    ironchain::view::tx_file::save(&forged_file, &forged).unwrap();
     let (error, _) = fails(&["submit", forged_file.to_str().unwrap(), "--node", at]);
     assert!(error.contains("signature does not verify"), "{error}");
 

@@ -2,17 +2,17 @@
 //! proof checked against the block header) and `peers`. Each asks one node over a
 //! blocking connection and prints text, or JSON with `--json`.
 
-use super::format::{
-    block_json, difficulty_bits, is_genesis_placeholder, print_json, reward_json, transaction_json,
-    transaction_lines, utc,
-};
-use super::proof::check_inclusion;
+use super::format::{print_json, transaction_lines, utc};
 use super::rpc::{NodeConnection, DEFAULT_TIMEOUT};
 use crate::consensus::address::Address;
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::TxId;
 use crate::net::message::{BlockRef, Message, TxEntryWire, TxStatus};
+use crate::view::proof::check_inclusion;
+use crate::view::{
+    account_json, block_json, difficulty_bits, is_genesis_placeholder, parse_block_ref, peers_json,
+    tip_json, tx_status_json, TipView,
+};
 use clap::Args;
-use serde_json::json;
 
 /// Options every client subcommand shares.
 #[derive(Args, Debug, Clone)]
@@ -107,18 +107,7 @@ pub fn balance(args: BalanceArgs) -> Result<(), String> {
         crate::consensus::token::format_units(holding.balance, holding.decimals)
     };
     if args.opts.json {
-        return print_json(&json!({
-            "address": shown,
-            "balance": account.balance,
-            "nonce": next_nonce,
-            "confirmed_nonce": account.nonce,
-            "tokens": tokens.iter().map(|holding| json!({
-                "token_id": holding.token.to_string(),
-                "symbol": holding.symbol,
-                "balance": display(holding),
-                "balance_base_units": holding.balance,
-            })).collect::<Vec<_>>(),
-        }));
+        return print_json(&account_json(shown, &account, next_nonce, &tokens));
     }
     let pending = next_nonce.saturating_sub(account.nonce);
     crate::outln!("address     {shown}");
@@ -150,13 +139,13 @@ pub fn tip(args: TipArgs) -> Result<(), String> {
         return Err(node.unexpected(&reply));
     };
     if args.opts.json {
-        return print_json(&json!({
-            "height": height,
-            "hash": hash.to_string(),
-            "difficulty_bits": difficulty_bits,
-            "timestamp_ms": timestamp_ms,
-            "work": work.to_string(),
-            "genesis": node.genesis().to_string(),
+        return print_json(&tip_json(&TipView {
+            height,
+            hash,
+            work,
+            difficulty_bits,
+            timestamp_ms,
+            genesis: *node.genesis(),
         }));
     }
     crate::outln!("height      {height}");
@@ -166,18 +155,6 @@ pub fn tip(args: TipArgs) -> Result<(), String> {
     crate::outln!("total work  {work}");
     crate::outln!("genesis     {}", node.genesis());
     Ok(())
-}
-
-fn parse_block_ref(text: &str) -> Result<BlockRef, String> {
-    // A hash made only of decimal digits must not be read as a height.
-    if text.len() < 64 {
-        if let Ok(height) = text.parse::<u64>() {
-            return Ok(BlockRef::Height(height));
-        }
-    }
-    text.parse::<BlockHash>().map(BlockRef::Hash).map_err(|e| {
-        format!("{text:?} is neither a block height nor a block hash (64 hex digits): {e}")
-    })
 }
 
 /// `ironchain block`.
@@ -269,15 +246,8 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
                     args.opts.node
                 ));
             }
-            if args.opts.json {
-                return print_json(&json!({
-                    "txid": txid.to_string(),
-                    "status": "pending",
-                    "block_hash": null,
-                    "height": null,
-                    "proof_valid": null,
-                    "transaction": transaction_json(tx),
-                }));
+            if let Some(view) = tx_status_json(&txid, &status).filter(|_| args.opts.json) {
+                return print_json(&view);
             }
             crate::outln!("transaction {txid}");
             crate::outln!("  status   pending (in the mempool, not yet in a block)");
@@ -292,31 +262,8 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
         } => {
             let check = check_inclusion(&txid, &status)
                 .ok_or_else(|| "internal error: confirmed status not checked".to_string())?;
-            let (kind, entry_json) = match entry {
-                TxEntryWire::Transfer(tx) => ("transfer", transaction_json(tx)),
-                TxEntryWire::Reward(reward) => ("reward", reward_json(reward)),
-            };
-            if args.opts.json {
-                print_json(&json!({
-                    "txid": txid.to_string(),
-                    "status": "confirmed",
-                    "block_hash": block_hash.to_string(),
-                    "height": header.height,
-                    "proof_valid": check.holds(),
-                    "kind": kind,
-                    "transaction": entry_json,
-                    "proof": {
-                        "index": proof.index,
-                        "leaf_count": proof.leaf_count,
-                        "siblings": proof.siblings.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                        "computed_root": check.computed_root.map(|root| root.to_string()),
-                        "header_merkle_root": header.merkle_root.to_string(),
-                        "root_matches": check.root_matches,
-                        "header_matches": check.header_matches,
-                        "proof_of_work": check.proof_of_work,
-                        "entry_matches": check.entry_matches,
-                    },
-                }))?;
+            if let Some(view) = tx_status_json(&txid, &status).filter(|_| args.opts.json) {
+                print_json(&view)?;
             } else {
                 crate::outln!("transaction {txid}");
                 crate::outln!(
@@ -389,17 +336,7 @@ pub fn peers(args: PeersArgs) -> Result<(), String> {
         return Err(node.unexpected(&reply));
     };
     if args.opts.json {
-        let list: Vec<_> = peers
-            .iter()
-            .map(|peer| {
-                json!({
-                    "addr": peer.addr,
-                    "inbound": peer.inbound,
-                    "best_height": peer.best_height,
-                })
-            })
-            .collect();
-        return print_json(&json!(list));
+        return print_json(&peers_json(&peers));
     }
     if peers.is_empty() {
         crate::outln!("no peers connected to {}", args.opts.node);
@@ -418,6 +355,7 @@ pub fn peers(args: PeersArgs) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::hash::BlockHash;
 
     #[test]
     fn block_references() {

@@ -1,11 +1,10 @@
-//! How the client subcommands show chain data: JSON views (a stable interface for
-//! scripts, documented in the README) and helpers for the human-readable text.
+//! How the client subcommands show chain data: printing the JSON views of
+//! [`crate::view`] and helpers for the human-readable text.
 
-use crate::consensus::block::Block;
-use crate::consensus::target::CompactTarget;
 use crate::consensus::token::token_id;
-use crate::consensus::transaction::{Reward, Transaction, TxKind};
-use serde_json::{json, Value};
+use crate::consensus::transaction::{Transaction, TxKind};
+use crate::view::{kind_name, tx_file};
+use serde_json::Value;
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &Value) -> Result<(), String> {
@@ -15,101 +14,12 @@ pub fn print_json(value: &Value) -> Result<(), String> {
     Ok(())
 }
 
-/// Difficulty as leading zero bits of the target (0 for an undecodable target).
-pub fn difficulty_bits(target: CompactTarget) -> u32 {
-    target
-        .to_target()
-        .map_or(0, |target| target.leading_zero_bits())
-}
-
-/// A transaction's kind as a word: `transfer`, `token_transfer` or `issue`.
-fn kind_name(kind: &TxKind) -> &'static str {
-    match kind {
-        TxKind::Transfer => "transfer",
-        TxKind::TokenTransfer { .. } => "token_transfer",
-        TxKind::Issue { .. } => "issue",
-    }
-}
-
-/// A transaction's fields: `kind`, and for tokens `token` (the id; for an issue the id
-/// it creates), `symbol` and `decimals` of an issue; for a multisig spend `policy` (its
-/// `icm…` address, threshold, members) and `signers`. The sender of a multisig spend is
-/// shown as its policy address.
-pub fn transaction_json(tx: &Transaction) -> Value {
-    let mut value = json!({
-        "txid": tx.id().to_string(),
-        "kind": kind_name(tx.kind()),
-        "sender": super::tx_file::sender_text(tx),
-        "receiver": tx.receiver.to_string(),
-        "amount": tx.amount,
-        "fee": tx.fee,
-        "nonce": tx.nonce,
-        "message": tx.message,
-    });
-    match tx.kind() {
-        TxKind::Transfer => {}
-        TxKind::TokenTransfer { token } => value["token"] = json!(token.to_string()),
-        TxKind::Issue { symbol, decimals } => {
-            value["token"] = json!(token_id(&tx.sender, tx.nonce).to_string());
-            value["symbol"] = json!(symbol);
-            value["decimals"] = json!(decimals);
-        }
-    }
-    if let Some(spend) = tx.policy_spend() {
-        value["policy"] = json!({
-            "address": spend.policy.address().to_string(),
-            "threshold": spend.policy.threshold,
-            "members": spend.policy.members.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        });
-        value["signers"] = json!(spend
-            .signatures
-            .iter()
-            .map(|cosignature| cosignature.signer.to_string())
-            .collect::<Vec<_>>());
-    }
-    value
-}
-
-/// Whether `reward` is the genesis block's placeholder: it pays nothing and is no leaf
-/// of a merkle tree (the genesis merkle root commits to the chain parameters), so it has
-/// no transaction id a node could find or prove.
-pub fn is_genesis_placeholder(reward: &Reward) -> bool {
-    reward.height == 0
-}
-
-/// A reward record's fields (`txid` null for the genesis placeholder).
-pub fn reward_json(reward: &Reward) -> Value {
-    json!({
-        "txid": (!is_genesis_placeholder(reward)).then(|| reward.id().to_string()),
-        "miner": reward.miner.to_string(),
-        "amount": reward.amount,
-        "height": reward.height,
-    })
-}
-
-/// A whole block.
-pub fn block_json(block: &Block) -> Value {
-    let header = &block.header;
-    json!({
-        "height": header.height,
-        "hash": block.hash().to_string(),
-        "prev": header.prev.to_string(),
-        "timestamp_ms": header.timestamp_ms,
-        "difficulty_bits": difficulty_bits(header.target),
-        "target": header.target.to_string(),
-        "nonce": header.nonce,
-        "merkle_root": header.merkle_root.to_string(),
-        "reward": reward_json(&block.reward),
-        "txs": block.txs.iter().map(transaction_json).collect::<Vec<_>>(),
-    })
-}
-
 /// A transaction as indented lines of text.
 pub fn transaction_lines(tx: &Transaction, indent: &str) -> String {
     let mut out = format!(
         "{indent}kind     {}\n{indent}from     {}\n{indent}to       {}\n{indent}amount   {}\n{indent}fee      {}\n{indent}nonce    {}",
         kind_name(tx.kind()),
-        super::tx_file::sender_text(tx),
+        tx_file::sender_text(tx),
         tx.receiver,
         tx.amount,
         tx.fee,

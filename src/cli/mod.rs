@@ -7,11 +7,9 @@ pub mod format;
 pub mod launch_command;
 pub mod multisig;
 pub mod node_command;
-pub mod proof;
 pub mod rpc;
 pub mod send;
 pub mod token;
-pub mod tx_file;
 pub mod wallet_command;
 
 use clap::{Parser, Subcommand};

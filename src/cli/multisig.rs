@@ -5,10 +5,10 @@
 
 use super::client::{parse_address, NodeOpts};
 use super::format::print_json;
-use super::tx_file;
 use crate::consensus::address::Address;
 use crate::consensus::policy::{Policy, PolicyAddress};
 use crate::consensus::transaction::Transaction;
+use crate::view::tx_file;
 use clap::Args;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -35,6 +35,46 @@ pub struct NodeArgs {
     /// Number of mining threads.
     #[arg(long, value_name = "N")]
     pub miner_threads: Option<usize>,
+    /// Where the explorer (web page and JSON API) listens (default 127.0.0.1 and the
+    /// node's port + 1000).
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "no_http")]
+    pub http: Option<SocketAddr>,
+    /// Run no explorer.
+    #[arg(long)]
+    pub no_http: bool,
+}
+
+/// Where the explorer listens, or `None` for no explorer: the command line first, then
+/// the config, then 127.0.0.1 at the node's port + 1000 (port 0 when the node's port is
+/// 0, so that OS-chosen ports never collide).
+pub fn explorer_addr(args: &NodeArgs) -> Result<Option<SocketAddr>, String> {
+    let node = load_config(args.config.as_ref())?.node;
+    if args.no_http || (node.no_http && args.http.is_none()) {
+        return Ok(None);
+    }
+    if let Some(addr) = args.http {
+        return Ok(Some(addr));
+    }
+    if let Some(text) = &node.http {
+        return text
+            .parse()
+            .map(Some)
+            .map_err(|e| format!("[node] http: \"{text}\" is not an IP:PORT address: {e}"));
+    }
+    let port = args.port.unwrap_or(node.port);
+    let http_port = match port {
+        0 => 0,
+        port => port
+            .checked_add(crate::explorer::PORT_OFFSET)
+            .ok_or_else(|| {
+                format!(
+                    "the explorer's default port would be {port} + {}, past 65535: \
+                 choose one with --http ADDR:PORT, or --no-http",
+                    crate::explorer::PORT_OFFSET
+                )
+            })?,
+    };
+    Ok(Some(SocketAddr::from((Ipv4Addr::LOCALHOST, http_port))))
 }
 
 fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
@@ -92,9 +132,20 @@ pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
 /// Runs a node until Ctrl-C.
 pub fn run_node(args: NodeArgs) -> Result<(), String> {
     let settings = settings(&args)?;
+    let http = explorer_addr(&args)?;
     let system = actix_rt::System::new();
     system.block_on(async move {
         let mut node = start_node(settings).await.map_err(|e| e.to_string())?;
+        let explorer = match http {
+            Some(addr) => match crate::explorer::serve(&node, addr).await {
+                Ok(explorer) => Some(explorer),
+                Err(error) => {
+                    node.stop().await;
+                    return Err(error);
+                }
+            },
+            None => None,
+        };
         let outcome = tokio::select! {
             _ = tokio::signal::ctrl_c() => {
                 log::info!("shutting down");
@@ -102,6 +153,9 @@ pub fn run_node(args: NodeArgs) -> Result<(), String> {
             }
             reason = node.store_failure() => Err(format!("store failure, node stopped: {reason}")),
         };
+        if let Some(explorer) = explorer {
+            explorer.stop().await;
+        }
         node.stop().await;
         outcome
     })
@@ -121,4 +175,55 @@ pub fn run_verify(data_dir: Option<PathBuf>, config: Option<PathBuf>) -> Result<
         report.accounts
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Line {
+        #[command(flatten)]
+        node: NodeArgs,
+    }
+
+    fn explorer(args: &[&str]) -> Result<Option<SocketAddr>, String> {
+        let line = Line::try_parse_from(std::iter::once("ironchain").chain(args.iter().copied()))
+            .map_err(|e| e.kind().to_string())?;
+        explorer_addr(&line.node)
+    }
+
+    #[test]
+    fn the_explorer_listens_on_loopback_at_the_node_port_plus_1000_unless_told_otherwise() {
+        let at = |text: &str| Ok(Some(text.parse().unwrap()));
+        assert_eq!(explorer(&[]), at("127.0.0.1:2111"));
+        assert_eq!(explorer(&["--port", "1500"]), at("127.0.0.1:2500"));
+        assert_eq!(explorer(&["--port", "0"]), at("127.0.0.1:0"));
+        assert_eq!(explorer(&["--http", "0.0.0.0:8080"]), at("0.0.0.0:8080"));
+        assert_eq!(explorer(&["--no-http"]), Ok(None));
+        assert!(explorer(&["--port", "65000"])
+            .unwrap_err()
+            .contains("past 65535"));
+        assert!(explorer(&["--http", "1.2.3.4:1", "--no-http"]).is_err());
+
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("node.toml");
+        let config_text = config.to_str().unwrap();
+        std::fs::write(&config, "[node]\nhttp = \"127.0.0.5:3000\"\n").unwrap();
+        assert_eq!(explorer(&["--config", config_text]), at("127.0.0.5:3000"));
+        std::fs::write(&config, "[node]\nno_http = true\n").unwrap();
+        assert_eq!(explorer(&["--config", config_text]), Ok(None));
+        // The command line wins over the config.
+        assert_eq!(
+            explorer(&["--config", config_text, "--http", "127.0.0.1:4000"]),
+            at("127.0.0.1:4000")
+        );
+        std::fs::write(&config, "[node]\nhttp = \"localhost\"\n").unwrap();
+        let error = explorer(&["--config", config_text]).unwrap_err();
+        assert!(
+            error.contains("http") && error.contains("IP:PORT"),
+            "{error}"
+        );
+    }
 }

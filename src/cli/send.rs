@@ -9,9 +9,7 @@
 use super::client::{parse_address, NodeOpts};
 use super::format::print_json;
 use super::multisig::{load_policy, signature_count};
-use super::proof::check_inclusion;
 use super::rpc::NodeConnection;
-use super::tx_file;
 use crate::chain::state::TokenInfo;
 use crate::consensus::address::Address;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
@@ -19,6 +17,8 @@ use crate::consensus::token::parse_units;
 use crate::consensus::transaction::{Transaction, TxKind, UnsignedTransaction, MAX_MESSAGE_BYTES};
 use crate::consensus::validation::check_policy_spend;
 use crate::net::message::{Message, TxStatus};
+use crate::view::proof::check_inclusion;
+use crate::view::{submit_json, tx_file};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -293,11 +293,7 @@ pub fn submit_and_report(
         }
         Message::TxRejected { reason } => {
             if opts.json {
-                print_json(json!({
-                    "txid": txid.to_string(),
-                    "accepted": false,
-                    "reason": reason,
-                }))?;
+                print_json(submit_json(&txid, Some(&reason)))?;
             }
             return Err(format!("transaction rejected: {reason}"));
         }
@@ -305,11 +301,7 @@ pub fn submit_and_report(
     }
     if !wait.wait {
         if opts.json {
-            return print_json(json!({
-                "txid": txid.to_string(),
-                "accepted": true,
-                "reason": null,
-            }));
+            return print_json(submit_json(&txid, None));
         }
         crate::outln!("accepted {txid}");
         return Ok(());

@@ -59,6 +59,12 @@ pub struct NodeConfig {
     pub client_idle_timeout_ms: u64,
     /// A sync peer that delivers no new block for this long is dropped.
     pub sync_timeout_ms: u64,
+    /// The explorer's `ADDR:PORT`. Default: 127.0.0.1, the node's port + 1000.
+    #[serde(default)]
+    pub http: Option<String>,
+    /// Run no explorer.
+    #[serde(default)]
+    pub no_http: bool,
 }
 
 /// Why a configuration could not be used.
@@ -213,6 +219,10 @@ impl NodeConfig {
         }
         for peer in &self.peers {
             parse_peer(peer).map_err(|reason| ("peers", reason))?;
+        }
+        if let Some(http) = &self.http {
+            http.parse::<std::net::SocketAddr>()
+                .map_err(|e| ("http", format!("\"{http}\" is not an IP:PORT address: {e}")))?;
         }
         Ok(())
     }

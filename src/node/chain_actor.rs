@@ -9,6 +9,7 @@
 //! happened, so the launcher can measure propagation delays and reorg depths.
 
 use super::clock::unix_time_ms;
+use super::events::{EventHub, LiveEvent, Publish};
 use super::miner::{NewVerifiedBlock, PauseMining};
 use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
 use super::sim_miner::FindInfo;
@@ -28,9 +29,11 @@ use crate::net::message::TokenHolding;
 use crate::net::message::{
     BlockRef, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
 };
+use crate::view::TreeBlock;
 use actix::prelude::*;
 use futures::channel::oneshot;
 use log::{debug, error, info, warn};
+use std::collections::HashMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -251,6 +254,56 @@ pub struct TreeEntry {
     pub active: bool,
 }
 
+/// Where to publish live events for watchers (the explorer).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetEventHub(pub Addr<EventHub>);
+
+/// The blocks of the tree at most `depth` below the tip's height, stale ones included,
+/// lowest first.
+#[derive(Message)]
+#[rtype(result = "Vec<TreeBlock>")]
+pub struct GetTree {
+    pub depth: u64,
+}
+
+/// The mempool: how many transactions and bytes, and the first `limit` transactions in
+/// the order a template would take them.
+#[derive(Message)]
+#[rtype(result = "MempoolView")]
+pub struct GetMempool {
+    pub limit: usize,
+}
+
+/// See [`GetMempool`].
+#[derive(Clone, Debug)]
+pub struct MempoolView {
+    pub count: usize,
+    pub bytes: usize,
+    pub transactions: Vec<Transaction>,
+}
+
+/// An address's latest transactions: pending ones, then those in the last `blocks` blocks
+/// of the active chain, newest first, at most `limit`. There is no address index: this
+/// reads those blocks, so `blocks` is kept small.
+#[derive(Message)]
+#[rtype(result = "Vec<AddressActivity>")]
+pub struct GetAddressActivity {
+    pub address: Address,
+    pub blocks: u64,
+    pub limit: usize,
+}
+
+/// See [`GetAddressActivity`]: a transfer, or a block reward (`tx` is `None`).
+#[derive(Clone, Debug)]
+pub struct AddressActivity {
+    pub txid: TxId,
+    /// `None` while pending.
+    pub height: Option<u64>,
+    pub tx: Option<Transaction>,
+    pub reward: u64,
+}
+
 /// The node started (true) or finished (false) downloading a better chain.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -298,6 +351,7 @@ pub struct ChainActor {
     /// Switched off by [`SetMining`]: no templates go out.
     mining: bool,
     events: Option<(usize, Recipient<NodeEvent>)>,
+    live: Option<Addr<EventHub>>,
     /// While downloading a better chain, mining on our stale tip would be wasted work.
     syncing: bool,
     peers: Option<Addr<PeerManagerActor>>,
@@ -321,6 +375,7 @@ impl ChainActor {
             miners: Vec::new(),
             mining: true,
             events: None,
+            live: None,
             syncing: false,
             peers: None,
             refresh_scheduled: false,
@@ -491,6 +546,13 @@ impl ChainActor {
             })
             .collect::<Vec<_>>()
             .into_iter();
+        let miners: HashMap<BlockHash, Address> = match self.live {
+            Some(_) => blocks
+                .iter()
+                .map(|block| (block.hash(), block.reward.miner))
+                .collect(),
+            None => HashMap::new(),
+        };
         for result in self
             .chain
             .process_blocks_from(blocks, unix_time_ms(), origin.peer())
@@ -531,6 +593,7 @@ impl ChainActor {
                             },
                         );
                     }
+                    self.publish(&accepted.stored, accepted.tip_change.as_ref(), &miners);
                     if let Some(change) = &accepted.tip_change {
                         self.log_tip_change(change, origin);
                         if !change.disconnected.is_empty() {
@@ -605,6 +668,75 @@ impl ChainActor {
         outcome
     }
 
+    /// `hash` as a [`TreeBlock`]; the miner is read from the store unless given.
+    fn tree_block(&self, hash: &BlockHash, miner: Option<Address>) -> Option<TreeBlock> {
+        let index = self.chain.index();
+        let entry = index.get(hash)?;
+        let header = &entry.header;
+        let miner = match miner {
+            Some(miner) => Some(miner),
+            None => match self.chain.block(hash) {
+                Ok(block) => block.map(|block| block.reward.miner),
+                Err(error) => {
+                    error!("store read failed: {error}");
+                    None
+                }
+            },
+        };
+        let interval_ms = index
+            .get(&header.prev)
+            .filter(|parent| parent.header.height > 0)
+            .map(|parent| {
+                header
+                    .timestamp_ms
+                    .saturating_sub(parent.header.timestamp_ms)
+            });
+        Some(TreeBlock {
+            hash: hash.to_string(),
+            parent: header.prev.to_string(),
+            height: header.height,
+            miner: (header.height > 0)
+                .then(|| miner.map(|m| m.to_string()))
+                .flatten(),
+            timestamp_ms: header.timestamp_ms,
+            interval_ms,
+            on_best_chain: index.is_active(hash),
+        })
+    }
+
+    /// Tells watchers what a batch did: blocks stored beside the active chain, the reorg,
+    /// the blocks connected. `miners` are the batch's reward addresses (others are read).
+    fn publish(
+        &self,
+        stored: &[BlockHash],
+        change: Option<&TipChange>,
+        miners: &HashMap<BlockHash, Address>,
+    ) {
+        let Some(live) = &self.live else { return };
+        let block = |hash: &BlockHash| self.tree_block(hash, miners.get(hash).copied());
+        for hash in stored {
+            if !self.chain.index().is_active(hash) {
+                if let Some(view) = block(hash) {
+                    live.do_send(Publish(LiveEvent::BlockStale(view)));
+                }
+            }
+        }
+        let Some(change) = change else { return };
+        if !change.disconnected.is_empty() {
+            live.do_send(Publish(LiveEvent::Reorg {
+                depth: change.disconnected.len(),
+                old_tip: change.old_tip.to_string(),
+                new_tip: change.new_tip.to_string(),
+                height: change.height,
+            }));
+        }
+        for hash in &change.connected {
+            if let Some(view) = block(hash) {
+                live.do_send(Publish(LiveEvent::BlockConnected(view)));
+            }
+        }
+    }
+
     fn transaction_status(&self, txid: &TxId) -> TxStatus {
         match self.chain.transaction(txid) {
             Ok(Some(TxLookup::Pending(tx))) => TxStatus::Pending(tx),
@@ -672,6 +804,15 @@ impl Handler<SubmitTx> for ChainActor {
             if let Err(error) = file.append(txid, &tx, unix_time_ms()) {
                 error!("cannot write the mempool file: {error}");
             }
+        }
+        if let Some(live) = &self.live {
+            live.do_send(Publish(LiveEvent::TxAccepted {
+                txid: txid.to_string(),
+                sender: tx.sender.to_string(),
+                receiver: tx.receiver.to_string(),
+                amount: tx.amount,
+                fee: tx.fee,
+            }));
         }
         if let Some(peers) = &self.peers {
             peers.do_send(RelayTx {
@@ -862,6 +1003,107 @@ impl Handler<GetBlockTree> for ChainActor {
                 })
                 .collect(),
         )
+    }
+}
+
+impl Handler<SetEventHub> for ChainActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetEventHub, _: &mut Self::Context) {
+        self.live = Some(message.0);
+    }
+}
+
+impl Handler<GetTree> for ChainActor {
+    type Result = MessageResult<GetTree>;
+
+    fn handle(&mut self, message: GetTree, _: &mut Self::Context) -> Self::Result {
+        let lowest = self.chain.tip().height.saturating_sub(message.depth);
+        let mut hashes: Vec<(u64, BlockHash)> = self
+            .chain
+            .index()
+            .entries()
+            .filter(|entry| entry.header.height >= lowest)
+            .map(|entry| (entry.header.height, entry.hash))
+            .collect();
+        hashes.sort_unstable();
+        MessageResult(
+            hashes
+                .iter()
+                .filter_map(|(_, hash)| self.tree_block(hash, None))
+                .collect(),
+        )
+    }
+}
+
+impl Handler<GetMempool> for ChainActor {
+    type Result = MessageResult<GetMempool>;
+
+    fn handle(&mut self, message: GetMempool, _: &mut Self::Context) -> Self::Result {
+        let mempool = self.chain.mempool();
+        MessageResult(MempoolView {
+            count: mempool.len(),
+            bytes: mempool.bytes(),
+            transactions: mempool
+                .select(self.chain.state(), message.limit, usize::MAX)
+                .into_iter()
+                .collect(),
+        })
+    }
+}
+
+impl Handler<GetAddressActivity> for ChainActor {
+    type Result = MessageResult<GetAddressActivity>;
+
+    fn handle(&mut self, message: GetAddressActivity, _: &mut Self::Context) -> Self::Result {
+        let address = message.address;
+        let involves = |tx: &Transaction| tx.sender == address || tx.receiver == address;
+        let mut found: Vec<AddressActivity> = self
+            .chain
+            .mempool()
+            .transactions()
+            .filter(|tx| involves(tx))
+            .take(message.limit)
+            .map(|tx| AddressActivity {
+                txid: tx.id(),
+                height: None,
+                tx: Some(tx.clone()),
+                reward: 0,
+            })
+            .collect();
+        let tip = self.chain.tip().height;
+        let lowest = tip.saturating_sub(message.blocks).max(1);
+        for height in (lowest..=tip).rev() {
+            if found.len() >= message.limit {
+                break;
+            }
+            let block = match self.chain.block_at(height) {
+                Ok(Some(block)) => block,
+                Ok(None) => break,
+                Err(error) => {
+                    error!("store read failed: {error}");
+                    break;
+                }
+            };
+            for tx in block.txs.iter().rev().filter(|tx| involves(tx)) {
+                found.push(AddressActivity {
+                    txid: tx.id(),
+                    height: Some(height),
+                    tx: Some(tx.clone()),
+                    reward: 0,
+                });
+            }
+            if block.reward.miner == address {
+                found.push(AddressActivity {
+                    txid: block.reward.id(),
+                    height: Some(height),
+                    tx: None,
+                    reward: block.reward.amount,
+                });
+            }
+        }
+        found.truncate(message.limit);
+        MessageResult(found)
     }
 }
 

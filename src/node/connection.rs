@@ -35,7 +35,7 @@ use super::tx_verifier::{TxVerifierActor, VerifyTx};
 use super::PeerId;
 use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
-use crate::consensus::hash::BlockHash;
+use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::transaction::Transaction;
 use crate::net::frame::{frame_len, Decoded, FrameCodec, FrameError, MAX_FRAME_BYTES};
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
@@ -548,30 +548,17 @@ impl ConnectionActor {
         );
     }
 
-    /// Admits a transaction from a client or a peer in three steps: the chain actor's cheap
-    /// checks, the signature by the [`TxVerifierActor`] (in a batch with whatever arrived
-    /// at the same time, on the blocking pool, not on the chain actor's one thread), then
-    /// admission. One transaction at a
-    /// time per connection, so that a sender's transactions keep their nonce order.
+    /// Admits a transaction from a client or a peer ([`admit_transaction`]). One
+    /// transaction at a time per connection, so that a sender's transactions keep their
+    /// nonce order.
     fn on_tx(&mut self, tx: Transaction, from_peer: bool, ctx: &mut Context<Self>) {
-        let chain = self.chain.clone();
-        let verifier = self.settings.verifier.clone();
         let origin = from_peer.then_some(self.id);
-        let admit = async move {
-            let tx = chain.send(CheckTx(tx)).await??;
-            let verified = verifier
-                .send(VerifyTx(tx))
-                .await?
-                .ok_or(NotAdmitted::NodeStopping)??;
-            Ok::<_, NotAdmitted>(
-                chain
-                    .send(SubmitTx {
-                        tx: verified,
-                        origin,
-                    })
-                    .await??,
-            )
-        };
+        let admit = admit_transaction(
+            self.chain.clone(),
+            self.settings.verifier.clone(),
+            tx,
+            origin,
+        );
         ctx.wait(
             admit
                 .into_actor(self)
@@ -843,8 +830,31 @@ impl ConnectionActor {
     }
 }
 
+/// Admits a transaction in three steps: the chain actor's cheap checks, the signature by
+/// the [`TxVerifierActor`] (in a batch with whatever arrived at the same time, on the
+/// blocking pool, not on the chain actor's one thread), then admission. Connections and the explorer's `POST /api/tx`
+/// both come through here, so a transaction gets the same checks whichever way it came.
+pub async fn admit_transaction(
+    chain: Addr<ChainActor>,
+    verifier: Addr<TxVerifierActor>,
+    tx: Transaction,
+    origin: Option<super::PeerId>,
+) -> Result<TxId, NotAdmitted> {
+    let tx = chain.send(CheckTx(tx)).await??;
+    let verified = verifier
+        .send(VerifyTx(tx))
+        .await?
+        .ok_or(NotAdmitted::NodeStopping)??;
+    Ok(chain
+        .send(SubmitTx {
+            tx: verified,
+            origin,
+        })
+        .await??)
+}
+
 /// Why a transaction did not get into the mempool.
-enum NotAdmitted {
+pub enum NotAdmitted {
     Refused(TxError),
     /// The chain actor or the blocking pool is gone: the node is shutting down.
     NodeStopping,

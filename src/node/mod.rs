@@ -13,6 +13,7 @@
 pub mod chain_actor;
 pub mod clock;
 pub mod connection;
+pub mod events;
 pub mod limits;
 pub mod miner;
 pub mod netsim;
@@ -27,17 +28,20 @@ use crate::chain::mempool::MempoolLimits;
 use crate::chain::mempool_file::{self, Restored, MEMPOOL_FILE};
 use crate::chain::{unix_time_ms, Chain};
 use crate::consensus::address::Address;
+use crate::consensus::hash::BlockHash;
 use crate::consensus::params::ChainParams;
 use actix::prelude::*;
-use chain_actor::{ChainActor, GetSummary, RegisterMiner, SetPeerManager, Shutdown};
+use chain_actor::{ChainActor, GetSummary, RegisterMiner, SetEventHub, SetPeerManager, Shutdown};
 use connection::ConnectionSettings;
+use events::EventHub;
 use futures::channel::oneshot;
 use limits::NetLimits;
 use log::{info, warn};
 use miner::MinerActor;
 use netsim::LinkDelay;
 use peer_manager::{
-    Inbound, PeerManagerActor, PeerSettings, StopNetwork, TipChanged, MAINTENANCE_INTERVAL,
+    Inbound, PeerManagerActor, PeerSettings, SetPeerEventHub, StopNetwork, TipChanged,
+    MAINTENANCE_INTERVAL,
 };
 use sim_miner::{SimMinerActor, SimMining};
 use std::fmt;
@@ -132,6 +136,12 @@ pub struct NodeHandle {
     pub miner_address: Option<Address>,
     /// The simulated miner, if the node mines that way.
     pub sim_miner: Option<Addr<SimMinerActor>>,
+    /// Live events for watchers (the explorer's `/api/events`).
+    pub events: Addr<EventHub>,
+    /// The network's genesis block (what signatures commit to).
+    pub genesis: BlockHash,
+    /// Checks transactions' signatures for admission.
+    pub verifier: Addr<tx_verifier::TxVerifierActor>,
     /// `None` on a virtual network, where everything runs on the launch's thread.
     chain_arbiter: Option<Arbiter>,
     miner_arbiters: Vec<Arbiter>,
@@ -251,6 +261,7 @@ pub async fn start_node_with(
         )
     };
     let node_id: u64 = options.node_id.unwrap_or_else(rand::random);
+    let verifier = tx_verifier::TxVerifierActor::new(genesis).start();
     let peers = PeerManagerActor::new(
         chain_addr.clone(),
         PeerSettings {
@@ -275,7 +286,7 @@ pub async fn start_node_with(
             listen_port: listen_addr.port(),
             max_block_txs: settings.params.max_block_txs as usize,
             link: LinkDelay::fixed(settings.send_delay),
-            verifier: tx_verifier::TxVerifierActor::new(genesis).start(),
+            verifier: verifier.clone(),
             limits: settings.limits.clone(),
             keepalive: !on_virtual_network,
         },
@@ -286,6 +297,9 @@ pub async fn start_node_with(
         work: tip.work,
     });
     chain_addr.do_send(SetPeerManager(peers.clone()));
+    let events = EventHub::default().start();
+    chain_addr.do_send(SetEventHub(events.clone()));
+    peers.do_send(SetPeerEventHub(events.clone()));
 
     let mut miner_arbiters = Vec::new();
     let mut sim_miner = None;
@@ -362,6 +376,9 @@ pub async fn start_node_with(
         peers,
         miner_address,
         sim_miner,
+        events,
+        genesis,
+        verifier,
         chain_arbiter,
         miner_arbiters,
         store_failure,

@@ -20,6 +20,7 @@ use super::clock::now;
 use super::connection::{
     ConnectionActor, ConnectionSettings, Disconnect, Send, StartSync, SHUTDOWN_REASON,
 };
+use super::events::{EventHub, LiveEvent, Publish};
 use super::limits::NetLimits;
 use super::netsim::{LinkDelay, LinkTable};
 use super::policy::address_book::{AddrEntry, AddressBook};
@@ -180,6 +181,8 @@ pub struct PeerManagerActor {
     links: LinkTable,
     /// Listening addresses cut off by a simulated partition.
     blocked: HashSet<SocketAddr>,
+    /// Where peers joining and leaving are published for watchers.
+    live: Option<Addr<EventHub>>,
 }
 
 impl PeerManagerActor {
@@ -194,6 +197,7 @@ impl PeerManagerActor {
             book.add_seed(*seed, now);
         }
         PeerManagerActor {
+            live: None,
             chain,
             conns: BTreeMap::new(),
             next_id: 1,
@@ -654,6 +658,12 @@ impl Handler<PeerReady> for PeerManagerActor {
             if inbound { "inbound" } else { "outbound" },
             hello.best_height
         );
+        if let Some(live) = &self.live {
+            live.do_send(Publish(LiveEvent::PeerJoined {
+                addr: listen.to_string(),
+                inbound,
+            }));
+        }
         self.learn(listen);
         self.choose_sync_peer();
         Ok(self.links.get(&listen))
@@ -736,6 +746,19 @@ impl Handler<ClientActive> for PeerManagerActor {
     }
 }
 
+/// Where to publish peers joining and leaving.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetPeerEventHub(pub Addr<EventHub>);
+
+impl Handler<SetPeerEventHub> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: SetPeerEventHub, _: &mut Self::Context) {
+        self.live = Some(message.0);
+    }
+}
+
 /// A connection closed; `reason` says why, for the log.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -749,6 +772,11 @@ impl Handler<Closed> for PeerManagerActor {
 
     fn handle(&mut self, message: Closed, _: &mut Self::Context) {
         if let Some(conn) = self.conns.remove(&message.id) {
+            if let (Kind::Peer(peer), Some(live)) = (&conn.kind, &self.live) {
+                live.do_send(Publish(LiveEvent::PeerLeft {
+                    addr: peer.listen.to_string(),
+                }));
+            }
             match (conn.kind, conn.dialed) {
                 (Kind::Peer(peer), _) if message.reason == "it is shutting down" => {
                     info!("peer {} is shutting down", peer.listen)

@@ -67,6 +67,13 @@ pub fn sender_text(tx: &Transaction) -> String {
 
 /// Writes `tx` to `path` (replacing any file there).
 pub fn save(path: &Path, tx: &Transaction) -> Result<(), String> {
+    let text = to_text(tx).map_err(|e| format!("transaction file {}: {e}", path.display()))?;
+    std::fs::write(path, text + "\n")
+        .map_err(|e| format!("transaction file {}: cannot write: {e}", path.display()))
+}
+
+/// The text of a transaction file holding `tx` (also what `POST /api/tx` takes).
+pub fn to_text(tx: &Transaction) -> Result<String, String> {
     let kind = tx
         .extension
         .as_ref()
@@ -110,10 +117,7 @@ pub fn save(path: &Path, tx: &Transaction) -> Result<(), String> {
             })
             .unwrap_or_default(),
     };
-    let text = serde_json::to_string_pretty(&file)
-        .map_err(|e| format!("transaction file {}: {e}", path.display()))?;
-    std::fs::write(path, text + "\n")
-        .map_err(|e| format!("transaction file {}: cannot write: {e}", path.display()))
+    serde_json::to_string_pretty(&file).map_err(|e| e.to_string())
 }
 
 /// Reads a signed transaction from `path`.
@@ -121,16 +125,21 @@ pub fn load(path: &Path) -> Result<Transaction, String> {
     let name = path.display();
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("transaction file {name}: cannot read: {e}"))?;
-    let file: TxFile = serde_json::from_str(&text)
-        .map_err(|e| format!("transaction file {name}: not a transaction file: {e}"))?;
+    parse(&text).map_err(|e| format!("transaction file {name}: {e}"))
+}
+
+/// Reads a signed transaction from the text of a transaction file (also the body of the
+/// explorer's `POST /api/tx`).
+pub fn parse(text: &str) -> Result<Transaction, String> {
+    let file: TxFile =
+        serde_json::from_str(text).map_err(|e| format!("not a transaction file: {e}"))?;
     let signature = |text: &str| {
         from_hex::<64>(text.trim())
             .map(Signature::from_bytes)
-            .map_err(|e| format!("transaction file {name}: signature: {e}"))
+            .map_err(|e| format!("signature: {e}"))
     };
-    let account = |field: &str, text: &str| {
-        parse_account(text).map_err(|e| format!("transaction file {name}: {field}: {e}"))
-    };
+    let account =
+        |field: &str, text: &str| parse_account(text).map_err(|e| format!("{field}: {e}"));
     let kind = match file.kind {
         None => None,
         Some(KindFile::Transfer) => Some(TxKind::Transfer),
@@ -138,7 +147,7 @@ pub fn load(path: &Path) -> Result<Transaction, String> {
         Some(KindFile::TokenTransfer { token }) => Some(TxKind::TokenTransfer {
             token: token
                 .parse::<TokenId>()
-                .map_err(|e| format!("transaction file {name}: token: {e}"))?,
+                .map_err(|e| format!("token: {e}"))?,
         }),
     };
     let policy = match file.policy {
@@ -176,9 +185,7 @@ pub fn load(path: &Path) -> Result<Transaction, String> {
     };
     if let Some(txid) = file.txid {
         if txid.trim() != tx.id().to_string() {
-            return Err(format!(
-                "transaction file {name}: txid does not match the other fields (edited file?)"
-            ));
+            return Err("txid does not match the other fields (edited file?)".to_string());
         }
     }
     Ok(tx)

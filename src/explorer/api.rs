@@ -1,0 +1,348 @@
+//! The JSON API under `/api`: each handler asks the node's actors with a typed message and
+//! answers with a [`crate::view`] shape. Bad input gets a JSON `{"error": reason}` with
+//! the fitting status: 400 for what cannot be parsed, 404 for what is not known, 413 for
+//! an oversized body, 422 for a transaction the node refuses, 503 while the node stops.
+
+use super::NodeLink;
+use crate::consensus::address::Address;
+use crate::consensus::hash::TxId;
+use crate::consensus::policy::parse_account;
+use crate::net::message::BlockRef;
+use crate::node::chain_actor::{
+    GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetTree, GetTx,
+};
+use crate::node::connection::{admit_transaction, NotAdmitted};
+use crate::node::events::Subscribe;
+use crate::node::peer_manager::GetPeers;
+use crate::view::{
+    account_json, block_json, parse_block_ref, peers_json, submit_json, tip_json, transaction_json,
+    tx_file, tx_status_json, TipView,
+};
+use actix_web::http::StatusCode;
+use actix_web::web::{self, Bytes};
+use actix_web::{HttpRequest, HttpResponse};
+use futures::StreamExt;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// Largest body `POST /api/tx` reads: a transaction file is well under 2 KiB.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+/// Most blocks one `/api/blocks` answer lists.
+pub const MAX_BLOCKS_PER_PAGE: u64 = 100;
+/// Deepest tree `/api/tree` answers (the page shows 10,000 blocks).
+pub const MAX_TREE_DEPTH: u64 = 10_000;
+/// Most mempool transactions listed (the count and bytes cover all of them).
+const MEMPOOL_LISTED: usize = 100;
+/// How far back `/api/address` looks for an address's transactions, and how many it lists.
+const ACTIVITY_BLOCKS: u64 = 200;
+const ACTIVITY_LISTED: usize = 20;
+
+/// An API failure: its status and the reason shown to the caller.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub reason: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            reason: reason.into(),
+        }
+    }
+
+    fn bad_request(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, reason)
+    }
+
+    fn not_found(reason: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, reason)
+    }
+
+    /// The node's actors are gone: it is shutting down.
+    fn stopping<E>(_: E) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, "the node is shutting down")
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
+impl actix_web::ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status).json(json!({ "error": self.reason }))
+    }
+}
+
+type Answer = Result<HttpResponse, ApiError>;
+
+fn ok(value: Value) -> Answer {
+    Ok(HttpResponse::Ok().json(value))
+}
+
+/// The `/api` routes, with JSON errors for malformed paths and query strings.
+pub fn routes(config: &mut web::ServiceConfig) {
+    config
+        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+            ApiError::bad_request(format!("bad query string: {error}")).into()
+        }))
+        .app_data(
+            web::PathConfig::default().error_handler(|error, _| {
+                ApiError::bad_request(format!("bad path: {error}")).into()
+            }),
+        )
+        .service(
+            web::scope("/api")
+                .route("/tip", web::get().to(tip))
+                .route("/blocks", web::get().to(blocks))
+                .route("/blocks/{block}", web::get().to(block))
+                .route("/tx", web::post().to(submit))
+                .route("/tx/{txid}", web::get().to(tx))
+                .route("/address/{address}", web::get().to(address))
+                .route("/mempool", web::get().to(mempool))
+                .route("/peers", web::get().to(peers))
+                .route("/tree", web::get().to(tree))
+                .route("/events", web::get().to(events))
+                .default_service(web::to(unknown)),
+        );
+}
+
+async fn unknown(request: HttpRequest) -> Answer {
+    Err(ApiError::not_found(format!(
+        "no such endpoint: {} {}",
+        request.method(),
+        request.path()
+    )))
+}
+
+async fn tip(node: web::Data<NodeLink>) -> Answer {
+    let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
+    ok(tip_json(&TipView {
+        height: tip.height,
+        hash: tip.hash,
+        work: tip.work,
+        difficulty_bits: tip.difficulty_bits(),
+        timestamp_ms: tip.timestamp_ms,
+        genesis: node.genesis,
+    }))
+}
+
+async fn block(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
+    let reference = parse_block_ref(&path).map_err(ApiError::bad_request)?;
+    let found = node
+        .chain
+        .send(GetBlock(reference.clone()))
+        .await
+        .map_err(ApiError::stopping)?;
+    match (found, reference) {
+        (Some(block), _) => ok(block_json(&block)),
+        (None, BlockRef::Height(height)) => Err(ApiError::not_found(format!(
+            "no block at height {height} on the node's chain"
+        ))),
+        (None, BlockRef::Hash(hash)) => Err(ApiError::not_found(format!("unknown block {hash}"))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BlocksQuery {
+    from: Option<u64>,
+    count: Option<u64>,
+}
+
+/// `count` blocks of the active chain from height `from` upwards (default: the latest).
+async fn blocks(node: web::Data<NodeLink>, query: web::Query<BlocksQuery>) -> Answer {
+    let count = query.count.unwrap_or(10);
+    if count == 0 || count > MAX_BLOCKS_PER_PAGE {
+        return Err(ApiError::bad_request(format!(
+            "count must be between 1 and {MAX_BLOCKS_PER_PAGE}"
+        )));
+    }
+    let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
+    let from = query
+        .from
+        .unwrap_or_else(|| tip.height.saturating_sub(count - 1));
+    let mut list = Vec::new();
+    for height in from..from.saturating_add(count).min(tip.height.saturating_add(1)) {
+        match node
+            .chain
+            .send(GetBlock(BlockRef::Height(height)))
+            .await
+            .map_err(ApiError::stopping)?
+        {
+            Some(block) => list.push(block_json(&block)),
+            // The chain was reorganised to a shorter one since the tip was read.
+            None => break,
+        }
+    }
+    ok(Value::Array(list))
+}
+
+async fn tx(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
+    let txid: TxId = path
+        .trim()
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("{:?} is not a transaction id: {e}", *path)))?;
+    let status = node
+        .chain
+        .send(GetTx(txid))
+        .await
+        .map_err(ApiError::stopping)?;
+    tx_status_json(&txid, &status).map(ok).unwrap_or_else(|| {
+        Err(ApiError::not_found(format!(
+            "transaction {txid} is not known (neither in the chain nor in the mempool)"
+        )))
+    })
+}
+
+async fn address(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
+    let shown = path.trim();
+    let address: Address = parse_account(shown)
+        .map_err(|e| ApiError::bad_request(format!("{:?} is not an address: {e}", *path)))?;
+    let info = node
+        .chain
+        .send(GetAccount(address))
+        .await
+        .map_err(ApiError::stopping)?;
+    let activity = node
+        .chain
+        .send(GetAddressActivity {
+            address,
+            blocks: ACTIVITY_BLOCKS,
+            limit: ACTIVITY_LISTED,
+        })
+        .await
+        .map_err(ApiError::stopping)?;
+    let mut view = account_json(shown, &info.account, info.next_nonce, &info.tokens);
+    view["recent_blocks_searched"] = json!(ACTIVITY_BLOCKS);
+    view["recent_transactions"] = activity
+        .iter()
+        .map(|item| {
+            json!({
+                "txid": item.txid.to_string(),
+                "height": item.height,
+                "kind": if item.tx.is_some() { "transfer" } else { "reward" },
+                "transaction": item.tx.as_ref().map(transaction_json),
+                "reward": item.tx.is_none().then_some(item.reward),
+            })
+        })
+        .collect();
+    ok(view)
+}
+
+async fn mempool(node: web::Data<NodeLink>) -> Answer {
+    let view = node
+        .chain
+        .send(GetMempool {
+            limit: MEMPOOL_LISTED,
+        })
+        .await
+        .map_err(ApiError::stopping)?;
+    ok(json!({
+        "count": view.count,
+        "bytes": view.bytes,
+        "transactions": view.transactions.iter().map(transaction_json).collect::<Vec<_>>(),
+    }))
+}
+
+async fn peers(node: web::Data<NodeLink>) -> Answer {
+    let peers = node
+        .peers
+        .send(GetPeers)
+        .await
+        .map_err(ApiError::stopping)?;
+    ok(peers_json(&peers))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TreeQuery {
+    depth: Option<u64>,
+}
+
+async fn tree(node: web::Data<NodeLink>, query: web::Query<TreeQuery>) -> Answer {
+    let depth = query.depth.unwrap_or(100);
+    if depth > MAX_TREE_DEPTH {
+        return Err(ApiError::bad_request(format!(
+            "depth must be at most {MAX_TREE_DEPTH}"
+        )));
+    }
+    let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
+    let blocks = node
+        .chain
+        .send(GetTree { depth })
+        .await
+        .map_err(ApiError::stopping)?;
+    ok(json!({
+        "tip": tip.hash.to_string(),
+        "height": tip.height,
+        "blocks": blocks,
+    }))
+}
+
+/// Reads a request body, refusing it once it passes [`MAX_BODY_BYTES`] (whatever its
+/// `Content-Length` claims).
+async fn read_capped(mut payload: web::Payload) -> Result<Bytes, ApiError> {
+    let too_large = || {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+    };
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk =
+            chunk.map_err(|e| ApiError::bad_request(format!("cannot read the body: {e}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// `POST /api/tx`: a transaction file's JSON, as `send --save-tx` writes it.
+async fn submit(node: web::Data<NodeLink>, payload: web::Payload) -> Answer {
+    let body = read_capped(payload).await?;
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
+    let tx = tx_file::parse(text).map_err(ApiError::bad_request)?;
+    let txid = tx.id();
+    match admit_transaction(node.chain.clone(), node.verifier.clone(), tx, None).await {
+        Ok(_) => ok(submit_json(&txid, None)),
+        Err(NotAdmitted::Refused(reason)) => {
+            Ok(HttpResponse::UnprocessableEntity()
+                .json(submit_json(&txid, Some(&reason.to_string()))))
+        }
+        Err(NotAdmitted::NodeStopping) => Err(ApiError::stopping(())),
+    }
+}
+
+/// `GET /api/events`: Server-Sent Events, one per [`crate::node::events::LiveEvent`],
+/// named by its `type`.
+async fn events(node: web::Data<NodeLink>) -> Answer {
+    let receiver = node
+        .events
+        .send(Subscribe)
+        .await
+        .map_err(ApiError::stopping)?;
+    // A comment first, so the client knows at once that the stream is open.
+    let opening = futures::stream::once(async { Ok(Bytes::from_static(b": connected\n\n")) });
+    let stream = opening.chain(receiver.map(|event| {
+        let data = serde_json::to_value(&event).unwrap_or(Value::Null);
+        let name = data["type"].as_str().unwrap_or("message").to_string();
+        Ok::<_, actix_web::Error>(Bytes::from(format!("event: {name}\ndata: {data}\n\n")))
+    }));
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-cache"))
+        .streaming(stream))
+}

@@ -1,0 +1,173 @@
+// A node's explorer page: loads the tree and lists from /api, then follows
+// /api/events so blocks, reorgs, transactions and peers appear without a reload.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const depth = Number(new URLSearchParams(location.search).get("depth")) || 1000;
+const tree = new TreeView($("tree"), null, (b) => { location.hash = `#/block/${b.hash}`; });
+let reorgCount = 0;
+
+async function api(path, options) {
+  const response = await fetch(`/api${path}`, options);
+  const body = await response.json().catch(() => ({ error: `HTTP ${response.status}` }));
+  if (!response.ok) throw new Error(body.error || `HTTP ${response.status}`);
+  return body;
+}
+
+async function loadTip() {
+  const tip = await api("/tip");
+  $("tip-height").textContent = tip.height;
+  $("tip-hash").textContent = shortHash(tip.hash);
+  $("tip-hash").title = tip.hash;
+  $("tip-difficulty").textContent = tip.difficulty_bits;
+}
+
+function showIntervals() {
+  const best = [...tree.blocks.values()].filter((b) => b.on_best_chain && b.interval_ms != null)
+    .sort((a, b) => b.height - a.height).slice(0, 8);
+  $("intervals").textContent = best.length
+    ? best.map((b) => (b.interval_ms / 1000).toFixed(1) + " s").join(", ") : "none yet";
+  $("stale-count").textContent = tree.staleCount();
+}
+
+async function loadTree() {
+  const answer = await api(`/tree?depth=${depth}`);
+  tree.setBlocks(answer.blocks);
+  showIntervals();
+}
+
+async function loadRecent() {
+  const blocks = await api("/blocks?count=12");
+  $("recent-blocks").innerHTML = blocks.reverse().map((b) =>
+    `<li data-hash="${b.hash}">#${b.height} <a href="#/block/${b.hash}">${shortHash(b.hash)}</a> ` +
+    `${b.txs.length} tx · ${new Date(b.timestamp_ms).toLocaleTimeString()}</li>`).join("");
+}
+
+async function loadMempool() {
+  const pool = await api("/mempool");
+  $("mempool-count").textContent = `(${pool.count} txs, ${pool.bytes} bytes)`;
+  $("mempool").innerHTML = pool.transactions.map((t) =>
+    `<li data-txid="${t.txid}"><a href="#/tx/${t.txid}">${shortHash(t.txid)}</a> ${t.amount} → ${escapeHtml(t.receiver.slice(0, 12))}… fee ${t.fee}</li>`).join("")
+    || "<li>empty</li>";
+}
+
+async function loadPeers() {
+  const peers = await api("/peers");
+  $("peers").innerHTML = peers.map((p) =>
+    `<li data-addr="${escapeHtml(p.addr)}">${escapeHtml(p.addr)} ${p.inbound ? "inbound" : "outbound"} height ${p.best_height}</li>`).join("")
+    || "<li>no peers</li>";
+}
+
+function addReorg(event) {
+  reorgCount++;
+  $("reorg-count").textContent = reorgCount;
+  tree.markReorg({ height: event.height - event.depth + 1, depth: event.depth });
+  const li = document.createElement("li");
+  li.className = "reorg-entry";
+  li.textContent = `depth ${event.depth}: ${shortHash(event.old_tip)} → ${shortHash(event.new_tip)} at height ${event.height}`;
+  $("reorgs").prepend(li);
+}
+
+function listen() {
+  const source = new EventSource("/api/events");
+  source.onopen = () => {
+    $("live").textContent = "live";
+    // Whatever happened while disconnected: reload the whole view.
+    refreshAll();
+  };
+  source.onerror = () => { $("live").textContent = "reconnecting…"; };
+  source.addEventListener("block_connected", (e) => {
+    tree.add(JSON.parse(e.data));
+    showIntervals();
+    loadTip(); loadRecent(); loadMempool();
+  });
+  source.addEventListener("block_stale", (e) => { tree.add(JSON.parse(e.data)); showIntervals(); });
+  source.addEventListener("reorg", (e) => { addReorg(JSON.parse(e.data)); loadTree(); });
+  source.addEventListener("tx_accepted", () => loadMempool());
+  source.addEventListener("peer_joined", () => loadPeers());
+  source.addEventListener("peer_left", () => loadPeers());
+}
+
+function refreshAll() {
+  return Promise.all([loadTip(), loadTree(), loadRecent(), loadMempool(), loadPeers()])
+    .catch((e) => { $("live").textContent = `error: ${e.message}`; });
+}
+
+// Lookups: the hash part of the URL says what is shown (#/block/X, #/tx/X, #/address/X).
+$("lookup").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const q = $("query").value.trim();
+  if (/^\d+$/.test(q) && q.length < 64) location.hash = `#/block/${q}`;
+  else if (q.startsWith("ic")) location.hash = `#/address/${q}`;
+  else {
+    try { await api(`/blocks/${q}`); location.hash = `#/block/${q}`; }
+    catch (_) { location.hash = `#/tx/${q}`; }
+  }
+});
+
+const field = (name, value) => `${name.padEnd(14)}${value}\n`;
+
+async function showBlock(id) {
+  const b = await api(`/blocks/${encodeURIComponent(id)}`);
+  let html = `<b>block ${b.height}</b>\n` + field("hash", b.hash) +
+    field("prev", `<a href="#/block/${b.prev}">${b.prev}</a>`) +
+    field("time", new Date(b.timestamp_ms).toISOString()) + field("difficulty", `${b.difficulty_bits} bits`) +
+    field("nonce", b.nonce) + field("merkle root", b.merkle_root) +
+    field("reward", b.reward.txid ? `${b.reward.amount} to <a href="#/address/${b.reward.miner}">${b.reward.miner}</a> (<a href="#/tx/${b.reward.txid}">txid</a>)` : "none (genesis)") +
+    `${b.txs.length} transaction(s)\n`;
+  for (const t of b.txs) html += `  <a href="#/tx/${t.txid}">${t.txid}</a> ${t.amount} fee ${t.fee}\n`;
+  $("detail").innerHTML = html;
+}
+
+async function showTx(id) {
+  const t = await api(`/tx/${encodeURIComponent(id)}`);
+  const tx = t.transaction;
+  let html = `<b>transaction</b> <span id="tx-status">${t.status}</span>\n` + field("txid", t.txid) + field("kind", t.kind);
+  if (t.kind === "transfer") {
+    html += field("from", `<a href="#/address/${tx.sender}">${tx.sender}</a>`) +
+      field("to", `<a href="#/address/${tx.receiver}">${tx.receiver}</a>`) +
+      field("amount", tx.amount) + field("fee", tx.fee) + field("nonce", tx.nonce) +
+      (tx.message ? field("message", escapeHtml(tx.message)) : "");
+  } else {
+    html += field("reward", `${tx.amount} to ${tx.miner}`);
+  }
+  if (t.status !== "confirmed") { $("detail").innerHTML = html + "not in a block yet: no proof\n"; return; }
+  html += field("block", `<a href="#/block/${t.block_hash}">${t.height} ${t.block_hash}</a>`) +
+    `merkle proof: leaf ${t.proof.index} of ${t.proof.leaf_count}\n` +
+    t.proof.siblings.map((s) => `  sibling     ${s}\n`).join("") +
+    `<span id="proof-status">checking in this browser…</span>\n`;
+  $("detail").innerHTML = html;
+  // The root to reach comes from the block itself, not from the transaction answer.
+  const block = await api(`/blocks/${t.block_hash}`);
+  const root = await merkleRootFor(t.txid, t.proof);
+  const status = $("proof-status");
+  const valid = root !== null && root === block.merkle_root;
+  status.className = valid ? "valid" : "invalid";
+  status.dataset.valid = String(valid);
+  status.textContent = valid
+    ? `proof checked in this browser (WebCrypto SHA-256): root ${root} equals block ${t.height}'s merkle root`
+    : `proof does NOT hold: computed ${root || "nothing (malformed proof)"}, block's merkle root ${block.merkle_root}`;
+}
+
+async function showAddress(id) {
+  const a = await api(`/address/${encodeURIComponent(id)}`);
+  let html = `<b>address</b> ${a.address}\n` + field("balance", a.balance) + field("next nonce", a.nonce) +
+    `recent transactions (last ${a.recent_blocks_searched} blocks and the mempool):\n`;
+  for (const r of a.recent_transactions) {
+    html += `  ${r.height == null ? "pending" : "#" + r.height} <a href="#/tx/${r.txid}">${shortHash(r.txid)}</a> ` +
+      (r.kind === "reward" ? `reward ${r.reward}` : `${r.transaction.sender === a.address ? "sent" : "received"} ${r.transaction.amount}`) + "\n";
+  }
+  $("detail").innerHTML = html;
+}
+
+async function route() {
+  const [, kind, id] = location.hash.split("/");
+  const show = { block: showBlock, tx: showTx, address: showAddress }[kind];
+  if (!show || !id) return;
+  try { await show(decodeURIComponent(id)); }
+  catch (e) { $("detail").innerHTML = `<span class="error">${escapeHtml(e.message)}</span>`; }
+}
+
+window.addEventListener("hashchange", route);
+listen();
+route();

@@ -1,0 +1,255 @@
+//! The JSON views of chain data: one definition of each shape, used by the command line's
+//! `--json` output and by the explorer's HTTP API, so a script can switch between the two
+//! without re-learning field names. The shapes are a stable interface, documented in the
+//! README.
+
+pub mod proof;
+pub mod tx_file;
+
+use crate::chain::state::Account;
+use crate::consensus::block::Block;
+use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::target::{CompactTarget, Work};
+use crate::consensus::token::{format_units, token_id};
+use crate::consensus::transaction::{Reward, Transaction, TxKind};
+use crate::net::message::{BlockRef, PeerInfo, TokenHolding, TxEntryWire, TxStatus};
+use proof::check_inclusion;
+use serde_json::{json, Value};
+
+/// A block named by a person: a height, or a hash (64 hex digits).
+pub fn parse_block_ref(text: &str) -> Result<BlockRef, String> {
+    // A hash made only of decimal digits must not be read as a height.
+    if text.len() < 64 {
+        if let Ok(height) = text.parse::<u64>() {
+            return Ok(BlockRef::Height(height));
+        }
+    }
+    text.parse::<BlockHash>().map(BlockRef::Hash).map_err(|e| {
+        format!("{text:?} is neither a block height nor a block hash (64 hex digits): {e}")
+    })
+}
+
+/// Difficulty as leading zero bits of the target (0 for an undecodable target).
+pub fn difficulty_bits(target: CompactTarget) -> u32 {
+    target
+        .to_target()
+        .map_or(0, |target| target.leading_zero_bits())
+}
+
+/// A transaction's kind as a word: `transfer`, `token_transfer` or `issue`.
+pub fn kind_name(kind: &TxKind) -> &'static str {
+    match kind {
+        TxKind::Transfer => "transfer",
+        TxKind::TokenTransfer { .. } => "token_transfer",
+        TxKind::Issue { .. } => "issue",
+    }
+}
+
+/// A transaction's fields: `kind`, and for tokens `token` (the id; for an issue the id
+/// it creates), `symbol` and `decimals` of an issue; for a multisig spend `policy` (its
+/// `icm…` address, threshold, members) and `signers`. The sender of a multisig spend is
+/// shown as its policy address.
+pub fn transaction_json(tx: &Transaction) -> Value {
+    let mut value = json!({
+        "txid": tx.id().to_string(),
+        "kind": kind_name(tx.kind()),
+        "sender": tx_file::sender_text(tx),
+        "receiver": tx.receiver.to_string(),
+        "amount": tx.amount,
+        "fee": tx.fee,
+        "nonce": tx.nonce,
+        "message": tx.message,
+    });
+    match tx.kind() {
+        TxKind::Transfer => {}
+        TxKind::TokenTransfer { token } => value["token"] = json!(token.to_string()),
+        TxKind::Issue { symbol, decimals } => {
+            value["token"] = json!(token_id(&tx.sender, tx.nonce).to_string());
+            value["symbol"] = json!(symbol);
+            value["decimals"] = json!(decimals);
+        }
+    }
+    if let Some(spend) = tx.policy_spend() {
+        value["policy"] = json!({
+            "address": spend.policy.address().to_string(),
+            "threshold": spend.policy.threshold,
+            "members": spend.policy.members.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        });
+        value["signers"] = json!(spend
+            .signatures
+            .iter()
+            .map(|cosignature| cosignature.signer.to_string())
+            .collect::<Vec<_>>());
+    }
+    value
+}
+
+/// Whether `reward` is the genesis block's placeholder: it pays nothing and is no leaf
+/// of a merkle tree (the genesis merkle root commits to the chain parameters), so it has
+/// no transaction id a node could find or prove.
+pub fn is_genesis_placeholder(reward: &Reward) -> bool {
+    reward.height == 0
+}
+
+/// A reward record's fields (`txid` null for the genesis placeholder).
+pub fn reward_json(reward: &Reward) -> Value {
+    json!({
+        "txid": (!is_genesis_placeholder(reward)).then(|| reward.id().to_string()),
+        "miner": reward.miner.to_string(),
+        "amount": reward.amount,
+        "height": reward.height,
+    })
+}
+
+/// A whole block.
+pub fn block_json(block: &Block) -> Value {
+    let header = &block.header;
+    json!({
+        "height": header.height,
+        "hash": block.hash().to_string(),
+        "prev": header.prev.to_string(),
+        "timestamp_ms": header.timestamp_ms,
+        "difficulty_bits": difficulty_bits(header.target),
+        "target": header.target.to_string(),
+        "nonce": header.nonce,
+        "merkle_root": header.merkle_root.to_string(),
+        "reward": reward_json(&block.reward),
+        "txs": block.txs.iter().map(transaction_json).collect::<Vec<_>>(),
+    })
+}
+
+/// What `tip` shows.
+pub struct TipView {
+    pub height: u64,
+    pub hash: BlockHash,
+    pub work: Work,
+    pub difficulty_bits: u32,
+    pub timestamp_ms: u64,
+    pub genesis: BlockHash,
+}
+
+/// The best block (`work` as a decimal string: it outgrows every JSON number).
+pub fn tip_json(tip: &TipView) -> Value {
+    json!({
+        "height": tip.height,
+        "hash": tip.hash.to_string(),
+        "difficulty_bits": tip.difficulty_bits,
+        "timestamp_ms": tip.timestamp_ms,
+        "work": tip.work.to_string(),
+        "genesis": tip.genesis.to_string(),
+    })
+}
+
+/// An account: `nonce` is the next one to sign with (mempool included); `tokens` its
+/// nonzero token balances, each in display units and base units. `shown` is the address
+/// as the user gave it: a policy address's bytes in key-address form would name it as if
+/// it were a key.
+pub fn account_json(
+    shown: &str,
+    account: &Account,
+    next_nonce: u64,
+    tokens: &[TokenHolding],
+) -> Value {
+    json!({
+        "address": shown,
+        "balance": account.balance,
+        "nonce": next_nonce,
+        "confirmed_nonce": account.nonce,
+        "tokens": tokens.iter().map(|holding| json!({
+            "token_id": holding.token.to_string(),
+            "symbol": holding.symbol,
+            "balance": format_units(holding.balance, holding.decimals),
+            "balance_base_units": holding.balance,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// The answer to a submitted transaction (`reason` is set when it was refused).
+pub fn submit_json(txid: &TxId, refused: Option<&str>) -> Value {
+    json!({
+        "txid": txid.to_string(),
+        "accepted": refused.is_none(),
+        "reason": refused,
+    })
+}
+
+/// A transaction and where it is; for a confirmed one, its merkle proof with the result
+/// of checking it. `None` when the node knows no such transaction.
+pub fn tx_status_json(txid: &TxId, status: &TxStatus) -> Option<Value> {
+    match status {
+        TxStatus::NotFound => None,
+        TxStatus::Pending(tx) => Some(json!({
+            "txid": txid.to_string(),
+            "status": "pending",
+            "block_hash": null,
+            "height": null,
+            "proof_valid": null,
+            "kind": "transfer",
+            "transaction": transaction_json(tx),
+            "proof": null,
+        })),
+        TxStatus::Confirmed {
+            entry,
+            block_hash,
+            header,
+            proof,
+        } => {
+            let check = check_inclusion(txid, status)?;
+            let (kind, entry_json) = match entry {
+                TxEntryWire::Transfer(tx) => ("transfer", transaction_json(tx)),
+                TxEntryWire::Reward(reward) => ("reward", reward_json(reward)),
+            };
+            Some(json!({
+                "txid": txid.to_string(),
+                "status": "confirmed",
+                "block_hash": block_hash.to_string(),
+                "height": header.height,
+                "proof_valid": check.holds(),
+                "kind": kind,
+                "transaction": entry_json,
+                "proof": {
+                    "index": proof.index,
+                    "leaf_count": proof.leaf_count,
+                    "siblings": proof.siblings.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                    "computed_root": check.computed_root.map(|root| root.to_string()),
+                    "header_merkle_root": header.merkle_root.to_string(),
+                    "root_matches": check.root_matches,
+                    "header_matches": check.header_matches,
+                    "proof_of_work": check.proof_of_work,
+                    "entry_matches": check.entry_matches,
+                },
+            }))
+        }
+    }
+}
+
+/// The connected peers.
+pub fn peers_json(peers: &[PeerInfo]) -> Value {
+    Value::Array(
+        peers
+            .iter()
+            .map(|peer| {
+                json!({
+                    "addr": peer.addr,
+                    "inbound": peer.inbound,
+                    "best_height": peer.best_height,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// One block of the block tree, as `/api/tree` lists it and the live events carry it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct TreeBlock {
+    pub hash: String,
+    pub parent: String,
+    pub height: u64,
+    /// Who the reward paid; `None` for genesis, which pays nobody.
+    pub miner: Option<String>,
+    pub timestamp_ms: u64,
+    /// Since the parent's timestamp; `None` for genesis and the first block after it,
+    /// whose parent's time is a fixed date in the chain parameters.
+    pub interval_ms: Option<u64>,
+    pub on_best_chain: bool,
+}
