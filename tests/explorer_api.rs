@@ -119,7 +119,7 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     let api = Api::new(&explorer);
     let genesis = node.genesis;
     let paid = testkit::transfer(&alice, testkit::address(2), 50, 1, 0, &genesis);
-    let fork = build_fork(&params, 3, 4, vec![paid.clone()]);
+    let fork = build_fork(&params, 3, 4, vec![paid.clone()], Vec::new());
 
     // Live events from here on.
     let mut events = api

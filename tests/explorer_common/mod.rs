@@ -12,8 +12,8 @@ use ironchain::node::chain_actor::{Origin, SubmitBlocks, SubmitOutcome};
 use ironchain::node::NodeHandle;
 use ironchain::testkit;
 
-/// Two branches from genesis: `short` (its first block carries `txs`) and a longer,
-/// heavier `long`, mined by other miners.
+/// Two branches from genesis: `short` (its first block carries `short_txs`) and a
+/// longer, heavier `long` (its first block carries `long_txs`), by two other miners.
 pub struct Fork {
     pub short: Vec<Block>,
     pub long: Vec<Block>,
@@ -24,7 +24,8 @@ pub fn build_fork(
     params: &ChainParams,
     short_len: usize,
     long_len: usize,
-    txs: Vec<Transaction>,
+    short_txs: Vec<Transaction>,
+    long_txs: Vec<Transaction>,
 ) -> Fork {
     let dir = tempfile::tempdir().unwrap();
     let mut chain = Chain::open(dir.path(), params.clone(), MempoolLimits::default()).unwrap();
@@ -48,8 +49,8 @@ pub fn build_fork(
         }
         blocks
     };
-    let short = branch(&mut chain, 30, short_len, txs);
-    let long = branch(&mut chain, 31, long_len, Vec::new());
+    let short = branch(&mut chain, 30, short_len, short_txs);
+    let long = branch(&mut chain, 31, long_len, long_txs);
     Fork { short, long }
 }
 
@@ -61,4 +62,117 @@ pub async fn submit(node: &NodeHandle, blocks: &[Block]) -> SubmitOutcome {
         })
         .await
         .expect("chain actor answers")
+}
+
+/// A headless chromium driven through chromedriver, with the flags a shared CI machine
+/// needs and a fresh profile; both processes end when this is dropped.
+pub struct Browser {
+    pub client: fantoccini::Client,
+    driver: std::process::Child,
+    _profile: tempfile::TempDir,
+}
+
+/// The browser, or `None` (after one line saying how to install it) when chromium or
+/// its driver is missing outside CI. In CI (`CI=true`) a missing browser fails the test.
+pub async fn browser() -> Option<Browser> {
+    let found = |name: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+    };
+    if !found("chromium") || !found("chromedriver") {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but chromium or chromedriver is missing (.ci/run installs them)");
+        }
+        eprintln!(
+            "skipped: browser tests need chromium; install it with \
+             `apt-get install -y chromium chromium-driver`"
+        );
+        return None;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let driver = std::process::Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().unwrap();
+    let mut capabilities = serde_json::Map::new();
+    capabilities.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+        }),
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let client = loop {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        match fantoccini::ClientBuilder::new(connector)
+            .capabilities(capabilities.clone())
+            .connect(&url)
+            .await
+        {
+            Ok(client) => break client,
+            Err(error) if std::time::Instant::now() > deadline => {
+                panic!("cannot start a chromium session: {error}")
+            }
+            // The driver is still starting.
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    };
+    Some(Browser {
+        client,
+        driver,
+        _profile: profile,
+    })
+}
+
+impl Browser {
+    /// Waits until `script` (a JavaScript expression) is truthy in the page; returns
+    /// whether it became so within `timeout`.
+    pub async fn wait_for(&self, script: &str, timeout: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let value = self
+                .client
+                .execute(&format!("return !!({script});"), vec![])
+                .await;
+            if matches!(value, Ok(serde_json::Value::Bool(true))) {
+                return true;
+            }
+            if std::time::Instant::now() > deadline {
+                return false;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The value of a JavaScript expression in the page.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client
+            .execute(&format!("return ({script});"), vec![])
+            .await
+            .expect("script runs")
+    }
+
+    pub async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
 }

@@ -1,0 +1,159 @@
+//! The explorer page in a real browser (headless chromium through WebDriver): what a
+//! person would see. One browser session for the whole file, to keep the run short.
+//! Outside CI without chromium the test skips with one line saying how to install it.
+
+mod common;
+mod explorer_common;
+
+use common::*;
+use explorer_common::*;
+use ironchain::explorer::serve;
+use ironchain::node::peer_manager::AddPeer;
+use ironchain::testkit;
+use std::time::Duration;
+
+const LONG: Duration = Duration::from_secs(30);
+
+#[actix_rt::test]
+async fn the_page_shows_the_tip_new_blocks_a_fork_with_its_reorg_and_a_checked_proof() {
+    let Some(browser) = browser().await else {
+        return;
+    };
+    let alice = testkit::key(1);
+    let params = fast_params(&[(testkit::address(1), 1_000)]);
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = start(settings(&params, dir_a.path(), &[], false, 2)).await;
+    let b = start(settings(&params, dir_b.path(), &[], false, 3)).await;
+    let paid = testkit::transfer(&alice, testkit::address(2), 50, 1, 0, &a.genesis);
+    let fork = build_fork(&params, 3, 5, Vec::new(), vec![paid.clone()]);
+    let explorer = serve(&a, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+
+    // The tip the page shows is the node's.
+    submit(&a, &fork.short[..2]).await;
+    browser.client.goto(&explorer.url()).await.unwrap();
+    let node_height = summary(&a).await.tip.height;
+    assert_eq!(node_height, 2);
+    assert!(
+        browser
+            .wait_for("document.getElementById('live').textContent === 'live' && document.getElementById('tip-height').textContent === '2'", LONG)
+            .await,
+        "the page never showed height 2: {}",
+        browser.eval("document.getElementById('tip-height').textContent").await
+    );
+
+    // A new block appears without a reload (a mark left in the page survives).
+    browser.eval("window.notReloaded = true").await;
+    let third = fork.short[2].hash().to_string();
+    submit(&a, &fork.short[2..]).await;
+    assert!(
+        browser
+            .wait_for(&format!("document.getElementById('tip-height').textContent === '3' && document.querySelector('#recent-blocks li[data-hash=\"{third}\"]') && document.querySelector('#tree g.block.best[data-hash=\"{third}\"]')"), LONG)
+            .await,
+        "block 3 did not appear"
+    );
+    assert_eq!(browser.eval("window.notReloaded === true").await, true);
+
+    // A forced fork: B mined a heavier branch apart; once linked, A reorganises onto it.
+    submit(&b, &fork.long).await;
+    a.peers.do_send(AddPeer(b.listen_addr));
+    assert!(
+        wait_until(LONG, || converged(vec![&a, &b], 5)).await,
+        "no convergence"
+    );
+    assert!(
+        browser
+            .wait_for("document.getElementById('tip-height').textContent === '5' && document.querySelectorAll('#tree g.block.stale').length === 3 && document.querySelector('#tree g.reorg') && document.querySelector('#reorgs li')", LONG)
+            .await,
+        "no stale branch or reorg mark: {}",
+        browser.eval("document.getElementById('tree').outerHTML.slice(0, 2000)").await
+    );
+    assert!(browser
+        .eval("document.getElementById('reorgs').textContent")
+        .await
+        .as_str()
+        .is_some_and(|text| text.contains("depth 3")));
+    assert_eq!(
+        browser
+            .eval("document.getElementById('stale-count').textContent")
+            .await,
+        "3"
+    );
+    assert!(
+        browser
+            .eval("document.querySelector('#peers li').dataset.addr")
+            .await
+            == b.listen_addr.to_string().as_str()
+    );
+
+    // A transaction's page checks its merkle proof in the browser.
+    let txid = paid.id().to_string();
+    browser
+        .client
+        .goto(&format!("{}#/tx/{txid}", explorer.url()))
+        .await
+        .unwrap();
+    assert!(
+        browser
+            .wait_for("document.getElementById('proof-status') && document.getElementById('proof-status').dataset.valid === 'true'", LONG)
+            .await,
+        "the proof was not shown as checked: {}",
+        browser.eval("document.getElementById('detail').textContent").await
+    );
+    // The check is the page's own: a tampered sibling makes it fail.
+    let tampered = browser
+        .eval(&format!(
+            "(async () => {{ const t = await (await fetch('/api/tx/{txid}')).json(); \
+             t.proof.siblings[0] = '00'.repeat(32); \
+             window.tamperedRoot = await merkleRootFor(t.txid, t.proof); \
+             window.realRoot = await merkleRootFor(t.txid, (await (await fetch('/api/tx/{txid}')).json()).proof); }})(), 1"
+        ))
+        .await;
+    assert_eq!(tampered, 1);
+    assert!(
+        browser
+            .wait_for("window.realRoot !== undefined", LONG)
+            .await
+    );
+    let block = a
+        .chain
+        .send(ironchain::node::chain_actor::GetBlock(
+            ironchain::net::message::BlockRef::Height(1),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        browser.eval("window.realRoot").await,
+        block.header.merkle_root.to_string().as_str()
+    );
+    assert_ne!(
+        browser.eval("window.tamperedRoot").await,
+        browser.eval("window.realRoot").await
+    );
+
+    // 10,000 blocks: the tree draws only what is on screen.
+    let drawn = browser
+        .eval(
+            "(() => { const blocks = []; let parent = ''; \
+             for (let h = 0; h < 10000; h++) { const hash = 'h' + h; \
+               blocks.push({hash, parent, height: h, miner: 'm' + (h % 3), on_best_chain: true}); parent = hash; } \
+             tree.setBlocks(blocks); tree.render(); \
+             return [Number(document.getElementById('tree').dataset.drawn), \
+                     document.querySelectorAll('#tree g.block').length, \
+                     Number(document.querySelector('#tree g.block:last-of-type').dataset.height)]; })()",
+        )
+        .await;
+    let drawn: Vec<u64> = serde_json::from_value(drawn).unwrap();
+    assert!(
+        drawn[0] > 0 && drawn[0] < 200,
+        "drew {} of 10,000 blocks",
+        drawn[0]
+    );
+    assert_eq!(drawn[0], drawn[1]);
+    assert_eq!(drawn[2], 9_999, "the tip is in view");
+
+    browser.close().await;
+    explorer.stop().await;
+    a.stop().await;
+    b.stop().await;
+}
