@@ -136,6 +136,7 @@ fn sweep(args: &Args) -> Result<(), String> {
                 run_dir: base.join(format!("d-over-t-{ratio}")),
                 announce: false,
                 progress: false,
+                page: None,
             };
             async move {
                 run(plan, &options, std::future::pending())

@@ -1,6 +1,7 @@
 //! The explorer page in a real browser (headless chromium through WebDriver): what a
 //! person would see. One browser session for the whole file, to keep the run short.
 //! Outside CI without chromium the test skips with one line saying how to install it.
+//! It ends with the page of an `ironchain launch` run as a person would run it.
 
 mod common;
 mod explorer_common;
@@ -15,7 +16,7 @@ use std::time::Duration;
 const LONG: Duration = Duration::from_secs(30);
 
 #[actix_rt::test]
-async fn the_page_shows_the_tip_new_blocks_a_fork_with_its_reorg_and_a_checked_proof() {
+async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch_page_every_node() {
     let Some(browser) = browser().await else {
         return;
     };
@@ -152,8 +153,114 @@ async fn the_page_shows_the_tip_new_blocks_a_fork_with_its_reorg_and_a_checked_p
     assert_eq!(drawn[0], drawn[1]);
     assert_eq!(drawn[2], 9_999, "the tip is in view");
 
-    browser.close().await;
     explorer.stop().await;
     a.stop().await;
     b.stop().await;
+
+    // `ironchain launch` prints its page's URL; the page lists every node with its tip,
+    // the partition while it lasts, and draws each node's tree.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("launch.toml");
+    std::fs::write(&config, LAUNCH_CONFIG).unwrap();
+    let mut launch = LaunchProcess::start(&config, &dir.path().join("run"));
+    let url = launch.page_url();
+    browser.client.goto(&url).await.unwrap();
+    assert!(
+        browser
+            .wait_for("document.querySelectorAll('#nodes tr.node').length === 3 && document.querySelectorAll('#views svg.tree').length === 3", LONG)
+            .await,
+        "the launch page does not list the three nodes"
+    );
+    let names = browser
+        .eval("[...document.querySelectorAll('#nodes tr.node')].map((row) => row.dataset.name)")
+        .await;
+    assert_eq!(names, serde_json::json!(["ams", "nyc", "tyo"]));
+    assert!(
+        browser
+            .wait_for("document.getElementById('partition-state').textContent.startsWith('cut: {ams, nyc} | {tyo}')", LONG)
+            .await,
+        "the partition is not shown: {}",
+        browser.eval("document.getElementById('partition-state').textContent").await
+    );
+    assert!(
+        browser
+            .wait_for("[...document.querySelectorAll('#nodes td.height')].every((cell) => Number(cell.textContent) > 0) && document.querySelectorAll('#views g.block').length > 3", LONG)
+            .await,
+        "no blocks drawn on the launch page"
+    );
+    drop(launch);
+    browser.close().await;
+}
+
+const LAUNCH_CONFIG: &str = r#"
+[chain]
+genesis_message = "explorer launch page test"
+target_block_time_ms = 300
+
+[simulation]
+mining = "simulated"
+seed = 3
+duration_ms = 60000
+delay_ms = 50
+jitter_ms = 10
+
+[[simulation.partitions]]
+groups = [["ams", "nyc"], ["tyo"]]
+start_ms = 0
+heal_ms = 60000
+
+[[nodes]]
+name = "ams"
+peers = ["nyc", "tyo"]
+
+[[nodes]]
+name = "nyc"
+peers = ["tyo"]
+
+[[nodes]]
+name = "tyo"
+"#;
+
+/// `ironchain launch` as a person runs it; killed when dropped.
+struct LaunchProcess {
+    child: std::process::Child,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+}
+
+impl LaunchProcess {
+    fn start(config: &std::path::Path, run_dir: &std::path::Path) -> Self {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ironchain"))
+            .arg("launch")
+            .arg(config)
+            .arg("--run-dir")
+            .arg(run_dir)
+            .arg("--quiet")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("ironchain launch starts");
+        let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        LaunchProcess { child, stdout }
+    }
+
+    /// The URL from the "launch page at URL" line.
+    fn page_url(&mut self) -> String {
+        use std::io::BufRead;
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = self.stdout.read_line(&mut line).expect("stdout readable");
+            assert!(read > 0, "the launch ended without printing its page's URL");
+            if let Some(url) = line.trim().strip_prefix("launch page at ") {
+                return url.to_string();
+            }
+        }
+    }
+}
+
+impl Drop for LaunchProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

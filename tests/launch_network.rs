@@ -21,6 +21,7 @@ async fn launch(config: &str) -> (Summary, LaunchPlan, tempfile::TempDir) {
         run_dir: dir.path().join("run"),
         announce: false,
         progress: false,
+        page: None,
     };
     let summary = run(&plan, &options, std::future::pending())
         .await

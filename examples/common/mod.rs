@@ -205,6 +205,8 @@ pub fn launch(file: &str) -> std::process::ExitCode {
         run_dir: None,
         quiet: false,
         out: None,
+        http: None,
+        no_http: false,
     };
     match run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,

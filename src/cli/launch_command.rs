@@ -10,6 +10,7 @@ use crate::config::scenario::MiningMode;
 use crate::launch::plan::SIMULATED_RETARGET_INTERVAL;
 use crate::launch::{check_run_dir, default_run_dir, run_blocking, LaunchPlan, RunOptions};
 use clap::Args;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
 /// Options of `ironchain launch`.
@@ -28,6 +29,13 @@ pub struct LaunchArgs {
     /// when found, reached 50 % and 90 % of the nodes, stale) into DIR, for plotting.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Where the launch's web page listens (default 127.0.0.1 and a port the OS picks;
+    /// the URL is printed at start).
+    #[arg(long, value_name = "ADDR:PORT", conflicts_with = "no_http")]
+    pub http: Option<SocketAddr>,
+    /// Serve no web page.
+    #[arg(long)]
+    pub no_http: bool,
 }
 
 /// Runs `ironchain launch`.
@@ -57,6 +65,10 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
         run_dir: run_dir.clone(),
         announce: true,
         progress: !args.quiet,
+        page: (!args.no_http).then(|| {
+            args.http
+                .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+        }),
     };
     let summary = run_blocking(&plan, &options).map_err(|e| e.to_string())?;
     crate::outln!("\n{summary}");

@@ -56,12 +56,12 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, reason)
     }
 
-    fn not_found(reason: impl Into<String>) -> Self {
+    pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, reason)
     }
 
     /// The node's actors are gone: it is shutting down.
-    fn stopping<E>(_: E) -> Self {
+    pub fn stopping<E>(_: E) -> Self {
         Self::new(StatusCode::SERVICE_UNAVAILABLE, "the node is shutting down")
     }
 }

@@ -9,6 +9,7 @@
 //! works offline.
 
 pub mod api;
+pub mod launch_page;
 pub mod page;
 
 use crate::consensus::hash::BlockHash;

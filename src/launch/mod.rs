@@ -90,6 +90,8 @@ pub struct RunOptions {
     pub announce: bool,
     /// Print mined blocks, reorgs, partitions and transfers as they happen.
     pub progress: bool,
+    /// Serve the launch's web page here (port 0: the OS picks); `None`: no page.
+    pub page: Option<SocketAddr>,
 }
 
 /// `runs/<name>-<UTC date and time>`, with a suffix if that exists already.
@@ -226,6 +228,23 @@ pub async fn run<F: Future<Output = ()>>(
         submitted: Vec::new(),
         rejected: Vec::new(),
     };
+    let page = match options.page {
+        Some(addr) => {
+            match crate::explorer::launch_page::serve(addr, plan, &launch.nodes, launch.epoch) {
+                Ok(page) => {
+                    if options.announce {
+                        crate::outln!("launch page at {}", page.url());
+                    }
+                    Some(page)
+                }
+                Err(error) => {
+                    stop_all(launch.nodes).await;
+                    return Err(LaunchError(error));
+                }
+            }
+        }
+        None => None,
+    };
     launch.connect(options.announce).await;
     let stopped_by = launch.run_schedule(interrupt.clone()).await;
     let elapsed = launch.epoch.elapsed();
@@ -238,6 +257,9 @@ pub async fn run<F: Future<Output = ()>>(
     let summary = launch
         .summarize(&options.run_dir, stopped_by, elapsed)
         .await;
+    if let Some(page) = page {
+        page.stop().await;
+    }
     stop_all(launch.nodes).await;
     let summary = Summary {
         wall_ms: u64::try_from(wall_start.elapsed().as_millis()).unwrap_or(u64::MAX),

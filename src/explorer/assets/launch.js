@@ -1,1 +1,64 @@
+// A launch's page: polls /api/launch and each node's tree twice a second and draws every
+// node's view side by side, blocks coloured by the node that mined them.
+"use strict";
 
+const $ = (id) => document.getElementById(id);
+const views = [];              // one TreeView per node
+let minerNames = new Map();    // miner address -> node name
+
+const colourOfNode = (name) => minerColour(name + "#node");
+const colourOf = (block) => block.miner && minerNames.has(block.miner)
+  ? colourOfNode(minerNames.get(block.miner)) : "#556070";
+
+async function getJson(path) {
+  const response = await fetch(path);
+  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  return response.json();
+}
+
+function setUp(overview) {
+  $("launch-name").textContent = overview.name;
+  minerNames = new Map(overview.nodes.filter((n) => n.miner).map((n) => [n.miner, n.name]));
+  overview.nodes.forEach((node, i) => {
+    const box = document.createElement("div");
+    box.className = "node-view";
+    box.innerHTML = `<h3><span class="swatch" style="background:${colourOfNode(node.name)}"></span>${escapeHtml(node.name)}</h3>`;
+    const svg = document.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("class", "tree");
+    svg.dataset.node = node.name;
+    box.appendChild(svg);
+    $("views").appendChild(box);
+    views[i] = new TreeView(svg, colourOf);
+  });
+  $("links").innerHTML = overview.links.map((l) =>
+    `<li>${escapeHtml(l.from)} ↔ ${escapeHtml(l.to)}: ${l.delay_ms} ms + up to ${l.jitter_ms} ms</li>`).join("")
+    || "<li>no links</li>";
+}
+
+async function poll() {
+  try {
+    const overview = await getJson("/api/launch");
+    if (!views.length) setUp(overview);
+    $("elapsed").textContent = (overview.elapsed_ms / 1000).toFixed(1) + " s";
+    $("nodes").innerHTML = overview.nodes.map((n) =>
+      `<tr class="node" data-name="${escapeHtml(n.name)}"><td><span class="swatch" style="background:${colourOfNode(n.name)}"></span>${escapeHtml(n.name)}</td>` +
+      `<td>${escapeHtml(n.addr)}</td><td class="height">${n.tip_height}</td><td>${shortHash(n.tip_hash)}</td><td>${n.stale}</td><td>${n.mined}</td></tr>`).join("");
+    $("stale-total").textContent = overview.nodes.reduce((sum, n) => sum + n.stale, 0);
+    const active = overview.partitions.filter((p) => p.active);
+    $("partition-state").textContent = active.length
+      ? "cut: " + active.map((p) => p.groups.map((g) => `{${g.join(", ")}}`).join(" | ")).join("; ")
+      : "none (all links up)";
+    $("partitions").innerHTML = overview.partitions.map((p) =>
+      `<li>${p.groups.map((g) => `{${g.join(", ")}}`).join(" | ")} from ${p.start_ms / 1000} s` +
+      `${p.heal_ms != null ? ` to ${p.heal_ms / 1000} s` : ", never healed"}${p.active ? " (now)" : ""}</li>`).join("")
+      || "<li>none planned</li>";
+    const trees = await Promise.all(overview.nodes.map((_, i) => getJson(`/api/launch/tree/${i}`)));
+    trees.forEach((t, i) => views[i].setBlocks(t.blocks));
+    $("live").textContent = "live";
+  } catch (e) {
+    $("live").textContent = `the launch has ended or is unreachable (${e.message})`;
+  }
+  setTimeout(poll, 500);
+}
+
+poll();
