@@ -5,8 +5,9 @@
 const $ = (id) => document.getElementById(id);
 const views = [];              // one TreeView per node
 let minerNames = new Map();    // miner address -> node name
+let nodeHues = new Map();      // node name -> hue, spread evenly around the wheel
 
-const colourOfNode = (name) => minerColour(name + "#node");
+const colourOfNode = (name) => `hsl(${nodeHues.get(name) || 0}, 70%, 58%)`;
 const colourOf = (block) => block.miner && minerNames.has(block.miner)
   ? colourOfNode(minerNames.get(block.miner)) : "#556070";
 
@@ -19,6 +20,7 @@ async function getJson(path) {
 function setUp(overview) {
   $("launch-name").textContent = overview.name;
   minerNames = new Map(overview.nodes.filter((n) => n.miner).map((n) => [n.miner, n.name]));
+  nodeHues = new Map(overview.nodes.map((n, i) => [n.name, Math.round(20 + (360 * i) / overview.nodes.length)]));
   overview.nodes.forEach((node, i) => {
     const box = document.createElement("div");
     box.className = "node-view";

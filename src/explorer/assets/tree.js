@@ -161,7 +161,7 @@ class TreeView {
       parts.push(`<g class="reorg" data-height="${r.height}"><line class="reorg-mark" x1="${rx}" y1="2" x2="${rx}" y2="${y(lanes) + 4}"/>` +
         `<text class="reorg-label" x="${rx + 2}" y="${y(lanes) + 14}">reorg ${r.depth}</text></g>`);
     }
-    this.svg.setAttribute("height", String(Math.max(120, y(lanes) + 24)));
+    this.svg.style.height = `${Math.max(90, y(lanes) + 24)}px`;
     this.svg.innerHTML = parts.join("");
     this.svg.dataset.drawn = String(nodes.length);
     this.svg.dataset.stale = String(this.staleCount());
