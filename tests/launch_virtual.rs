@@ -21,6 +21,7 @@ fn launch_in(dir: &Path, config: &str) -> (Summary, LaunchPlan) {
         run_dir: dir.join("run"),
         announce: false,
         progress: false,
+        page: None,
     };
     let summary = run_blocking(&plan, &options).expect("the launch runs");
     (summary, plan)
@@ -320,6 +321,7 @@ fn a_partition_heals_the_same_way_in_virtual_and_in_real_time() {
             run_dir: dir.path().join("run"),
             announce: false,
             progress: false,
+            page: None,
         };
         actix_rt::System::new()
             .block_on(run(&plan, &options, std::future::pending()))

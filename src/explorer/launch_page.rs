@@ -16,7 +16,7 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use tokio::time::Instant;
 
 /// What the page reads: the plan (names, links, partitions) and the nodes' chain actors.
 #[derive(Clone)]
@@ -96,7 +96,7 @@ async fn overview(state: web::Data<LaunchState>) -> Result<HttpResponse, ApiErro
         .collect();
     let mut links = Vec::new();
     for (a, b) in &plan.connections {
-        let link = &plan.links[*a][*b];
+        let link = plan.link(*a, *b);
         links.push(json!({
             "from": plan.nodes[*a].name,
             "to": plan.nodes[*b].name,
