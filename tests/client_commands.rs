@@ -163,19 +163,25 @@ fn balance(node: &Node, address: &str) -> (u64, u64) {
 /// nonce): blocks reach the other nodes by relay.
 fn balance_on_every_node(nodes: &[&Node], address: &str, expected: (u64, u64)) {
     for node in nodes {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        loop {
+        shown_within_a_minute(|| {
             let seen = balance(node, address);
-            if seen == expected {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "{} shows {seen:?} for {address}, expected {expected:?}",
-                node.addr
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            (seen == expected).then_some(()).ok_or_else(|| {
+                format!(
+                    "{} shows {seen:?} for {address}, expected {expected:?}",
+                    node.addr
+                )
+            })
+        });
+    }
+}
+
+/// Polls `check` until it holds, failing with its last reason after a minute: what a node
+/// shows after a relay has no event a client could wait on.
+fn shown_within_a_minute(mut check: impl FnMut() -> Result<(), String>) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while let Err(reason) = check() {
+        assert!(std::time::Instant::now() < deadline, "{reason}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -808,19 +814,12 @@ fn token_issue_transfer_and_balances_from_the_command_line() {
     assert_eq!(alice_balance["tokens"][0]["balance"], "999987.50");
     assert_eq!(alice_balance["balance"], FUNDS - 3);
     // The node that does not mine shows the same token balances once the blocks reach it.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    shown_within_a_minute(|| {
         let relayed = json(&["balance", &bob, "--node", &relay.addr, "--json"]);
-        if relayed["tokens"] == bob_balance["tokens"] {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the relay shows {} for bob's tokens",
-            relayed["tokens"]
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        (relayed["tokens"] == bob_balance["tokens"])
+            .then_some(())
+            .ok_or_else(|| format!("the relay shows {} for bob's tokens", relayed["tokens"]))
+    });
 
     let (line, _) = fails(&[
         "send",
