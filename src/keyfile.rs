@@ -104,8 +104,15 @@ fn check_new_path(path: &Path) -> Result<(), KeyFileError> {
 pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
     let text =
         std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
-    let file: KeyFile =
-        serde_json::from_str(&text).map_err(|e| error(path, format!("not a key file: {e}")))?;
+    let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
+        error(
+            path,
+            format!(
+                "not a key file ({e}): a key file, as `ironchain wallet new` writes it, is \
+                     JSON: {{\"address\": \"ic…\", \"secret_key\": \"<64 hex digits>\"}}"
+            ),
+        )
+    })?;
     let seed = from_hex::<32>(file.secret_key.trim())
         .map_err(|e| error(path, format!("secret_key: {e}")))?;
     let key = SigningKey::from(seed);
@@ -216,7 +223,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.json");
         std::fs::write(&path, "not json").unwrap();
-        assert!(load(&path).unwrap_err().reason.contains("not a key file"));
+        let reason = load(&path).unwrap_err().reason;
+        assert!(reason.contains("not a key file"), "{reason}");
+        // What a key file looks like, not only where the JSON parser stopped.
+        assert!(
+            reason.contains(r#"{"address": "ic…", "secret_key": "<64 hex digits>"}"#),
+            "{reason}"
+        );
         let other = Address::of(&generate());
         let text = format!(
             "{{\"address\": \"{other}\", \"secret_key\": \"{}\"}}",

@@ -10,6 +10,7 @@
 //!   `[[nodes]]` and `[simulation]` in [`config::scenario`]).
 //! - [`keyfile`]: Ed25519 key files on disk, for wallets and the miner's reward address.
 //! - [`output`]: standard output that survives a closed pipe (`outln!`).
+//! - [`plural`]: counted nouns for messages ("1 node", "2 nodes").
 //! - [`node`]: the actors (chain, miner, peer manager, one per connection) and
 //!   [`node::start_node`].
 //! - [`launch`]: several nodes in one process over a simulated network (`ironchain launch`).
@@ -28,6 +29,7 @@ pub mod launch;
 pub mod net;
 pub mod node;
 pub mod output;
+pub mod plural;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod view;

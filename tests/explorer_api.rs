@@ -188,7 +188,7 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
         .get(&format!("/api/address/{}", testkit::address(1)))
         .await;
     assert_eq!(status, 200);
-    assert_eq!(account["balance"], 1_000 - 51);
+    assert_eq!(account["balance"], (1_000 - 51).to_string());
     assert_eq!(account["nonce"], 1);
     assert_eq!(
         account["recent_transactions"][0]["txid"],

@@ -283,3 +283,36 @@ fn verified_elsewhere_is_admitted_once_and_only_for_its_own_network() {
         Err(TxError::AlreadyInMempool)
     );
 }
+
+/// Relay policy (issue 11 items 14, 15): refused by the mempool with their own reasons,
+/// though consensus would allow them in a block.
+#[test]
+fn zero_amounts_and_unspendable_receivers_are_refused_by_policy() {
+    let (_dir, mut chain) = open(MempoolLimits::default());
+    let genesis = chain.genesis_hash();
+    let nothing = testkit::transfer(&key(ALICE), address(BOB), 0, 1, 0, &genesis);
+    assert_eq!(chain.submit_transaction(nothing), Err(TxError::ZeroAmount));
+    let token = ironchain::consensus::hash::TokenId::from_bytes([3; 32]);
+    let no_tokens = testkit::token_transfer(&key(ALICE), address(BOB), token, 0, 1, 0, &genesis);
+    assert_eq!(
+        chain.submit_transaction(no_tokens),
+        Err(TxError::ZeroAmount)
+    );
+    // The all-zero address block 0's placeholder reward names, and another small-order
+    // point: nobody can ever sign for them.
+    for receiver in [
+        [0u8; 32],
+        ironchain::consensus::signatures::SMALL_ORDER_KEYS[0],
+    ] {
+        let receiver = ironchain::consensus::address::Address::from_bytes(receiver);
+        let lost = testkit::transfer(&key(ALICE), receiver, 10, 1, 0, &genesis);
+        assert_eq!(
+            chain.submit_transaction(lost),
+            Err(TxError::UnspendableReceiver { receiver })
+        );
+    }
+    assert_eq!(chain.mempool().transactions().count(), 0);
+    // An ordinary transfer still gets in.
+    let ordinary = pay(&chain, ALICE, 1, 0);
+    submit(&mut chain, &ordinary);
+}

@@ -5,16 +5,38 @@
 //! prefix of a sender's run is valid on the current tip. The pool is bounded by count and
 //! bytes; when full, a higher-fee transaction evicts the lowest-fee one at the end of
 //! some other sender's run (evicting from the middle would leave a nonce gap).
+//!
+//! Besides the consensus rules, the pool applies a relay policy ([`relay_policy`]): it
+//! refuses what no user means to do, though a block holding it would still be valid.
 
 use super::state::{check_against, Account, State};
 use crate::consensus::address::Address;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::params::ChainParams;
+use crate::consensus::signatures::SMALL_ORDER_KEYS;
 use crate::consensus::token::token_id;
 use crate::consensus::transaction::{Transaction, TxKind};
 use crate::consensus::validation::{check_transaction_fields, verify_signature, VerifiedTx};
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
+
+/// What the mempool refuses although consensus would allow it, as Bitcoin Core's
+/// standardness rules do: mistakes that cost the sender (a zero amount pays the fee for
+/// nothing; coins sent to a small-order point, such as the all-zero address block 0
+/// names, can never be spent). Policy, not consensus, so no block already mined becomes
+/// invalid and the rule can change without a fork. `ironchain send` applies it before
+/// signing too.
+pub fn relay_policy(tx: &Transaction) -> Result<(), TxError> {
+    if tx.amount == 0 {
+        return Err(TxError::ZeroAmount);
+    }
+    if SMALL_ORDER_KEYS.contains(tx.receiver.as_bytes()) {
+        return Err(TxError::UnspendableReceiver {
+            receiver: tx.receiver,
+        });
+    }
+    Ok(())
+}
 
 /// How much the mempool may hold.
 #[derive(Clone, Copy, Debug)]
@@ -188,6 +210,7 @@ impl Mempool {
             return Err(TxError::AlreadyInMempool);
         }
         check_transaction_fields(tx, params)?;
+        relay_policy(tx)?;
         let account = state.account(&tx.sender);
         let queue = self.by_sender.get(&tx.sender);
         let pending = queue.map_or(0, |queue| queue.txs.len() as u64);

@@ -3,6 +3,7 @@
 //! behind one small API. Plain Rust: the node's `ChainActor` owns one `Chain`.
 
 pub mod blockchain;
+pub mod id_prefix;
 pub mod index;
 pub mod memory_store;
 pub mod mempool;

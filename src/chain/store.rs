@@ -6,6 +6,7 @@
 //! Every change of the chain is one [`StoreBatch`] written in one redb transaction, so a
 //! node killed at any moment reopens at the last committed tip with matching state.
 
+use super::id_prefix::IdPrefix;
 use super::index::IndexEntry;
 use super::memory_store::MemoryTables;
 use super::state::{Account, BlockUndo, TokenInfo};
@@ -173,8 +174,16 @@ impl Store {
         let db = Database::builder()
             .set_cache_size(CACHE_BYTES)
             .create(&path)
-            .map_err(|error| {
-                StoreError::Database(format!("cannot open {}: {error}", path.display()))
+            .map_err(|error| match error {
+                // redb's own words ("Database already open. Cannot acquire lock.") do not
+                // say what a person can do about it.
+                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Database(format!(
+                    "cannot open {}: another node or command is probably using data \
+                     directory {} (stop it first, or use another --data-dir)",
+                    path.display(),
+                    dir.display()
+                )),
+                error => StoreError::Database(format!("cannot open {}: {error}", path.display())),
             })?;
         Store::with_database(db, genesis)
     }
@@ -409,6 +418,45 @@ impl Store {
             .transpose()
     }
 
+    /// Up to `limit` ids of active-chain transactions that start with `prefix`, in order:
+    /// a range scan of the index from the prefix on.
+    pub fn txids_with_prefix(
+        &self,
+        prefix: &IdPrefix,
+        limit: usize,
+    ) -> Result<Vec<TxId>, StoreError> {
+        if let Backend::Memory(tables) = &self.backend {
+            let mut found: Vec<TxId> = tables
+                .borrow()
+                .tx_index
+                .keys()
+                .filter(|txid| prefix.matches(txid.as_bytes()))
+                .copied()
+                .collect();
+            found.sort();
+            found.truncate(limit);
+            return Ok(found);
+        }
+        let txn = self.db()?.begin_read().map_err(db_error)?;
+        let table = txn.open_table(TX_INDEX).map_err(db_error)?;
+        let mut found = Vec::new();
+        for entry in table.range(prefix.as_bytes()..).map_err(db_error)? {
+            let (key, _) = entry.map_err(db_error)?;
+            let key = key.value();
+            if !key.starts_with(prefix.as_bytes()) || found.len() == limit {
+                break;
+            }
+            let bytes: [u8; 32] = key.try_into().map_err(|_| {
+                StoreError::Corrupt(format!(
+                    "transaction index key of {} bytes, not 32",
+                    key.len()
+                ))
+            })?;
+            found.push(TxId::from_bytes(bytes));
+        }
+        Ok(found)
+    }
+
     /// Writes `batch` in one atomic transaction.
     pub fn commit(&self, batch: &StoreBatch) -> Result<(), StoreError> {
         if let Backend::Memory(tables) = &self.backend {
@@ -543,6 +591,25 @@ mod tests {
                 file.display()
             ))
         );
+    }
+
+    #[test]
+    fn a_data_dir_in_use_names_the_likely_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let genesis = BlockHash::from_bytes([1; 32]);
+        let _running = Store::open(dir.path(), &genesis).unwrap();
+        let error = Store::open(dir.path(), &genesis)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            error.contains(&format!(
+                "another node or command is probably using data directory {}",
+                dir.path().display()
+            )),
+            "{error}"
+        );
+        assert!(!error.contains("Cannot acquire lock"), "{error}");
     }
 
     #[test]

@@ -4,9 +4,11 @@
 
 use super::format::{print_json, transaction_lines, utc};
 use super::rpc::{NodeConnection, DEFAULT_TIMEOUT};
+use crate::chain::id_prefix::{IdPrefix, MAX_PREFIX_MATCHES};
 use crate::consensus::address::Address;
-use crate::consensus::hash::TxId;
+use crate::consensus::hash::{BlockHash, TxId};
 use crate::net::message::{BlockRef, Message, TxEntryWire, TxStatus};
+use crate::plural::count;
 use crate::view::proof::check_inclusion;
 use crate::view::{
     account_json, block_json, difficulty_bits, is_genesis_placeholder, parse_block_ref, peers_json,
@@ -18,7 +20,7 @@ use clap::Args;
 #[derive(Args, Debug, Clone)]
 pub struct NodeOpts {
     /// The node to ask.
-    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:1111")]
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:1111", value_parser = host_port)]
     pub node: String,
     /// Print machine-readable JSON instead of text.
     #[arg(long)]
@@ -51,7 +53,8 @@ pub struct TipArgs {
 /// `ironchain block HEIGHT|HASH`.
 #[derive(Args, Debug)]
 pub struct BlockArgs {
-    /// A height on the node's active chain, or a block hash (64 hex digits).
+    /// A height on the node's active chain, or a block hash: all 64 hex digits, or a
+    /// unique prefix of at least 8 (digits only, without leading zero, read as a height).
     #[arg(value_name = "HEIGHT|HASH")]
     pub block: String,
     #[command(flatten)]
@@ -61,7 +64,7 @@ pub struct BlockArgs {
 /// `ironchain tx TXID`.
 #[derive(Args, Debug)]
 pub struct TxArgs {
-    /// The transaction id (64 hex digits).
+    /// The transaction id: all 64 hex digits, or a unique prefix of at least 8.
     pub txid: String,
     #[command(flatten)]
     pub opts: NodeOpts,
@@ -74,16 +77,103 @@ pub struct PeersArgs {
     pub opts: NodeOpts,
 }
 
-/// Parses a command-line address, naming the argument in the error.
-/// Parses an account: a key address (`ic…`) or a multisig policy address (`icm…`).
+/// Checks the form of a `HOST:PORT` argument while the command line is parsed, so a
+/// port above 65535 or a missing port is a command line that does not parse (exit 2),
+/// not a node that cannot be reached. The host is resolved when it is dialled.
+pub fn host_port(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err("expected HOST:PORT, such as 127.0.0.1:1111".to_string());
+    };
+    if host.is_empty() {
+        return Err("expected HOST:PORT: the host is missing".to_string());
+    }
+    if !port.bytes().all(|byte| byte.is_ascii_digit()) || port.is_empty() {
+        return Err(format!("{port:?} is not a port number"));
+    }
+    port.parse::<u16>()
+        .map_err(|_| format!("port {port} is not in 0..=65535"))?;
+    Ok(text.to_string())
+}
+
+/// Parses a command-line account, naming the argument in the error: a key address
+/// (`ic…`) or a multisig policy address (`icm…`).
 pub fn parse_address(what: &str, text: &str) -> Result<Address, String> {
     crate::consensus::policy::parse_account(text).map_err(|e| format!("{what} {text:?}: {e}"))
 }
 
-/// Parses a transaction id.
-pub fn parse_txid(text: &str) -> Result<TxId, String> {
-    text.parse()
-        .map_err(|e| format!("TXID {text:?} is not a transaction id: {e}"))
+/// An id as given on the command line: whole, or a prefix the node resolves.
+enum Given<T> {
+    Whole(T),
+    Prefix(IdPrefix),
+}
+
+/// A transaction id, or a prefix of one (checked before any node is asked).
+fn given_txid(text: &str) -> Result<Given<TxId>, String> {
+    if let Ok(txid) = text.trim().parse::<TxId>() {
+        return Ok(Given::Whole(txid));
+    }
+    IdPrefix::parse(text)
+        .map(Given::Prefix)
+        .map_err(|e| format!("TXID {text:?} is neither a transaction id nor a prefix of one: {e}"))
+}
+
+/// A block height or hash, or a prefix of a hash. Decimal digits are a height, unless
+/// they start with a zero (block hashes do; heights are not written so).
+fn given_block(text: &str) -> Result<Given<BlockRef>, String> {
+    let trimmed = text.trim();
+    let height_like = trimmed.bytes().all(|byte| byte.is_ascii_digit())
+        && (trimmed.len() == 1 || !trimmed.starts_with('0'));
+    if height_like || trimmed.len() == 64 {
+        return parse_block_ref(trimmed).map(Given::Whole);
+    }
+    IdPrefix::parse(trimmed).map(Given::Prefix).map_err(|e| {
+        format!(
+            "{text:?} is neither a block height nor a block hash or a prefix of one \
+             (at least 8 hex digits): {e}"
+        )
+    })
+}
+
+/// The one id in `found` (a node's answer) that starts with `prefix`; an error naming
+/// the prefix when there is none, or more than one.
+fn the_one<T: Copy + std::fmt::Display>(
+    found: Vec<T>,
+    bytes: fn(&T) -> &[u8; 32],
+    prefix: &IdPrefix,
+    what: &str,
+    node: &str,
+) -> Result<T, String> {
+    // What the node answered is checked, not trusted.
+    let found: Vec<T> = found
+        .into_iter()
+        .filter(|id| prefix.matches(bytes(id)))
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(format!(
+            "no {what} starting with {prefix} is known to {node}"
+        )),
+        many => {
+            let count = if many.len() >= MAX_PREFIX_MATCHES {
+                format!("at least {}", many.len())
+            } else {
+                many.len().to_string()
+            };
+            let listed: Vec<String> = many
+                .iter()
+                .map(|id| {
+                    let full = id.to_string();
+                    let shown = prefix.as_bytes().len() * 2 + 4;
+                    full.get(..shown).map_or(full.clone(), str::to_string)
+                })
+                .collect();
+            Err(format!(
+                "{prefix} is ambiguous: {count} {what}s start with it ({}…); give more digits",
+                listed.join("…, ")
+            ))
+        }
+    }
 }
 
 /// `ironchain balance`.
@@ -159,8 +249,24 @@ pub fn tip(args: TipArgs) -> Result<(), String> {
 
 /// `ironchain block`.
 pub fn block(args: BlockArgs) -> Result<(), String> {
-    let reference = parse_block_ref(&args.block)?;
+    let given = given_block(&args.block)?;
     let mut node = args.opts.connect()?;
+    let reference = match given {
+        Given::Whole(reference) => reference,
+        Given::Prefix(prefix) => {
+            let reply = node.request(Message::FindBlocks(prefix.to_string()))?;
+            let Message::BlockMatches(found) = reply else {
+                return Err(node.unexpected(&reply));
+            };
+            BlockRef::Hash(the_one(
+                found,
+                BlockHash::as_bytes,
+                &prefix,
+                "block hash",
+                &args.opts.node,
+            )?)
+        }
+    };
     let reply = node.request(Message::GetBlock(reference.clone()))?;
     let Message::BlockReply(found) = reply else {
         return Err(node.unexpected(&reply));
@@ -190,6 +296,14 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
         header.target
     );
     crate::outln!("  nonce        {}", header.nonce);
+    if header.height == 0 {
+        // Its hash usually does not meet the target shown above, which would puzzle
+        // anyone checking it.
+        crate::outln!(
+            "  proof of work  none needed: the genesis block is fixed by the chain \
+             parameters, and its target is where mining starts"
+        );
+    }
     crate::outln!("  merkle root  {}", header.merkle_root);
     if is_genesis_placeholder(&block.reward) {
         crate::outln!(
@@ -203,7 +317,10 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
             block.reward.id()
         );
     }
-    crate::outln!("{} transaction(s)", block.txs.len());
+    crate::outln!(
+        "{}",
+        count(block.txs.len() as u64, "transaction", "transactions")
+    );
     for tx in &block.txs {
         crate::outln!("  txid     {}", tx.id());
         crate::outln!("{}", transaction_lines(tx, "    "));
@@ -222,8 +339,24 @@ fn genesis_placeholder_id() -> TxId {
 
 /// `ironchain tx`: prints the transaction and checks its merkle proof.
 pub fn tx(args: TxArgs) -> Result<(), String> {
-    let txid = parse_txid(&args.txid)?;
+    let given = given_txid(&args.txid)?;
     let mut node = args.opts.connect()?;
+    let txid = match given {
+        Given::Whole(txid) => txid,
+        Given::Prefix(prefix) => {
+            let reply = node.request(Message::FindTxs(prefix.to_string()))?;
+            let Message::TxMatches(found) = reply else {
+                return Err(node.unexpected(&reply));
+            };
+            the_one(
+                found,
+                TxId::as_bytes,
+                &prefix,
+                "transaction id",
+                &args.opts.node,
+            )?
+        }
+    };
     let reply = node.request(Message::GetTx(txid))?;
     let Message::TxReply(status) = reply else {
         return Err(node.unexpected(&reply));
@@ -280,10 +413,14 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
                     ),
                 }
                 crate::outln!(
-                    "merkle proof: leaf {} of {}, {} sibling hash(es)",
+                    "merkle proof: leaf {} of {}, {}",
                     proof.index,
                     proof.leaf_count,
-                    proof.siblings.len()
+                    count(
+                        proof.siblings.len() as u64,
+                        "sibling hash",
+                        "sibling hashes"
+                    )
                 );
                 for sibling in &proof.siblings {
                     crate::outln!("  sibling        {sibling}");
@@ -370,6 +507,85 @@ mod tests {
         assert!(parse_block_ref("-1")
             .unwrap_err()
             .contains("neither a block height nor a block hash"));
+    }
+
+    #[test]
+    fn a_bad_node_or_peer_address_is_a_command_line_that_does_not_parse() {
+        // `parse` refusing the line is what makes the binary exit 2.
+        let refused = |args: &[&str]| {
+            crate::cli::parse(std::iter::once("ironchain").chain(args.iter().copied())).err()
+        };
+        for (args, offending) in [
+            (&["tip", "--node", "127.0.0.1:70000"][..], "127.0.0.1:70000"),
+            (&["tip", "--node", "127.0.0.1"], "127.0.0.1"),
+            (&["tip", "--node", ":1111"], ":1111"),
+            (&["balance", "x", "--node", "host:port"], "host:port"),
+            (&["--peer", "127.0.0.1:99999"], "127.0.0.1:99999"),
+        ] {
+            let error = refused(args).unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert!(error.contains(offending), "{args:?}: {error}");
+            let option = if args.contains(&"--peer") {
+                "--peer"
+            } else {
+                "--node"
+            };
+            assert!(error.contains(option), "{args:?}: {error}");
+        }
+        for good in ["127.0.0.1:1111", "localhost:0", "[::1]:1111"] {
+            assert_eq!(host_port(good).as_deref(), Ok(good));
+            assert!(refused(&["tip", "--node", good]).is_none(), "{good}");
+        }
+    }
+
+    #[test]
+    fn heights_hashes_and_prefixes_are_told_apart() {
+        let whole = |text: &str| match given_block(text) {
+            Ok(Given::Whole(reference)) => Some(reference),
+            _ => None,
+        };
+        assert_eq!(whole("12"), Some(BlockRef::Height(12)));
+        assert_eq!(whole("0"), Some(BlockRef::Height(0)));
+        let zeros = "0".repeat(64);
+        assert_eq!(whole(&zeros), Some(BlockRef::Hash(BlockHash::default())));
+        // A short hash keeps its leading zeros, so it is no height even if all digits.
+        for text in ["00000105", "0000010512", "00000105e28183d1", "ab12cd34…"] {
+            assert!(
+                matches!(given_block(text), Ok(Given::Prefix(_))),
+                "{text} is a prefix"
+            );
+        }
+        let error = given_block("00000105e").err().unwrap_or_default();
+        assert!(error.contains("an odd number of hex digits (9)"), "{error}");
+        assert!(matches!(given_txid("d85cc39d…"), Ok(Given::Prefix(_))));
+        let error = given_txid("d85c").err().unwrap_or_default();
+        assert!(error.contains("4 hex digits are too few"), "{error}");
+    }
+
+    #[test]
+    fn a_prefix_resolves_to_one_id_or_says_why_not() {
+        let prefix = IdPrefix::parse("abababab").unwrap();
+        let id = |last: u8| {
+            let mut bytes = [0xab; 32];
+            bytes[31] = last;
+            TxId::from_bytes(bytes)
+        };
+        let resolve =
+            |found: Vec<TxId>| the_one(found, TxId::as_bytes, &prefix, "transaction id", "n:1");
+        assert_eq!(resolve(vec![id(1)]), Ok(id(1)));
+        // An id that does not start with the prefix is the node's mistake, not a match.
+        assert_eq!(resolve(vec![TxId::from_bytes([1; 32]), id(2)]), Ok(id(2)));
+        assert_eq!(
+            resolve(vec![]),
+            Err("no transaction id starting with abababab is known to n:1".to_string())
+        );
+        let error = resolve(vec![id(1), id(2)]).unwrap_err();
+        assert_eq!(
+            error,
+            "abababab is ambiguous: 2 transaction ids start with it \
+             (abababababab…, abababababab…); give more digits"
+        );
+        let error = resolve((0..8).map(id).collect()).unwrap_err();
+        assert!(error.contains("at least 8 transaction ids"), "{error}");
     }
 
     #[test]

@@ -47,8 +47,8 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
     let run_dir = args.run_dir.unwrap_or_else(|| default_run_dir(&plan.name));
     check_run_dir(&run_dir).map_err(|e| e.to_string())?;
     crate::outln!(
-        "launching {} nodes from {} into {}",
-        plan.nodes.len(),
+        "launching {} from {} into {}",
+        crate::plural::count(plan.nodes.len() as u64, "node", "nodes"),
         plan.file,
         run_dir.display()
     );

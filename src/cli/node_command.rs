@@ -1,11 +1,13 @@
 //! `ironchain [--port N] [--peer HOST:PORT]...`: runs a node until Ctrl-C, and
 //! `ironchain verify`.
 
-use crate::chain::verify::verify_store;
+use crate::chain::store::StoreError;
+use crate::chain::verify::{verify_store, VerifyError};
 use crate::config::{parse_peer, Config};
 use crate::consensus::address::Address;
 use crate::node::limits::NetLimits;
 use crate::node::{start_node, NodeSettings};
+use crate::plural::count;
 use clap::Args;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -18,7 +20,7 @@ pub struct NodeArgs {
     #[arg(long)]
     pub port: Option<u16>,
     /// A peer to join through, HOST:PORT (repeatable).
-    #[arg(long = "peer", value_name = "HOST:PORT")]
+    #[arg(long = "peer", value_name = "HOST:PORT", value_parser = super::client::host_port)]
     pub peers: Vec<String>,
     /// TOML config file, merged over the embedded default.
     #[arg(long)]
@@ -161,18 +163,58 @@ pub fn run_node(args: NodeArgs) -> Result<(), String> {
     })
 }
 
-/// `ironchain verify`.
+/// The `chain.toml` of the launch run directory that `data_dir` is a node of
+/// (`RUN/node-NAME`), if it is one: a simulated launch rewrites `[chain]` (difficulty 0,
+/// no retargeting), so the launch's config file does not describe the chain its nodes
+/// stored; this file does.
+fn launch_chain_file(data_dir: &std::path::Path) -> Option<PathBuf> {
+    let name = data_dir.file_name()?.to_str()?;
+    if !name.starts_with("node-") {
+        return None;
+    }
+    let file = data_dir.parent()?.join("chain.toml");
+    file.is_file().then_some(file)
+}
+
+/// `ironchain verify`. A node of a launch run directory is checked with the run's
+/// `chain.toml` unless `--config` says otherwise, and a `--config` for another chain is
+/// answered with that file's name.
 pub fn run_verify(data_dir: Option<PathBuf>, config: Option<PathBuf>) -> Result<(), String> {
-    let config = load_config(config.as_ref())?;
+    let run_chain = data_dir.as_deref().and_then(launch_chain_file);
+    let config_path = match (config, &run_chain) {
+        (Some(path), _) => Some(path),
+        (None, Some(run_chain)) => {
+            crate::outln!(
+                "using {}: the chain parameters of the launch this data directory belongs to",
+                run_chain.display()
+            );
+            Some(run_chain.clone())
+        }
+        (None, None) => None,
+    };
+    let config = load_config(config_path.as_ref())?;
     let dir = data_dir.unwrap_or_else(|| PathBuf::from(format!("data/node-{}", config.node.port)));
-    let report =
-        verify_store(&dir, &config.chain).map_err(|e| format!("verify {}: {e}", dir.display()))?;
+    let report = verify_store(&dir, &config.chain).map_err(|error| {
+        let hint = match (&error, &run_chain) {
+            (VerifyError::Store(StoreError::WrongChain { .. }), Some(run_chain))
+                if config_path.as_ref() != Some(run_chain) =>
+            {
+                format!(
+                    " (this is a node of a launch: its chain parameters are in {0}, \
+                     --config {0})",
+                    run_chain.display()
+                )
+            }
+            _ => String::new(),
+        };
+        format!("verify {}: {error}{hint}", dir.display())
+    })?;
     crate::outln!(
-        "chain in {} is valid: height {}, {} transactions, {} accounts",
+        "chain in {} is valid: height {}, {}, {}",
         dir.display(),
         report.height,
-        report.transactions,
-        report.accounts
+        count(report.transactions, "transaction", "transactions"),
+        count(report.accounts as u64, "account", "accounts")
     );
     Ok(())
 }
@@ -192,6 +234,50 @@ mod tests {
         let line = Line::try_parse_from(std::iter::once("ironchain").chain(args.iter().copied()))
             .map_err(|e| e.kind().to_string())?;
         explorer_addr(&line.node)
+    }
+
+    #[test]
+    fn verify_finds_the_chain_of_a_launch_run_directory() {
+        let run = tempfile::tempdir().unwrap();
+        let chain_file = run.path().join("chain.toml");
+        // What a simulated launch writes: easier than the embedded default's chain.
+        std::fs::write(
+            &chain_file,
+            "[chain]\npow_limit_bits = 0\ninitial_difficulty_bits = 0\n",
+        )
+        .unwrap();
+        let params = Config::load(&chain_file).unwrap().chain;
+        let node_dir = run.path().join("node-a");
+        drop(crate::chain::Chain::open(&node_dir, params, Default::default()).unwrap());
+
+        // No --config: the run's chain.toml is used.
+        assert_eq!(run_verify(Some(node_dir.clone()), None), Ok(()));
+        // The launch's own config (here the embedded default's chain): the error names
+        // the file that would work.
+        let launch_config = run.path().join("launch.toml");
+        std::fs::write(&launch_config, "[chain]\n").unwrap();
+        let error = run_verify(Some(node_dir.clone()), Some(launch_config)).unwrap_err();
+        assert!(
+            error.ends_with(&format!(
+                "(this is a node of a launch: its chain parameters are in {0}, --config {0})",
+                chain_file.display()
+            )),
+            "{error}"
+        );
+        // Outside a run directory nothing is guessed.
+        let alone = tempfile::tempdir().unwrap();
+        let other = alone.path().join("node-b");
+        drop(
+            crate::chain::Chain::open(
+                &other,
+                Config::load(&chain_file).unwrap().chain,
+                Default::default(),
+            )
+            .unwrap(),
+        );
+        let error = run_verify(Some(other), None).unwrap_err();
+        assert!(error.contains("pass the --config"), "{error}");
+        assert!(!error.contains("node of a launch"), "{error}");
     }
 
     #[test]

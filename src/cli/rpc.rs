@@ -15,6 +15,11 @@ use std::time::Duration;
 
 /// How long to wait for a connection, and for each reply.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long to wait for the node's welcome. A node answers a greeting at once (clients
+/// are served even while its peer slots are full); a server of another kind, such as an
+/// HTTP server waiting for a request line, may never answer, and should not keep a
+/// person waiting for [`DEFAULT_TIMEOUT`] to learn so.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// An open, greeted connection to a node.
 #[derive(Debug)]
@@ -68,8 +73,9 @@ impl NodeConnection {
             }
         }
         let stream = connected.ok_or(last_error)?;
+        let handshake_deadline = timeout.min(HANDSHAKE_TIMEOUT);
         let setup = |stream: &TcpStream| -> io::Result<()> {
-            stream.set_read_timeout(Some(timeout))?;
+            stream.set_read_timeout(Some(handshake_deadline))?;
             stream.set_write_timeout(Some(timeout))?;
             stream.set_nodelay(true)
         };
@@ -79,18 +85,53 @@ impl NodeConnection {
             node: node.to_string(),
             genesis: BlockHash::default(),
         };
-        match connection.request(Message::HelloClient {
+        // Every way a server can fail to greet us back as a node says the same thing.
+        let not_a_node = |reason: String| format!("{node} is not an ironchain node ({reason})");
+        let greeting = Message::HelloClient {
             version: PROTOCOL_VERSION,
-        })? {
+        };
+        let welcome = match connection.exchange(greeting)? {
+            Ok(reply) => reply,
+            Err(ReplyError::Foreign(reason)) => return Err(not_a_node(reason)),
+            Err(ReplyError::TimedOut) => {
+                return Err(not_a_node(format!(
+                    "no answer to our greeting within {} s",
+                    handshake_deadline.as_secs_f64()
+                )))
+            }
+            Err(ReplyError::Io(reason)) => {
+                return Err(not_a_node(format!("no answer to our greeting: {reason}")))
+            }
+        };
+        match welcome {
             Message::Welcome { version, genesis } if version == PROTOCOL_VERSION => {
                 connection.genesis = genesis;
+                connection
+                    .stream
+                    .set_read_timeout(Some(timeout))
+                    .map_err(|e| format!("cannot reach {node}: {}", describe(&e)))?;
                 Ok(connection)
             }
             Message::Welcome { version, .. } => Err(format!(
                 "{node} speaks protocol version {version}, this client {PROTOCOL_VERSION}"
             )),
-            other => Err(connection.unexpected(&other)),
+            Message::Reject { reason } => Err(format!("{node} refused the request: {reason}")),
+            other => Err(not_a_node(format!(
+                "it answered our greeting with {}",
+                other.variant_name()
+            ))),
         }
+    }
+
+    /// Sends one message and reads one reply; the outer error is a failure to send.
+    fn exchange(&mut self, message: Message) -> Result<Result<Message, ReplyError>, String> {
+        let frame =
+            encode_frame(message).map_err(|e| format!("cannot send to {}: {e}", self.node))?;
+        self.stream
+            .write_all(&frame)
+            .and_then(|_| self.stream.flush())
+            .map_err(|e| format!("cannot send to {}: {}", self.node, describe(&e)))?;
+        Ok(read_frame(&mut self.stream))
     }
 
     /// The network's genesis hash, from the node's welcome (transactions are signed for it).
@@ -101,18 +142,12 @@ impl NodeConnection {
     /// Sends one request and returns the node's reply. A `Reject` from the node becomes
     /// an error with its reason.
     pub fn request(&mut self, message: Message) -> Result<Message, String> {
-        let frame =
-            encode_frame(message).map_err(|e| format!("cannot send to {}: {e}", self.node))?;
-        self.stream
-            .write_all(&frame)
-            .and_then(|_| self.stream.flush())
-            .map_err(|e| format!("cannot send to {}: {}", self.node, describe(&e)))?;
-        match read_frame(&mut self.stream).map_err(|e| match e {
+        match self.exchange(message)?.map_err(|e| match e {
             ReplyError::Io(reason) => format!("no reply from {}: {reason}", self.node),
-            ReplyError::Foreign(reason) => format!(
-                "{} did not answer as an ironchain node ({reason})",
-                self.node
-            ),
+            ReplyError::TimedOut => format!("no reply from {}: timed out", self.node),
+            ReplyError::Foreign(reason) => {
+                format!("{} is not an ironchain node ({reason})", self.node)
+            }
         })? {
             Message::Reject { reason } => {
                 Err(format!("{} refused the request: {reason}", self.node))
@@ -123,12 +158,11 @@ impl NodeConnection {
 
     /// The error for a reply of the wrong kind.
     pub fn unexpected(&self, reply: &Message) -> String {
-        let kind = format!("{reply:?}");
-        let kind = kind
-            .split(|c: char| !c.is_alphanumeric())
-            .next()
-            .unwrap_or("message");
-        format!("{} sent an unexpected reply ({kind})", self.node)
+        format!(
+            "{} sent an unexpected reply ({})",
+            self.node,
+            reply.variant_name()
+        )
     }
 }
 
@@ -137,6 +171,8 @@ impl NodeConnection {
 pub enum ReplyError {
     /// The connection failed or closed.
     Io(String),
+    /// Nothing came within the read timeout.
+    TimedOut,
     /// Bytes came, but not an ironchain frame: most likely another kind of server (an
     /// HTTP server's "HTTP/1.1" reads as a length of 1,213,486,160 bytes).
     Foreign(String),
@@ -146,6 +182,7 @@ impl std::fmt::Display for ReplyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ReplyError::Io(reason) | ReplyError::Foreign(reason) => f.write_str(reason),
+            ReplyError::TimedOut => f.write_str("timed out"),
         }
     }
 }
@@ -153,7 +190,10 @@ impl std::fmt::Display for ReplyError {
 /// Reads one frame: checks the length prefix against [`MAX_FRAME_BYTES`], then reads and
 /// decodes exactly that many bytes.
 pub fn read_frame(reader: &mut impl Read) -> Result<Message, ReplyError> {
-    let io = |e: io::Error| ReplyError::Io(describe(&e));
+    let io = |e: io::Error| match e.kind() {
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ReplyError::TimedOut,
+        _ => ReplyError::Io(describe(&e)),
+    };
     let mut prefix = [0u8; 4];
     reader.read_exact(&mut prefix).map_err(io)?;
     let length = u32::from_be_bytes(prefix) as usize;
@@ -227,9 +267,60 @@ mod tests {
         assert_eq!(
             error,
             format!(
-                "{node} did not answer as an ironchain node (frame of 1213486160 bytes \
+                "{node} is not an ironchain node (frame of 1213486160 bytes \
                  exceeds the limit of {MAX_FRAME_BYTES})"
             )
+        );
+        server.join().unwrap();
+    }
+
+    /// A plain TCP server of another protocol, bound to an OS-chosen port, that reads
+    /// what it is sent and then does `then` with the socket.
+    fn other_server(then: fn(&mut TcpStream)) -> (String, std::thread::JoinHandle<()>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let node = listener.local_addr().unwrap().to_string();
+        let server = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let _ = read_frame(&mut stream);
+            then(&mut stream);
+        });
+        (node, server)
+    }
+
+    #[test]
+    fn every_way_of_not_greeting_back_says_not_an_ironchain_node() {
+        // Silent, like an HTTP server waiting for a request line: the short handshake
+        // deadline ends the wait, not the much longer reply timeout.
+        let (node, server) = other_server(|stream| {
+            let mut rest = Vec::new();
+            let _ = stream.read_to_end(&mut rest);
+        });
+        let error = NodeConnection::open(&node, Duration::from_secs(1)).unwrap_err();
+        assert_eq!(
+            error,
+            format!("{node} is not an ironchain node (no answer to our greeting within 1 s)")
+        );
+        server.join().unwrap();
+
+        // Hangs up without a word.
+        let (node, server) = other_server(|_| {});
+        let error = NodeConnection::open(&node, Duration::from_secs(5)).unwrap_err();
+        assert!(
+            error.starts_with(&format!(
+                "{node} is not an ironchain node (no answer to our greeting: "
+            )),
+            "{error}"
+        );
+        server.join().unwrap();
+
+        // Answers in frames, but not with a welcome.
+        let (node, server) = other_server(|stream| {
+            let _ = stream.write_all(&encode_frame(Message::GetTip).unwrap());
+        });
+        let error = NodeConnection::open(&node, Duration::from_secs(5)).unwrap_err();
+        assert_eq!(
+            error,
+            format!("{node} is not an ironchain node (it answered our greeting with GetTip)")
         );
         server.join().unwrap();
     }

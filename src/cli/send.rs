@@ -10,6 +10,7 @@ use super::client::{parse_address, NodeOpts};
 use super::format::print_json;
 use super::multisig::{load_policy, signature_count};
 use super::rpc::NodeConnection;
+use crate::chain::mempool::relay_policy;
 use crate::chain::state::TokenInfo;
 use crate::consensus::address::Address;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
@@ -180,6 +181,14 @@ pub fn send(args: SendArgs) -> Result<(), String> {
         }
         None => unsigned.sign_kind(kind, &key, &genesis),
     };
+    // The node would refuse it with the same reason; a partial multisig spend should not
+    // collect signatures first.
+    if let Err(error) = relay_policy(&tx) {
+        if args.opts.json {
+            print_json(&submit_json(&tx.id(), Some(&error.to_string())))?;
+        }
+        return Err(format!("transaction refused locally: {error}"));
+    }
     if let Some(path) = &args.save_tx {
         tx_file::save(path, &tx)?;
     }
@@ -219,14 +228,11 @@ fn report_partial(
 /// `ironchain submit`.
 pub fn submit(args: SubmitArgs) -> Result<(), String> {
     let tx = tx_file::load(&args.file)?;
-    // Too few or wrong signatures need no node to tell.
-    if let Err(error) = check_policy_spend(&tx) {
+    // Too few or wrong signatures, and what every node's policy refuses, need no node
+    // to tell.
+    if let Err(error) = check_policy_spend(&tx).and_then(|()| relay_policy(&tx)) {
         if args.opts.json {
-            print_json(&json!({
-                "txid": tx.id().to_string(),
-                "accepted": false,
-                "reason": error.to_string(),
-            }))?;
+            print_json(&submit_json(&tx.id(), Some(&error.to_string())))?;
         }
         return Err(format!("transaction refused locally: {error}"));
     }

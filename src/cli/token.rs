@@ -103,7 +103,7 @@ fn info(args: InfoArgs) -> Result<(), String> {
             "symbol": info.symbol,
             "decimals": info.decimals,
             "supply": format_units(info.supply, info.decimals),
-            "supply_base_units": info.supply,
+            "supply_base_units": info.supply.to_string(),
             "issuer": info.issuer.to_string(),
             "issue_txid": info.issue_txid.to_string(),
         }));

@@ -41,6 +41,14 @@ pub enum TxError {
     MempoolFull {
         lowest_fee: u64,
     },
+    /// Mempool policy, not consensus: a transfer of nothing only costs its sender the fee.
+    ZeroAmount,
+    /// Mempool policy, not consensus: the receiver is one of the small-order points (the
+    /// all-zero address among them) that the signature rule refuses as a signer, so
+    /// nothing sent there could ever be spent.
+    UnspendableReceiver {
+        receiver: Address,
+    },
     /// A plain key-signed native transfer has one encoding, the original one.
     NeedlessExtension,
     /// A policy spend is authorised by its cosignatures; the key signature stays zero.
@@ -127,6 +135,17 @@ impl fmt::Display for TxError {
             TxError::MempoolFull { lowest_fee } => write!(
                 f,
                 "mempool is full: a fee above {lowest_fee} is needed to get in"
+            ),
+            TxError::ZeroAmount => write!(
+                f,
+                "amount is 0: the transfer would move nothing and only cost the fee \
+                 (mempool policy)"
+            ),
+            TxError::UnspendableReceiver { receiver } => write!(
+                f,
+                "receiver {receiver} can never spend: it is a small-order point (such as \
+                 the all-zero address of the genesis placeholder), which the signature rule \
+                 refuses as a signer, so the coins would be lost (mempool policy)"
             ),
             TxError::NeedlessExtension => write!(
                 f,

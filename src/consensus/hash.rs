@@ -31,6 +31,15 @@ pub fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// The short form of a hash in hex, wherever one is shortened (logs, summaries, the
+/// client): its leading zeros and the 8 digits after them. Block hashes start with as
+/// many zeros as their difficulty, so a fixed 8-digit prefix would show little else;
+/// this one is still a prefix of the full hash that tells blocks apart.
+pub fn short_hex(hex: &str) -> &str {
+    let zeros = hex.len() - hex.trim_start_matches('0').len();
+    hex.get(..zeros.saturating_add(8)).unwrap_or(hex)
+}
+
 /// Why a hex string could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HexError {
@@ -44,7 +53,7 @@ impl fmt::Display for HexError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             HexError::WrongLength { expected, got } => {
-                write!(f, "expected {expected} hex digits, got {got}")
+                write!(f, "expected {expected} hex digits, got {got} characters")
             }
             HexError::NotHex { position } => {
                 write!(f, "character {} is not a hex digit", position + 1)
@@ -59,9 +68,10 @@ impl std::error::Error for HexError {}
 pub fn from_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
     let digits = text.as_bytes();
     if digits.len() != 2 * N {
+        // Characters, not bytes: "d85cc39d…" is 9 characters a person typed, 11 bytes.
         return Err(HexError::WrongLength {
             expected: 2 * N,
-            got: digits.len(),
+            got: text.chars().count(),
         });
     }
     let mut out = [0u8; N];
@@ -101,14 +111,9 @@ macro_rules! hash_newtype {
                 &self.0
             }
 
-            /// For logs: a prefix of the hex form that ends 8 digits after its leading
-            /// zeros. Block hashes start with as many zeros as their difficulty, so a
-            /// fixed 8-digit prefix would show little else.
+            /// The short form of the hash ([`short_hex`]).
             pub fn short(&self) -> String {
-                let mut hex = to_hex(&self.0);
-                let zeros = hex.len() - hex.trim_start_matches('0').len();
-                hex.truncate((zeros + 8).min(hex.len()));
-                hex
+                short_hex(&to_hex(&self.0)).to_string()
             }
         }
 
@@ -189,5 +194,18 @@ mod tests {
         assert_eq!(BlockHash::from_bytes(bytes).short(), "00000001abababa");
         assert_eq!(TxId::from_bytes([0xcd; 32]).short(), "cdcdcdcd");
         assert_eq!(BlockHash::from_bytes([0; 32]).short(), "0".repeat(64));
+        assert_eq!(short_hex("0000abc"), "0000abc");
+        assert_eq!(short_hex("00000000123456789abc"), "0000000012345678");
+    }
+
+    #[test]
+    fn a_wrong_length_counts_characters_not_bytes() {
+        assert_eq!(
+            "d85cc39d\u{2026}".parse::<TxId>(),
+            Err(HexError::WrongLength {
+                expected: 64,
+                got: 9
+            })
+        );
     }
 }

@@ -231,7 +231,7 @@ async fn address(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
                 "height": item.height,
                 "kind": if item.tx.is_some() { "transfer" } else { "reward" },
                 "transaction": item.tx.as_ref().map(transaction_json),
-                "reward": item.tx.is_none().then_some(item.reward),
+                "reward": item.tx.is_none().then(|| item.reward.to_string()),
             })
         })
         .collect();

@@ -43,6 +43,7 @@ use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
 use crate::node::sim_miner::StartFinds;
 use crate::node::transport::{Network, Switchboard};
 use crate::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
+use crate::plural::count;
 use actix::prelude::*;
 use futures::channel::oneshot;
 use futures::FutureExt;
@@ -496,18 +497,22 @@ impl Launch<'_> {
         self.stats.do_send(SetEpoch(self.epoch));
         if announce {
             crate::outln!(
-                "{} nodes connected; {} mining starts now{}",
-                self.nodes.len(),
+                "{} connected; {} mining starts now{}",
+                count(self.nodes.len() as u64, "node", "nodes"),
                 match self.plan.mining {
                     MiningMode::Real => "real",
                     MiningMode::Simulated => "simulated",
                 },
                 match (self.plan.stop_after_blocks, self.plan.duration) {
                     (Some(blocks), Some(duration)) => format!(
-                        " (until {blocks} blocks or {:.1} s, or Ctrl-C)",
+                        " (until {} or {:.1} s, or Ctrl-C)",
+                        count(blocks, "block mined", "blocks mined (stale included)"),
                         duration.as_secs_f64()
                     ),
-                    (Some(blocks), None) => format!(" (until {blocks} blocks, or Ctrl-C)"),
+                    (Some(blocks), None) => format!(
+                        " (until {}, or Ctrl-C)",
+                        count(blocks, "block mined", "blocks mined (stale included)")
+                    ),
                     (None, Some(duration)) => {
                         format!(" (for {:.1} s, or Ctrl-C)", duration.as_secs_f64())
                     }

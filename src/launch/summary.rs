@@ -22,9 +22,10 @@
 //!   (with `run_dir`).
 
 use super::stats::StatsSnapshot;
-use crate::consensus::hash::BlockHash;
+use crate::consensus::hash::{short_hex, BlockHash};
 use crate::consensus::target::Work;
 use crate::node::chain_actor::TreeEntry;
+use crate::plural::count;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -488,10 +489,6 @@ pub fn blocks_csv(summary: &Summary) -> String {
 /// Nodes listed in the printed summary; a launch of thousands lists them in the JSON.
 const TABLE_ROWS: usize = 50;
 
-fn short(hash: &str) -> &str {
-    hash.get(..8).unwrap_or(hash)
-}
-
 fn ms_text(value: Option<f64>) -> String {
     value.map_or_else(|| "-".to_string(), |ms| format!("{ms:.0} ms"))
 }
@@ -516,9 +513,9 @@ impl fmt::Display for Summary {
         };
         writeln!(
             f,
-            "{}: {} nodes, {} mining{seed}, {stopped} after {:.1} s{clock}",
+            "{}: {}, {} mining{seed}, {stopped} after {:.1} s{clock}",
             self.config,
-            self.nodes.len(),
+            count(self.nodes.len() as u64, "node", "nodes"),
             self.mining,
             self.elapsed_ms as f64 / 1000.0
         )?;
@@ -529,9 +526,17 @@ impl fmt::Display for Summary {
             .max()
             .unwrap_or(4)
             .max(4);
+        // Short hashes keep their leading zeros, so their width follows the difficulty.
+        let tip_width = self
+            .nodes
+            .iter()
+            .map(|node| short_hex(&node.tip_hash).len())
+            .max()
+            .unwrap_or(3)
+            .max(3);
         writeln!(
             f,
-            "  {:<width$}  {:<21} {:>7}  {:<8}  {:>6} {:>6}  {:>9}  {:>6}  reorg depths",
+            "  {:<width$}  {:<21} {:>7}  {:<tip_width$}  {:>6} {:>6}  {:>9}  {:>6}  reorg depths",
             "node", "listening on", "height", "tip", "mined", "stale", "delay p50", "reorgs"
         )?;
         for node in self.nodes.iter().take(TABLE_ROWS) {
@@ -546,11 +551,11 @@ impl fmt::Display for Summary {
             };
             writeln!(
                 f,
-                "  {:<width$}  {:<21} {:>7}  {:<8}  {:>6} {:>6}  {:>9}  {:>6}  {depths}",
+                "  {:<width$}  {:<21} {:>7}  {:<tip_width$}  {:>6} {:>6}  {:>9}  {:>6}  {depths}",
                 node.name,
                 node.listen,
                 node.height,
-                short(&node.tip_hash),
+                short_hex(&node.tip_hash),
                 node.mined,
                 node.stale,
                 ms_text(node.propagation_p50_ms),
@@ -560,8 +565,8 @@ impl fmt::Display for Summary {
         if self.nodes.len() > TABLE_ROWS {
             writeln!(
                 f,
-                "  ... and {} more nodes (see summary.json)",
-                self.nodes.len() - TABLE_ROWS
+                "  ... and {} more (see summary.json)",
+                count((self.nodes.len() - TABLE_ROWS) as u64, "node", "nodes")
             )?;
         }
         writeln!(
@@ -571,8 +576,8 @@ impl fmt::Display for Summary {
         )?;
         writeln!(
             f,
-            "network: {} blocks mined, {} stale: stale rate {:.1} %",
-            self.blocks_mined,
+            "network: {} mined, {} stale: stale rate {:.1} %",
+            count(self.blocks_mined, "block", "blocks"),
             self.stale,
             self.stale_rate * 100.0
         )?;
@@ -580,7 +585,7 @@ impl fmt::Display for Summary {
             writeln!(
                 f,
                 "converged: every node ended on tip {} at height {}",
-                short(&self.best_tip.hash),
+                short_hex(&self.best_tip.hash),
                 self.best_tip.height
             )?;
         } else {
@@ -589,7 +594,7 @@ impl fmt::Display for Summary {
                 f,
                 "NOT converged: the nodes ended on {} different tips (best: {} at height {})",
                 tips.len(),
-                short(&self.best_tip.hash),
+                short_hex(&self.best_tip.hash),
                 self.best_tip.height
             )?;
         }
@@ -649,7 +654,7 @@ impl fmt::Display for Summary {
                 let tips: Vec<String> = partition
                     .tips_at_heal
                     .iter()
-                    .map(|tip| format!("height {} ({})", tip.height, short(&tip.hash)))
+                    .map(|tip| format!("height {} ({})", tip.height, short_hex(&tip.hash)))
                     .collect();
                 write!(f, "; tips at heal: {}", tips.join(" vs "))?;
             }
@@ -810,6 +815,15 @@ mod tests {
         let json = serde_json::to_string(&summary).unwrap();
         assert_eq!(serde_json::from_str::<Summary>(&json).unwrap(), summary);
         assert!(summary.to_string().contains("stale rate 25.0 %"));
+        assert!(summary.to_string().contains("2 nodes, simulated mining"));
+
+        // A real-mining tip is shown with its leading zeros and 8 digits after them.
+        let mut real = summary.clone();
+        real.nodes[0].tip_hash = format!("00000000abcdef12{}", "3".repeat(48));
+        real.nodes.truncate(1);
+        let text = real.to_string();
+        assert!(text.contains(" 00000000abcdef12 "), "{text}");
+        assert!(text.contains(": 1 node, "), "{text}");
     }
 
     #[test]

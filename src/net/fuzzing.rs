@@ -93,6 +93,10 @@ pub fn kind_name(message: &Message) -> &'static str {
         Message::TxReply(_) => "tx_reply",
         Message::GetPeers => "get_peers",
         Message::Peers(_) => "peers",
+        Message::FindTxs(_) => "find_txs",
+        Message::TxMatches(_) => "tx_matches",
+        Message::FindBlocks(_) => "find_blocks",
+        Message::BlockMatches(_) => "block_matches",
     }
 }
 
@@ -246,6 +250,10 @@ pub fn every_kind() -> Vec<(&'static str, Message)> {
             inbound: true,
             best_height: 1,
         }]),
+        Message::FindTxs(tx.id().to_string()[..8].to_string()),
+        Message::TxMatches(vec![tx.id()]),
+        Message::FindBlocks(hash.to_string()[..8].to_string()),
+        Message::BlockMatches(vec![hash]),
     ];
     messages
         .into_iter()

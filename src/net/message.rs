@@ -4,6 +4,7 @@
 //! or [`Message::HelloClient`]. Requests from clients get exactly one reply each; peer
 //! messages are mostly one-way gossip.
 
+use crate::chain::id_prefix::MAX_PREFIX_MATCHES;
 use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::address::Address;
 use crate::consensus::block::{Block, BlockHeader};
@@ -40,6 +41,14 @@ fn batch<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Block>, D::Er
 
 fn addrs<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
     at_most(deserializer, MAX_ADDRS_PER_REPLY, "addresses")
+}
+
+fn tx_matches<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<TxId>, D::Error> {
+    at_most(deserializer, MAX_PREFIX_MATCHES, "prefix matches")
+}
+
+fn block_matches<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<BlockHash>, D::Error> {
+    at_most(deserializer, MAX_PREFIX_MATCHES, "prefix matches")
 }
 
 /// A peer's introduction.
@@ -109,6 +118,18 @@ pub struct PeerInfo {
     pub addr: String,
     pub inbound: bool,
     pub best_height: u64,
+}
+
+impl Message {
+    /// The variant's name ("Tip", "Peers"), for reasons and logs.
+    pub fn variant_name(&self) -> String {
+        let debug = format!("{self:?}");
+        debug
+            .split(|c: char| !c.is_alphanumeric())
+            .next()
+            .unwrap_or("message")
+            .to_string()
+    }
 }
 
 /// Every message that crosses a connection.
@@ -188,4 +209,12 @@ pub enum Message {
     TxReply(Box<TxStatus>),
     GetPeers,
     Peers(Vec<PeerInfo>),
+    /// Ids of transactions on the active chain or in the mempool that start with a
+    /// prefix of hex digits ([`IdPrefix`](crate::chain::id_prefix::IdPrefix)); the
+    /// reply lists the first [`MAX_PREFIX_MATCHES`] in order.
+    FindTxs(String),
+    TxMatches(#[serde(deserialize_with = "tx_matches")] Vec<TxId>),
+    /// Hashes of blocks in the node's block tree that start with a prefix.
+    FindBlocks(String),
+    BlockMatches(#[serde(deserialize_with = "block_matches")] Vec<BlockHash>),
 }

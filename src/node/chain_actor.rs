@@ -15,6 +15,7 @@ use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
 use super::sim_miner::FindInfo;
 use super::PeerId;
 use crate::chain::blockchain::TxEntry;
+use crate::chain::id_prefix::{IdPrefix, MAX_PREFIX_MATCHES};
 use crate::chain::mempool_file::{MempoolFile, MEMPOOL_EXPIRY_MS};
 use crate::chain::state::{Account, TokenInfo};
 use crate::chain::TipInfo;
@@ -135,6 +136,19 @@ pub struct GetBlock(pub BlockRef);
 #[derive(Message)]
 #[rtype(result = "TxStatus")]
 pub struct GetTx(pub TxId);
+
+/// Ids of transactions (active chain and mempool) that start with a prefix, at most
+/// [`MAX_PREFIX_MATCHES`], in order; `Err` when the store could not be read.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<TxId>, String>")]
+pub struct FindTxs(pub IdPrefix);
+
+/// Hashes of blocks in the tree that start with a prefix, at most
+/// [`MAX_PREFIX_MATCHES`], in order (`Result` as [`FindTxs`], though the index is in
+/// memory).
+#[derive(Message)]
+#[rtype(result = "Result<Vec<BlockHash>, String>")]
+pub struct FindBlocks(pub IdPrefix);
 
 /// A sync batch: the blocks after the first locator hash we share. `None` when the store
 /// could not be read (logged here), so the asker sends nothing rather than a wrong batch.
@@ -435,7 +449,8 @@ impl ChainActor {
         let dropped = self.chain.expire_transactions(&expired);
         if dropped > 0 {
             info!(
-                "mempool: {dropped} transactions expired after {} days",
+                "mempool: {} expired after {} days",
+                crate::plural::count(dropped as u64, "transaction", "transactions"),
                 MEMPOOL_EXPIRY_MS / (24 * 60 * 60 * 1000)
             );
             if let Err(error) = file.rewrite(&self.chain) {
@@ -913,6 +928,29 @@ impl Handler<GetTx> for ChainActor {
 
     fn handle(&mut self, message: GetTx, _: &mut Self::Context) -> Self::Result {
         MessageResult(self.transaction_status(&message.0))
+    }
+}
+
+impl Handler<FindTxs> for ChainActor {
+    type Result = Result<Vec<TxId>, String>;
+
+    fn handle(&mut self, message: FindTxs, _: &mut Self::Context) -> Self::Result {
+        self.chain
+            .txids_with_prefix(&message.0, MAX_PREFIX_MATCHES)
+            .map_err(|error| {
+                error!("store read failed: {error}");
+                format!("the node cannot read its store: {error}")
+            })
+    }
+}
+
+impl Handler<FindBlocks> for ChainActor {
+    type Result = Result<Vec<BlockHash>, String>;
+
+    fn handle(&mut self, message: FindBlocks, _: &mut Self::Context) -> Self::Result {
+        Ok(self
+            .chain
+            .block_hashes_with_prefix(&message.0, MAX_PREFIX_MATCHES))
     }
 }
 

@@ -17,8 +17,8 @@
 //! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
 use super::chain_actor::{
-    ChainActor, ChainSummary, CheckTx, GetAccount, GetBlock, GetBlocksAfter, GetPending,
-    GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
+    ChainActor, ChainSummary, CheckTx, FindBlocks, FindTxs, GetAccount, GetBlock, GetBlocksAfter,
+    GetPending, GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
 };
 use super::clock::now;
 use super::limits::NetLimits;
@@ -33,6 +33,7 @@ use super::policy::sync_choice::BatchReport;
 use super::transport::{Transport, WriteHalf};
 use super::tx_verifier::{TxVerifierActor, VerifyTx};
 use super::PeerId;
+use crate::chain::id_prefix::IdPrefix;
 use crate::consensus::block::Block;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::{BlockHash, TxId};
@@ -530,9 +531,10 @@ impl ConnectionActor {
                         };
                         log::log!(
                             level,
-                            "sync: height {height} of {} from {} ({count} blocks in batch)",
+                            "sync: height {height} of {} from {} ({} in batch)",
                             actor.peer_height.max(height),
-                            actor.remote
+                            actor.remote,
+                            crate::plural::count(count as u64, "block", "blocks")
                         );
                         if !requested_ahead {
                             actor.request_blocks(ctx);
@@ -620,6 +622,13 @@ impl ConnectionActor {
         self.serve(async move { reply.await.ok().map(to_wire) }, ctx);
     }
 
+    /// Answers a lookup by a prefix that does not parse (the client checks it first, so
+    /// this is an old or other client: no misbehaviour).
+    fn refuse_prefix(&mut self, text: &str, reason: String, ctx: &mut Context<Self>) {
+        let reason = format!("prefix {text:?}: {reason}");
+        self.serve(std::future::ready(Some(Message::Reject { reason })), ctx);
+    }
+
     /// Penalises invalid blocks and fetches missing ancestors. Returns whether the
     /// connection is being closed.
     fn judge_blocks(&mut self, outcome: &SubmitOutcome, ctx: &mut Context<Self>) -> bool {
@@ -681,7 +690,7 @@ impl ConnectionActor {
             (Role::AwaitingHello, other) => {
                 self.misbehaved(
                     SCORE_PROTOCOL_VIOLATION,
-                    format!("{} before hello", name(&other)),
+                    format!("{} before hello", other.variant_name()),
                 );
                 self.reject_and_close("the first message must be a hello".into(), ctx);
             }
@@ -718,6 +727,14 @@ impl ConnectionActor {
                 |status| Message::TxReply(Box::new(status)),
                 ctx,
             ),
+            (_, Message::FindTxs(text)) => match IdPrefix::parse(&text) {
+                Ok(prefix) => self.answer(FindTxs(prefix), found(Message::TxMatches), ctx),
+                Err(reason) => self.refuse_prefix(&text, reason, ctx),
+            },
+            (_, Message::FindBlocks(text)) => match IdPrefix::parse(&text) {
+                Ok(prefix) => self.answer(FindBlocks(prefix), found(Message::BlockMatches), ctx),
+                Err(reason) => self.refuse_prefix(&text, reason, ctx),
+            },
             (_, Message::GetBlocks { locator }) => {
                 let request = self.chain.send(GetBlocksAfter { locator });
                 // No batch when the store could not be read: that is logged, and the
@@ -817,7 +834,10 @@ impl ConnectionActor {
                 info!("{} sent a rejection: {reason}", self.remote)
             }
             (role, other) => {
-                let reason = format!("{} is not a valid request from a {role:?}", name(&other));
+                let reason = format!(
+                    "{} is not a valid request from a {role:?}",
+                    other.variant_name()
+                );
                 self.send(
                     Message::Reject {
                         reason: reason.clone(),
@@ -888,16 +908,6 @@ fn is_stateless(error: &TxError) -> bool {
 /// A transaction error that only a broken or forged signature causes.
 fn is_forged(error: &TxError) -> bool {
     matches!(error, TxError::BadSignature | TxError::InvalidSenderKey)
-}
-
-/// A message's kind, for reasons and logs.
-fn name(message: &Message) -> String {
-    let debug = format!("{message:?}");
-    debug
-        .split(|c: char| !c.is_alphanumeric())
-        .next()
-        .unwrap_or("message")
-        .to_string()
 }
 
 impl ConnectionActor {
@@ -1061,5 +1071,14 @@ impl Handler<StartSync> for ConnectionActor {
             );
             self.request_blocks(ctx);
         }
+    }
+}
+
+/// The wire reply to a prefix lookup: the matches, or the reason the store could not
+/// be read (an empty list would wrongly say that nothing matches).
+fn found<T>(to_wire: fn(Vec<T>) -> Message) -> impl FnOnce(Result<Vec<T>, String>) -> Message {
+    move |found| match found {
+        Ok(ids) => to_wire(ids),
+        Err(reason) => Message::Reject { reason },
     }
 }

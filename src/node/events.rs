@@ -35,7 +35,9 @@ pub enum LiveEvent {
         txid: String,
         sender: String,
         receiver: String,
+        #[serde(serialize_with = "decimal")]
         amount: u64,
+        #[serde(serialize_with = "decimal")]
         fee: u64,
     },
     PeerJoined {
@@ -45,6 +47,12 @@ pub enum LiveEvent {
     PeerLeft {
         addr: String,
     },
+}
+
+/// Amounts as decimal strings, as in every JSON view (`crate::view`): they can pass
+/// 2^53, beyond which JavaScript rounds numbers.
+fn decimal<S: serde::Serializer>(value: &u64, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
 }
 
 /// Tells every subscriber about an event.

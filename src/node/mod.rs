@@ -202,9 +202,9 @@ pub async fn start_node_with(
             })?;
         if restored != Restored::default() {
             info!(
-                "mempool: {} transactions restored from {MEMPOOL_FILE}, {} dropped (mined, \
+                "mempool: {} restored from {MEMPOOL_FILE}, {} dropped (mined, \
                  invalid now or expired){}",
-                restored.pending,
+                crate::plural::count(restored.pending as u64, "transaction", "transactions"),
                 restored.dropped,
                 if restored.torn_tail {
                     "; its last record was torn by a crash"

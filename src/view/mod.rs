@@ -1,7 +1,14 @@
 //! The JSON views of chain data: one definition of each shape, used by the command line's
 //! `--json` output and by the explorer's HTTP API, so a script can switch between the two
 //! without re-learning field names. The shapes are a stable interface, documented in the
-//! README.
+//! README: every documented key is present in every state, `null` where it does not
+//! apply or is not known yet, so a script never has to test whether a key exists.
+//! Numbers that can pass 2^53 (JavaScript's exact integers) are decimal strings: a
+//! block's nonce (miners use all 64 bits), total work, and every amount of coins or
+//! token base units (amounts, fees, balances, rewards, supplies: u64 values, and one
+//! token of 18 decimals is already 10^18 base units). Heights, timestamps, account
+//! nonces and counts stay numbers: they count blocks, milliseconds and transactions,
+//! and cannot reach 2^53.
 
 pub mod proof;
 pub mod tx_file;
@@ -47,18 +54,24 @@ pub fn kind_name(kind: &TxKind) -> &'static str {
 
 /// A transaction's fields: `kind`, and for tokens `token` (the id; for an issue the id
 /// it creates), `symbol` and `decimals` of an issue; for a multisig spend `policy` (its
-/// `icm…` address, threshold, members) and `signers`. The sender of a multisig spend is
-/// shown as its policy address.
+/// `icm…` address, threshold, members) and `signers`; each `null` where it does not
+/// apply. The sender of a multisig spend is shown as its policy address. `amount` is
+/// in coins, or for a token transfer or issue in the token's base units.
 pub fn transaction_json(tx: &Transaction) -> Value {
     let mut value = json!({
         "txid": tx.id().to_string(),
         "kind": kind_name(tx.kind()),
         "sender": tx_file::sender_text(tx),
         "receiver": tx.receiver.to_string(),
-        "amount": tx.amount,
-        "fee": tx.fee,
+        "amount": tx.amount.to_string(),
+        "fee": tx.fee.to_string(),
         "nonce": tx.nonce,
         "message": tx.message,
+        "token": null,
+        "symbol": null,
+        "decimals": null,
+        "policy": null,
+        "signers": null,
     });
     match tx.kind() {
         TxKind::Transfer => {}
@@ -91,19 +104,26 @@ pub fn is_genesis_placeholder(reward: &Reward) -> bool {
     reward.height == 0
 }
 
-/// A reward record's fields (`txid` null for the genesis placeholder).
+/// A reward record's fields.
 pub fn reward_json(reward: &Reward) -> Value {
     json!({
-        "txid": (!is_genesis_placeholder(reward)).then(|| reward.id().to_string()),
+        "txid": reward.id().to_string(),
         "miner": reward.miner.to_string(),
-        "amount": reward.amount,
+        "amount": reward.amount.to_string(),
         "height": reward.height,
     })
 }
 
-/// A whole block.
+/// A whole block. The genesis block pays no reward (its placeholder record pays nothing
+/// to the all-zero address, which nobody holds), so its `reward` is `null`; `nonce` is a
+/// string, since a miner may use all 64 bits of it.
 pub fn block_json(block: &Block) -> Value {
     let header = &block.header;
+    let reward = if is_genesis_placeholder(&block.reward) {
+        Value::Null
+    } else {
+        reward_json(&block.reward)
+    };
     json!({
         "height": header.height,
         "hash": block.hash().to_string(),
@@ -111,9 +131,9 @@ pub fn block_json(block: &Block) -> Value {
         "timestamp_ms": header.timestamp_ms,
         "difficulty_bits": difficulty_bits(header.target),
         "target": header.target.to_string(),
-        "nonce": header.nonce,
+        "nonce": header.nonce.to_string(),
         "merkle_root": header.merkle_root.to_string(),
-        "reward": reward_json(&block.reward),
+        "reward": reward,
         "txs": block.txs.iter().map(transaction_json).collect::<Vec<_>>(),
     })
 }
@@ -152,24 +172,29 @@ pub fn account_json(
 ) -> Value {
     json!({
         "address": shown,
-        "balance": account.balance,
+        "balance": account.balance.to_string(),
         "nonce": next_nonce,
         "confirmed_nonce": account.nonce,
         "tokens": tokens.iter().map(|holding| json!({
             "token_id": holding.token.to_string(),
             "symbol": holding.symbol,
             "balance": format_units(holding.balance, holding.decimals),
-            "balance_base_units": holding.balance,
+            "balance_base_units": holding.balance.to_string(),
         })).collect::<Vec<_>>(),
     })
 }
 
-/// The answer to a submitted transaction (`reason` is set when it was refused).
+/// The answer to a submitted transaction (`reason` is set when it was refused). Where
+/// it was included (`height`, `block_hash`, `proof_valid`) is `null` until a `--wait`
+/// finds its block.
 pub fn submit_json(txid: &TxId, refused: Option<&str>) -> Value {
     json!({
         "txid": txid.to_string(),
         "accepted": refused.is_none(),
         "reason": refused,
+        "height": null,
+        "block_hash": null,
+        "proof_valid": null,
     })
 }
 
@@ -184,7 +209,7 @@ pub fn tx_status_json(txid: &TxId, status: &TxStatus) -> Option<Value> {
             "block_hash": null,
             "height": null,
             "proof_valid": null,
-            "kind": "transfer",
+            "kind": kind_name(tx.kind()),
             "transaction": transaction_json(tx),
             "proof": null,
         })),
@@ -196,7 +221,7 @@ pub fn tx_status_json(txid: &TxId, status: &TxStatus) -> Option<Value> {
         } => {
             let check = check_inclusion(txid, status)?;
             let (kind, entry_json) = match entry {
-                TxEntryWire::Transfer(tx) => ("transfer", transaction_json(tx)),
+                TxEntryWire::Transfer(tx) => (kind_name(tx.kind()), transaction_json(tx)),
                 TxEntryWire::Reward(reward) => ("reward", reward_json(reward)),
             };
             Some(json!({

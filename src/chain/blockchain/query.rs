@@ -1,6 +1,7 @@
 //! Read-only views of the chain for the node, its peers and its clients.
 
 use super::Chain;
+use crate::chain::id_prefix::IdPrefix;
 use crate::chain::index::{BlockIndex, IndexEntry};
 use crate::chain::mempool::Mempool;
 use crate::chain::state::{Account, State};
@@ -174,6 +175,41 @@ impl Chain {
             block_hash,
             proof,
         }))
+    }
+
+    /// Up to `limit` ids starting with `prefix` of transactions (and reward records) on
+    /// the active chain or pending in the mempool, in order.
+    pub fn txids_with_prefix(
+        &self,
+        prefix: &IdPrefix,
+        limit: usize,
+    ) -> Result<Vec<TxId>, StoreError> {
+        let mut found = self.store.txids_with_prefix(prefix, limit)?;
+        found.extend(
+            self.mempool
+                .transactions()
+                .map(Transaction::id)
+                .filter(|txid| prefix.matches(txid.as_bytes())),
+        );
+        found.sort();
+        found.dedup();
+        found.truncate(limit);
+        Ok(found)
+    }
+
+    /// Up to `limit` hashes starting with `prefix` of blocks in the block tree (side
+    /// branches included, as a lookup by full hash finds them), in order. A scan of the
+    /// index: a person's lookup, not a hot path.
+    pub fn block_hashes_with_prefix(&self, prefix: &IdPrefix, limit: usize) -> Vec<BlockHash> {
+        let mut found: Vec<BlockHash> = self
+            .index
+            .entries()
+            .map(|entry| entry.hash)
+            .filter(|hash| prefix.matches(hash.as_bytes()))
+            .collect();
+        found.sort();
+        found.truncate(limit);
+        found
     }
 
     /// A locator for our active chain, to ask a peer for the blocks we lack.

@@ -113,7 +113,7 @@ async function showBlock(id) {
     field("prev", `<a href="#/block/${b.prev}">${b.prev}</a>`) +
     field("time", new Date(b.timestamp_ms).toISOString()) + field("difficulty", `${b.difficulty_bits} bits`) +
     field("nonce", b.nonce) + field("merkle root", b.merkle_root) +
-    field("reward", b.reward.txid ? `${b.reward.amount} to <a href="#/address/${b.reward.miner}">${b.reward.miner}</a> (<a href="#/tx/${b.reward.txid}">txid</a>)` : "none (genesis)") +
+    field("reward", b.reward ? `${b.reward.amount} to <a href="#/address/${b.reward.miner}">${b.reward.miner}</a> (<a href="#/tx/${b.reward.txid}">txid</a>)` : "none (genesis)") +
     `${b.txs.length} transaction(s)\n`;
   for (const t of b.txs) html += `  <a href="#/tx/${t.txid}">${t.txid}</a> ${t.amount} fee ${t.fee}\n`;
   $("detail").innerHTML = html;
