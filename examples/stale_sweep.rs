@@ -192,7 +192,10 @@ fn sweep(args: &Args) -> Result<(), String> {
         &args.out.join("stale_sweep.svg"),
         &svg(&points, args.nodes, args.target_ms),
     )?;
-    println!("\n{table}");
+    println!(
+        "\nthe table for README.md (Fork experiments), to paste over the old one; \
+         `cargo test --test readme_tables` fails until it is:\n\n{table}"
+    );
     println!(
         "took {seconds:.0} s; wrote {} and {}",
         args.out.join("stale_sweep.csv").display(),

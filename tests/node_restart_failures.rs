@@ -290,7 +290,7 @@ fn a_transfer_survives_kill_9_of_its_node_and_is_mined_once_a_miner_connects() {
         relay
             .startup
             .iter()
-            .any(|line| line.contains("mempool: 1 transactions restored")),
+            .any(|line| line.contains("mempool: 1 transaction restored")),
         "{:?}",
         relay.startup
     );
