@@ -300,8 +300,8 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
         // Its hash usually does not meet the target shown above, which would puzzle
         // anyone checking it.
         crate::outln!(
-            "  proof of work  none needed: the genesis block is fixed by the chain \
-             parameters, and its target is where mining starts"
+            "  work         none needed: the genesis block is fixed by the chain \
+             parameters (its target is where mining starts)"
         );
     }
     crate::outln!("  merkle root  {}", header.merkle_root);
