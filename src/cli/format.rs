@@ -29,8 +29,9 @@ pub fn transaction_lines(tx: &Transaction, indent: &str) -> String {
         TxKind::Transfer => {}
         TxKind::TokenTransfer { token } => out.push_str(&format!("\n{indent}token    {token}")),
         TxKind::Issue { symbol, decimals } => out.push_str(&format!(
-            "\n{indent}token    {} ({symbol}, {decimals} decimals)",
-            token_id(&tx.sender, tx.nonce)
+            "\n{indent}token    {} ({symbol}, {})",
+            token_id(&tx.sender, tx.nonce),
+            crate::plural::count(u64::from(*decimals), "decimal", "decimals")
         )),
     }
     if let Some(spend) = tx.policy_spend() {

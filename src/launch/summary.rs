@@ -601,8 +601,8 @@ impl fmt::Display for Summary {
         let p = &self.propagation_ms;
         writeln!(
             f,
-            "block propagation (miner -> each other node), {} samples: p50 {}, p90 {}, p99 {}, max {}{}",
-            p.samples,
+            "block propagation (miner -> each other node), {}: p50 {}, p90 {}, p99 {}, max {}{}",
+            count(p.samples, "sample", "samples"),
             ms_text(p.p50),
             ms_text(p.p90),
             ms_text(p.p99),

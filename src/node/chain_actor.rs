@@ -500,12 +500,16 @@ impl ChainActor {
     fn log_tip_change(&self, change: &TipChange, origin: Origin) {
         if !change.disconnected.is_empty() {
             info!(
-                "reorg: depth {}, old tip {} -> new tip {} at height {} ({} txs back to mempool)",
+                "reorg: depth {}, old tip {} -> new tip {} at height {} ({} back to the mempool)",
                 change.disconnected.len(),
                 change.old_tip.short(),
                 change.new_tip.short(),
                 change.height,
-                change.returned_to_mempool
+                crate::plural::count(
+                    change.returned_to_mempool as u64,
+                    "transaction",
+                    "transactions"
+                )
             );
         }
         let (how, level) = match origin {
