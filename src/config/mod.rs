@@ -243,7 +243,9 @@ pub fn parse_peer(text: &str) -> Result<std::net::SocketAddr, String> {
 /// "invalid type: string, expected i64") do not say, so each suspect is tried alone.
 fn locate_error(merged: &toml::Table) -> Option<String> {
     use crate::consensus::params::Allocation;
-    use scenario::{AccountEntry, LinkEntry, PartitionEntry, Simulation as Sim, TransferEntry};
+    use scenario::{
+        AccountEntry, GroupEntry, LinkEntry, PartitionEntry, Simulation as Sim, TransferEntry,
+    };
     let key = culprit::<Config>(merged)?;
     let inner = |value: Option<&toml::Value>| value.and_then(toml::Value::as_table).cloned();
     let path = match key.as_str() {
@@ -277,10 +279,21 @@ fn locate_error(merged: &toml::Table) -> Option<String> {
                 "partitions" => failing_element::<PartitionEntry>(table.get("partitions")),
                 "accounts" => failing_element::<AccountEntry>(table.get("accounts")),
                 "transfers" => failing_element::<TransferEntry>(table.get("transfers")),
+                "groups" => failing_element::<GroupEntry>(table.get("groups")),
                 _ => None,
             };
+            let element_field = |at: usize| {
+                let entry = inner(table.get(&field)?.as_array()?.get(at))?;
+                match field.as_str() {
+                    "groups" => culprit::<GroupEntry>(&entry),
+                    _ => None,
+                }
+            };
             match element {
-                Some(at) => format!("simulation.{field}[{at}]"),
+                Some(at) => match element_field(at) {
+                    Some(key) => format!("simulation.{field}[{at}].{key}"),
+                    None => format!("simulation.{field}[{at}]"),
+                },
                 None => format!("simulation.{field}"),
             }
         }

@@ -10,6 +10,9 @@
 //! hash_power = 2.0      # relative share of the network's hash power (simulated mining)
 //! delay_ms = 40         # optional: delay of everything this node sends
 //! jitter_ms = 10
+//! strategy = "selfish"  # or "honest" (default), or "double_spend": how the node relays
+//!                       # its own blocks (issue 16; see node::withholding)
+//! confirmations = 6     # with "double_spend": the blocks the merchant waits for (z)
 //!
 //! [simulation]
 //! mining = "simulated"  # or "real" (default): real hashing with the [chain] difficulty
@@ -32,7 +35,7 @@
 //! count = 500
 //! hash_power = 1.0      # each; or total_hash_power = 100.0, shared equally
 //! mine = true
-//! region = "eu"         # optional; also upload_mbps, download_mbps
+//! region = "eu"         # optional; also upload_mbps, download_mbps, strategy
 //!
 //! [simulation.regions.eu]   # one table per region: latency to every region, itself too
 //! latency_ms = { eu = 15, us = 90 }
@@ -98,7 +101,29 @@ pub struct NodeEntry {
     pub region: Option<String>,
     pub upload_mbps: Option<f64>,
     pub download_mbps: Option<f64>,
+    #[serde(default)]
+    pub strategy: Strategy,
+    pub confirmations: Option<u64>,
 }
+
+/// What a mining node does with the blocks it finds (issue 16).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Relays each block the moment it is found.
+    #[default]
+    Honest,
+    /// Eyal & Sirer's selfish mining (`node::policy::selfish`): withholds its blocks and
+    /// publishes them to match or override the public chain.
+    Selfish,
+    /// The whitepaper's double-spend race (`node::policy::double_spend`): mines a private
+    /// branch holding its own spend and publishes it once the merchant has delivered.
+    #[serde(rename = "double_spend")]
+    DoubleSpend,
+}
+
+/// Most confirmations a double-spend's merchant may wait for.
+const MAX_CONFIRMATIONS: u64 = 1_000;
 
 /// How blocks are found.
 #[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
@@ -197,6 +222,9 @@ pub struct GroupEntry {
     pub region: Option<String>,
     pub upload_mbps: Option<f64>,
     pub download_mbps: Option<f64>,
+    #[serde(default)]
+    pub strategy: Strategy,
+    pub confirmations: Option<u64>,
 }
 
 /// One `[simulation.regions.NAME]` table.
@@ -390,6 +418,7 @@ pub fn expand_groups(
             (None, None) => default_hash_power(),
         };
         check_name(&format!("{key}.name_prefix"), &group.name_prefix, "group")?;
+        check_strategy(&key, group.strategy, group.confirmations, group.mine)?;
         for k in 0..group.count {
             all.push(NodeEntry {
                 name: format!("{}{k}", group.name_prefix),
@@ -402,6 +431,8 @@ pub fn expand_groups(
                 region: group.region.clone(),
                 upload_mbps: group.upload_mbps,
                 download_mbps: group.download_mbps,
+                strategy: group.strategy,
+                confirmations: group.confirmations,
             });
         }
         check_mbps(&format!("{key}.upload_mbps"), group.upload_mbps)?;
@@ -417,6 +448,37 @@ pub fn expand_groups(
         }
     }
     Ok(all)
+}
+
+/// Checks a node's or group's `strategy` against its `confirmations` and `mine`; `key`
+/// is the entry's (`nodes[0]`).
+fn check_strategy(
+    key: &str,
+    strategy: Strategy,
+    confirmations: Option<u64>,
+    mine: bool,
+) -> Result<(), KeyError> {
+    if strategy != Strategy::Honest && !mine {
+        return fail(
+            format!("{key}.strategy"),
+            "only a mining node has blocks of its own to withhold (set mine = true)",
+        );
+    }
+    match (strategy, confirmations) {
+        (Strategy::DoubleSpend, None) => fail(
+            format!("{key}.confirmations"),
+            "strategy = \"double_spend\" needs the confirmations the merchant waits for",
+        ),
+        (Strategy::DoubleSpend, Some(z)) if z > MAX_CONFIRMATIONS => fail(
+            format!("{key}.confirmations"),
+            format!("at most {MAX_CONFIRMATIONS} (got {z})"),
+        ),
+        (Strategy::Honest | Strategy::Selfish, Some(_)) => fail(
+            format!("{key}.confirmations"),
+            "only used with strategy = \"double_spend\"",
+        ),
+        _ => Ok(()),
+    }
 }
 
 fn check_region(key: &str, region: &str, simulation: &Simulation) -> Result<(), KeyError> {
@@ -472,6 +534,7 @@ pub fn validate(nodes: &[NodeEntry], simulation: Option<&Simulation>) -> Result<
                 "a mining node needs a positive share (or set mine = false)",
             );
         }
+        check_strategy(&key, node.strategy, node.confirmations, node.mine)?;
         if let Some(delay) = node.delay_ms {
             check_ms(&format!("{key}.delay_ms"), delay)?;
         }

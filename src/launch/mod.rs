@@ -19,7 +19,9 @@
 //! [`run`] is the library entry point (tests and examples use it; it never needs Ctrl-C);
 //! [`run_blocking`] wraps it in its own actix system and stops on Ctrl-C.
 
+pub mod double_spend;
 pub mod plan;
+pub mod revenue;
 pub mod stats;
 pub mod summary;
 pub mod virtual_time;
@@ -383,6 +385,7 @@ async fn start_nodes(
             network,
             memory_store: plan.store == StoreKind::Memory,
             node_id: on_virtual_network.then(|| virtual_time::node_id(plan, i)),
+            strategy: node.strategy,
         };
         match start_node_with(settings, node_options).await {
             Ok(handle) => {

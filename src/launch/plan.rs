@@ -8,7 +8,9 @@
 //! `retarget_interval = 1000000000` (never reached). `target_block_time_ms` stays: it
 //! is the mean block interval of the whole network.
 
-use crate::config::scenario::{expand_groups, Clock, MiningMode, Simulation, StoreKind, Topology};
+use crate::config::scenario::{
+    expand_groups, Clock, MiningMode, Simulation, StoreKind, Strategy, Topology,
+};
 use crate::config::{Config, ConfigError, NodeConfig, DEFAULT_CONFIG};
 use crate::consensus::address::Address;
 use crate::consensus::hash::sha256;
@@ -16,6 +18,7 @@ use crate::consensus::params::{Allocation, ChainParams};
 use crate::consensus::signatures::SigningKey;
 use crate::node::netsim::{derive_seed, LinkDelay};
 use crate::node::sim_miner::{FindSchedule, SimMining};
+use crate::node::withholding::MinerStrategy;
 use rand::rngs::StdRng;
 use rand::seq::index::sample;
 use rand::SeedableRng;
@@ -50,6 +53,8 @@ pub struct PlannedNode {
     /// Bits per second; `None`: unlimited.
     pub upload_bps: Option<u64>,
     pub download_bps: Option<u64>,
+    /// How it relays its own blocks.
+    pub strategy: MinerStrategy,
 }
 
 /// A `[simulation.regions]` entry: latency to each region, by position.
@@ -244,6 +249,13 @@ impl LaunchPlan {
                     .or_else(|| region_of(node).and_then(|r| r.download_mbps))
                     .or(sim.download_mbps)
                     .map(bits_per_second),
+                strategy: match node.strategy {
+                    Strategy::Honest => MinerStrategy::Honest,
+                    Strategy::Selfish => MinerStrategy::Selfish,
+                    Strategy::DoubleSpend => MinerStrategy::DoubleSpend {
+                        confirmations: node.confirmations.unwrap_or(0),
+                    },
+                },
             })
             .collect();
         let seed = sim.seed.unwrap_or_else(rand::random);

@@ -7,12 +7,20 @@
 //! reports what happens to its block tree — blocks stored, blocks mined here, reorgs —
 //! as [`NodeEvent`]s to a recipient the launcher registers, stamped with the moment it
 //! happened, so the launcher can measure propagation delays and reorg depths.
+//!
+//! A node with a withholding strategy (issue 16: selfish mining, the double-spend race)
+//! relays its own blocks only when the strategy says so, and shows peers (in hellos,
+//! pongs and sync batches) only the chain up to its first withheld block, so to them it is
+//! an ordinary peer. A racing double-spender also holds the public blocks aside
+//! ([`Withholding::hold`]) and keeps its conflicting spend to itself.
 
 use super::clock::unix_time_ms;
 use super::events::{EventHub, LiveEvent, Publish};
 use super::miner::{NewVerifiedBlock, PauseMining};
 use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
+use super::policy::private_branch::Action;
 use super::sim_miner::FindInfo;
+use super::withholding::{MinerStrategy, Withholding};
 use super::PeerId;
 use crate::chain::blockchain::TxEntry;
 use crate::chain::id_prefix::{IdPrefix, MAX_PREFIX_MATCHES};
@@ -336,6 +344,7 @@ pub struct GetSummary;
 /// See [`GetSummary`].
 #[derive(Clone, Debug)]
 pub struct ChainSummary {
+    /// The tip peers are shown (below the blocks a withholding strategy keeps back).
     pub tip: crate::chain::TipInfo,
     pub genesis: BlockHash,
     pub locator: Vec<BlockHash>,
@@ -379,6 +388,8 @@ pub struct ChainActor {
     on_store_failure: Option<oneshot::Sender<String>>,
     /// Set by a failed commit: memory is ahead of disk, so nothing more may be written.
     store_failed: Option<String>,
+    /// Set for a strategy that withholds blocks.
+    withholding: Option<Withholding>,
 }
 
 impl ChainActor {
@@ -398,6 +409,113 @@ impl ChainActor {
             mempool_file: None,
             on_store_failure: None,
             store_failed: None,
+            withholding: None,
+        }
+    }
+
+    /// How this node relays the blocks its miners find.
+    pub fn with_strategy(mut self, strategy: MinerStrategy) -> Self {
+        self.withholding = Withholding::new(strategy, &self.chain);
+        self
+    }
+
+    /// The tip peers are shown: ours, or, while we withhold blocks, the block below them.
+    fn shown_tip(&self) -> TipInfo {
+        let tip = self.chain.tip();
+        match &self.withholding {
+            Some(withholding) if withholding.shown_height() < tip.height => self
+                .chain
+                .active_tip_at(withholding.shown_height())
+                .unwrap_or(tip),
+            _ => tip,
+        }
+    }
+
+    /// The tip our peer manager is told (see [`Withholding::claimed_tip`]).
+    fn tip_changed(&self) -> TipChanged {
+        let tip = self.chain.tip();
+        let (height, work) = match &self.withholding {
+            Some(withholding) => withholding.claimed_tip((tip.height, tip.work)),
+            None => (tip.height, tip.work),
+        };
+        TipChanged { height, work }
+    }
+
+    fn racing(&self) -> bool {
+        self.withholding.as_ref().is_some_and(Withholding::racing)
+    }
+
+    /// Acts on a withholding strategy's decision: relays the blocks it publishes (oldest
+    /// first, and before anything else this call relays, so that in a tie peers hear ours
+    /// first).
+    fn act(&self, action: Action) {
+        let lead = match &self.withholding {
+            Some(Withholding::Selfish(selfish)) => selfish.lead().to_string(),
+            _ => "-".to_string(),
+        };
+        let hashes = match action {
+            Action::Withhold => return,
+            Action::Adopt => {
+                info!("withholding: adopting the public chain");
+                return;
+            }
+            Action::Publish(hashes) => hashes,
+        };
+        info!(
+            "withholding: publishing {} block(s) (selfish lead now {lead})",
+            hashes.len()
+        );
+        let Some(peers) = &self.peers else { return };
+        for hash in hashes {
+            match self.chain.block(&hash) {
+                Ok(Some(block)) => peers.do_send(RelayBlock {
+                    block,
+                    except: None,
+                }),
+                Ok(None) => {}
+                Err(error) => error!("store read failed: {error}"),
+            }
+        }
+    }
+
+    /// A racing double-spender keeps public blocks aside (see [`Withholding::hold`]);
+    /// once the race is decided they are connected like any others.
+    fn hold(&mut self, blocks: Vec<Block>, peer: PeerId) -> SubmitOutcome {
+        for block in blocks {
+            let Some(withholding) = &mut self.withholding else {
+                break;
+            };
+            let action = withholding.hold(&self.chain, block, peer);
+            self.act(action);
+        }
+        if let Some(peers) = &self.peers {
+            peers.do_send(self.tip_changed());
+        }
+        self.end_race_if_over();
+        SubmitOutcome::default()
+    }
+
+    /// After a double-spend race: connects the public blocks held aside; the node is an
+    /// honest one from now on.
+    fn end_race_if_over(&mut self) {
+        if !self
+            .withholding
+            .as_ref()
+            .is_some_and(Withholding::race_over)
+        {
+            return;
+        }
+        let held = self
+            .withholding
+            .take()
+            .map(|mut withholding| withholding.take_held())
+            .unwrap_or_default();
+        info!(
+            "double-spend race over: connecting {} held public blocks",
+            held.len()
+        );
+        for (block, peer) in held {
+            self.process(vec![block], Origin::Relay(peer), None);
         }
     }
 
@@ -556,6 +674,7 @@ impl ChainActor {
         let mut tip_moved = false;
         let mut returned_to_mempool = false;
         let mut relay = Vec::new();
+        let mut others_height: Option<u64> = None;
         // One store commit for the whole batch (a sync batch is up to MAX_BLOCKS_PER_BATCH).
         let mut prepared = blocks
             .iter()
@@ -629,6 +748,16 @@ impl ChainActor {
                         tip_moved = true;
                         returned_to_mempool |= change.returned_to_mempool > 0;
                     }
+                    if origin != Origin::Mined {
+                        let index = self.chain.index();
+                        let highest = accepted
+                            .stored
+                            .iter()
+                            .filter_map(|stored| index.get(stored))
+                            .map(|entry| entry.header.height)
+                            .max();
+                        others_height = others_height.max(highest);
+                    }
                     if let Some(block) = relay_copy {
                         relay.push(block);
                     }
@@ -658,6 +787,30 @@ impl ChainActor {
         if tip_moved {
             self.refresh_mempool_file(returned_to_mempool);
         }
+        let decision = match &mut self.withholding {
+            Some(withholding) => {
+                // Our own blocks go out only when the strategy publishes them.
+                let tip = self.chain.tip().hash;
+                let mined = (origin == Origin::Mined)
+                    .then(|| {
+                        relay
+                            .first()
+                            .map(|block| (block.header.height, block.hash()))
+                    })
+                    .flatten()
+                    .filter(|(_, hash)| *hash == tip);
+                if origin == Origin::Mined {
+                    relay.clear();
+                }
+                match (mined, others_height) {
+                    (Some((height, hash)), _) => withholding.on_mined(height, hash),
+                    (None, Some(height)) => withholding.on_others_block(height),
+                    (None, None) => Action::Withhold,
+                }
+            }
+            None => Action::Withhold,
+        };
+        self.act(decision);
         if let Some(peers) = &self.peers {
             for block in relay {
                 peers.do_send(RelayBlock {
@@ -666,11 +819,7 @@ impl ChainActor {
                 });
             }
             if tip_moved {
-                let tip = self.chain.tip();
-                peers.do_send(TipChanged {
-                    height: tip.height,
-                    work: tip.work,
-                });
+                peers.do_send(self.tip_changed());
             }
         }
         if origin == Origin::Mined {
@@ -684,6 +833,7 @@ impl ChainActor {
         if tip_moved || origin == Origin::Mined {
             self.send_templates();
         }
+        self.end_race_if_over();
         outcome
     }
 
@@ -795,6 +945,9 @@ impl Handler<SubmitBlocks> for ChainActor {
     type Result = MessageResult<SubmitBlocks>;
 
     fn handle(&mut self, message: SubmitBlocks, ctx: &mut Self::Context) -> Self::Result {
+        if let (true, Some(peer)) = (self.racing(), message.origin.peer()) {
+            return MessageResult(self.hold(message.blocks, peer));
+        }
         let outcome = self.process(message.blocks, message.origin, None);
         self.stop_if_store_failed(ctx);
         MessageResult(outcome)
@@ -833,7 +986,8 @@ impl Handler<SubmitTx> for ChainActor {
                 fee: tx.fee,
             }));
         }
-        if let Some(peers) = &self.peers {
+        // A racing double-spender keeps its conflicting spend to itself.
+        if let (Some(peers), false) = (&self.peers, self.racing()) {
             peers.do_send(RelayTx {
                 tx,
                 except: message.origin,
@@ -967,9 +1121,11 @@ impl Handler<GetBlocksAfter> for ChainActor {
             .chain
             .blocks_after(&locator, MAX_BLOCKS_PER_BATCH, MAX_BATCH_BYTES)
         {
-            Ok(blocks) => {
+            Ok(mut blocks) => {
+                let shown = self.shown_tip().height;
+                blocks.retain(|block| block.header.height <= shown);
                 let last = blocks.last().map_or(0, |block| block.header.height);
-                let more = !blocks.is_empty() && last < self.chain.tip().height;
+                let more = !blocks.is_empty() && last < shown;
                 Some(BlockBatch { blocks, more })
             }
             Err(error) => {
@@ -1162,7 +1318,7 @@ impl Handler<GetSummary> for ChainActor {
 
     fn handle(&mut self, _: GetSummary, _: &mut Self::Context) -> Self::Result {
         MessageResult(ChainSummary {
-            tip: self.chain.tip(),
+            tip: self.shown_tip(),
             genesis: self.chain.genesis_hash(),
             locator: self.chain.locator(),
             mempool: self.chain.mempool().len(),

@@ -23,6 +23,7 @@ pub mod policy;
 pub mod sim_miner;
 pub mod transport;
 pub mod tx_verifier;
+pub mod withholding;
 
 use crate::chain::mempool::MempoolLimits;
 use crate::chain::mempool_file::{self, Restored, MEMPOOL_FILE};
@@ -49,6 +50,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 use transport::{Listen, Network, Transport, Unlisten};
+use withholding::MinerStrategy;
 
 /// Identifies one connection within a node.
 pub type PeerId = u64;
@@ -99,6 +101,8 @@ pub struct NodeOptions {
     pub memory_store: bool,
     /// The node id of the handshake; random when `None` (a reproducible run sets it).
     pub node_id: Option<u64>,
+    /// How the node relays the blocks its miners find.
+    pub strategy: MinerStrategy,
 }
 
 impl Default for NodeOptions {
@@ -111,6 +115,7 @@ impl Default for NodeOptions {
             network: Network::Tcp,
             memory_store: false,
             node_id: None,
+            strategy: MinerStrategy::Honest,
         }
     }
 }
@@ -244,10 +249,12 @@ pub async fn start_node_with(
     }
 
     let mining_on_start = options.mining_on_start;
+    let strategy = options.strategy;
     let (failure_signal, store_failure) = oneshot::channel();
     let chain_actor = move |_: &mut Context<ChainActor>| {
         ChainActor::new(chain, miner_address)
             .with_mining(mining_on_start)
+            .with_strategy(strategy)
             .with_mempool_file(mempool_file)
             .with_store_failure_signal(failure_signal)
     };

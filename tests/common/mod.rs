@@ -177,3 +177,26 @@ pub async fn fake_peer(
     stream.write_all(&frame).await.unwrap();
     stream
 }
+
+/// Writes each config of `cases` to a file and runs `ironchain launch` on it: each must
+/// fail with one line on stderr that names the file and then `key: reason` as given.
+pub fn assert_launch_refuses(cases: &[(&str, &str)]) {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (text, expected)) in cases.iter().enumerate() {
+        let file = dir.path().join(format!("bad{i}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ironchain"))
+            .arg("launch")
+            .arg(&file)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(!output.status.success());
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.contains(&format!("{}: {expected}", file.display())),
+            "{stderr}"
+        );
+    }
+}

@@ -92,6 +92,13 @@ impl Chain {
         tip_info(self.index.tip())
     }
 
+    /// The active-chain block at `height`, described as a tip: what a node that keeps the
+    /// blocks above it to itself shows its peers.
+    pub fn active_tip_at(&self, height: u64) -> Option<TipInfo> {
+        let hash = self.index.active_at(height)?;
+        self.index.get(hash).map(tip_info)
+    }
+
     /// An account as of the tip, and the nonce its next transaction should carry counting
     /// transactions waiting in the mempool.
     pub fn account(&self, address: &Address) -> (Account, u64) {
