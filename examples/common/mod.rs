@@ -2,13 +2,14 @@
 //! settings built in ONE place (so a change to `NodeSettings`/`NodeOptions` is a one-line
 //! fix here), `--name N` options, percentiles, peak RSS, where fixtures and scratch
 //! directories live, and the one readable line plus one JSON line every benchmark prints;
-//! for the launch demos, running one config file.
+//! for the launch demos, running one config file; for the attack experiments, a chart.
 //!
 //! Each example includes this file with `mod common;`, and not every example uses every
 //! helper, hence the `dead_code` allowance.
 
 #![allow(dead_code)]
 
+pub mod chart;
 pub mod fixture;
 
 use ironchain::consensus::address::Address;

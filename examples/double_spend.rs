@@ -1,0 +1,267 @@
+//! The whitepaper's double-spend race (§11) on real nodes (issue 16): for each attacker
+//! share q and merchant wait z, runs `--trials` virtual-time trials
+//! (`launch::double_spend::Trial`: the attacker, the merchant's node and `--honest` honest
+//! miners) and counts the attacks that succeeded as the merchant's node sees it: the
+//! merchant delivered after z confirmations, and its balance then lost the payment.
+//! The attacker gives up 12 blocks behind; a trial also stops after 2z + 48 blocks.
+//!
+//! Beside each measured rate: Nakamoto's formula, the probability that the attacker ever
+//! *catches up*. On a real network catching up (a tie) is not enough — the attacker's
+//! branch must be longer for the nodes to switch — so the measured rate is expected
+//! below the formula, and close to it with z + 1 in place of z at the race's end.
+//! Intervals are Wilson's 95 % score intervals (trials are independent).
+//! Writes `double_spend.csv` and `double_spend.svg` into `--out` and prints the table as
+//! Markdown. Run from the repository root:
+//!
+//!     cargo run --release --example double_spend -- [--out docs] [--trials 200]
+//!         [--honest 3] [--jobs 2] [--seed 1]
+
+mod common;
+
+use common::chart::{Chart, Curve, Points};
+use ironchain::launch::double_spend::{nakamoto, Trial};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+const QS: [f64; 5] = [0.1, 0.15, 0.2, 0.25, 0.3];
+const ZS: [u64; 7] = [0, 1, 2, 4, 6, 8, 10];
+const COLOURS: [&str; 5] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
+
+struct Args {
+    out: PathBuf,
+    trials: u64,
+    honest: usize,
+    jobs: usize,
+    seed: u64,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        out: PathBuf::from("docs"),
+        trials: 200,
+        honest: 3,
+        jobs: 2,
+        seed: 1,
+    };
+    let mut words = std::env::args().skip(1);
+    while let Some(flag) = words.next() {
+        let value = words
+            .next()
+            .ok_or_else(|| format!("{flag} needs a value"))?;
+        let number = || {
+            value
+                .parse::<u64>()
+                .map_err(|_| format!("{flag}: \"{value}\" is not a whole number"))
+        };
+        match flag.as_str() {
+            "--out" => args.out = PathBuf::from(&value),
+            "--trials" => args.trials = number()?,
+            "--honest" => args.honest = number()? as usize,
+            "--jobs" => args.jobs = number()? as usize,
+            "--seed" => args.seed = number()?,
+            other => return Err(format!("unknown option {other}")),
+        }
+    }
+    if !(1..=16).contains(&args.honest) || args.trials == 0 || args.jobs == 0 {
+        return Err("--honest: 1 to 16; --trials and --jobs: at least 1".into());
+    }
+    Ok(args)
+}
+
+/// Wilson's 95 % score interval of `successes` in `trials`: (centre, half-width).
+fn wilson(successes: u64, trials: u64) -> (f64, f64) {
+    let (n, z) = (trials as f64, 1.96f64);
+    let p = successes as f64 / n;
+    let denominator = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denominator;
+    let spread = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denominator;
+    (centre, spread)
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
+    match parse_args().and_then(|args| sweep(&args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// One point's tally.
+struct Tally {
+    q: f64,
+    z: u64,
+    successes: u64,
+}
+
+fn sweep(args: &Args) -> Result<(), String> {
+    let base = ironchain::launch::default_run_dir("double-spend");
+    let mut trials = Vec::new();
+    for (qi, q) in QS.iter().enumerate() {
+        for (zi, z) in ZS.iter().enumerate() {
+            for t in 0..args.trials {
+                let point = (qi * ZS.len() + zi) as u64;
+                trials.push(Trial {
+                    q: *q,
+                    confirmations: *z,
+                    honest: args.honest,
+                    seed: args.seed + point * args.trials + t,
+                });
+            }
+        }
+    }
+    println!(
+        "{} points × {} trials, attacker + merchant + {} honest nodes, {} at a time; run data \
+         in {} (each trial's directory is removed after its verdict)",
+        QS.len() * ZS.len(),
+        args.trials,
+        args.honest,
+        args.jobs,
+        base.display()
+    );
+    let started = Instant::now();
+    let next = AtomicUsize::new(0);
+    let results: Vec<Result<Vec<(usize, bool)>, String>> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..args.jobs)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut verdicts = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(trial) = trials.get(i) else { break };
+                        let dir = base.join(format!("trial-{i}"));
+                        let verdict = trial.run(&dir)?;
+                        let _ = std::fs::remove_dir_all(&dir);
+                        verdicts.push((i, verdict.succeeded()));
+                        if (i + 1) % 500 == 0 {
+                            eprintln!(
+                                "{} of {} trials, {:.0} s",
+                                i + 1,
+                                trials.len(),
+                                started.elapsed().as_secs_f64()
+                            );
+                        }
+                    }
+                    Ok(verdicts)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|worker| {
+                worker
+                    .join()
+                    .unwrap_or_else(|_| Err("a worker panicked".into()))
+            })
+            .collect()
+    });
+    let mut tallies: Vec<Tally> = QS
+        .iter()
+        .flat_map(|q| {
+            ZS.iter().map(|z| Tally {
+                q: *q,
+                z: *z,
+                successes: 0,
+            })
+        })
+        .collect();
+    for verdicts in results {
+        for (i, succeeded) in verdicts? {
+            if succeeded {
+                tallies[i / args.trials as usize].successes += 1;
+            }
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+
+    let mut csv = String::from(
+        "q,z,trials,successes,measured_success_rate,ci95,nakamoto,nakamoto_z_plus_1\n",
+    );
+    let mut table = String::from(
+        "| q | z | trials | successes | measured | 95 % interval | Nakamoto (z) | Nakamoto (z + 1) |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    for tally in &tallies {
+        let rate = tally.successes as f64 / args.trials as f64;
+        let (centre, spread) = wilson(tally.successes, args.trials);
+        let (low, high) = ((centre - spread).max(0.0), (centre + spread).min(1.0));
+        let (formula, formula_next) = (nakamoto(tally.q, tally.z), nakamoto(tally.q, tally.z + 1));
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},{rate:.4},{:.4},{formula:.6},{formula_next:.6}",
+            tally.q, tally.z, args.trials, tally.successes, spread
+        );
+        let _ = writeln!(
+            table,
+            "| {:.2} | {} | {} | {} | {rate:.3} | {low:.3} – {high:.3} | {formula:.4} | {formula_next:.4} |",
+            tally.q, tally.z, args.trials, tally.successes
+        );
+    }
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    write(&args.out.join("double_spend.csv"), &csv)?;
+    write(&args.out.join("double_spend.svg"), &svg(&tallies, args))?;
+    println!("\n{table}");
+    println!(
+        "took {seconds:.0} s; wrote {} and {}",
+        args.out.join("double_spend.csv").display(),
+        args.out.join("double_spend.svg").display()
+    );
+    Ok(())
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// Success rate against z, one colour per q: Nakamoto's formula as a line, the measured
+/// rates as points with their Wilson interval.
+fn svg(tallies: &[Tally], args: &Args) -> String {
+    let curves: Vec<Curve> = QS
+        .iter()
+        .zip(COLOURS)
+        .map(|(q, colour)| Curve {
+            label: format!("Nakamoto, q = {q}"),
+            colour,
+            dashed: false,
+            points: ZS.iter().map(|z| (*z as f64, nakamoto(*q, *z))).collect(),
+        })
+        .collect();
+    let points: Vec<Points> = QS
+        .iter()
+        .zip(COLOURS)
+        .map(|(q, colour)| Points {
+            label: format!("measured, q = {q} (95 %)"),
+            colour,
+            points: tallies
+                .iter()
+                .filter(|tally| tally.q == *q)
+                .map(|tally| {
+                    let rate = tally.successes as f64 / args.trials as f64;
+                    let (_, spread) = wilson(tally.successes, args.trials);
+                    (tally.z as f64, rate, spread)
+                })
+                .collect(),
+        })
+        .collect();
+    Chart {
+        title: format!(
+            "Double spend: success rate against confirmations ({} trials a point)",
+            args.trials
+        ),
+        x_label: "confirmations the merchant waits for (z)".into(),
+        y_label: "attacker's success rate".into(),
+        x_range: (0.0, 10.0),
+        y_range: (0.0, 1.0),
+        x_step: 1.0,
+        y_step: 0.1,
+        x_decimals: 0,
+        y_decimals: 1,
+    }
+    .render(&curves, &points)
+}
