@@ -1,6 +1,7 @@
 //! Tables in the README that are copied from data files must show what the files hold:
 //! `stale_sweep --out docs` rewrites `docs/stale_sweep.csv` and prints the table to paste,
-//! and this test fails if the README was not updated with it (issue 11 item 20).
+//! and this test fails if the README was not updated with it (issue 11 item 20); the same
+//! for `selfish_sweep` and `double_spend` (issue 16).
 
 use std::path::Path;
 
@@ -64,4 +65,79 @@ fn the_readme_stale_sweep_table_shows_the_csv() {
         rows += 1;
     }
     assert!(rows > 0, "docs/stale_sweep.csv has no rows");
+}
+
+/// The README's row that starts with `start`, split into trimmed cells.
+fn readme_row<'a>(readme: &'a str, start: &str) -> Vec<&'a str> {
+    readme
+        .lines()
+        .find(|text| text.starts_with(start))
+        .unwrap_or_else(|| panic!("README has no row starting {start}"))
+        .trim_matches('|')
+        .split('|')
+        .map(str::trim)
+        .collect()
+}
+
+/// A README cell ("0.215", "± 0.008", "14.7 %") as a fraction.
+fn cell_value(cell: &str) -> f64 {
+    let text = cell.trim_start_matches("± ");
+    match text.strip_suffix(" %") {
+        Some(percent) => percent.parse::<f64>().unwrap() / 100.0,
+        None => text.parse().unwrap_or_else(|e| panic!("cell {cell}: {e}")),
+    }
+}
+
+/// Checks that each `(cell, column)` of `cells` shows the CSV's value, up to the
+/// rounding of both (the README has fewer decimals than the CSV).
+fn assert_cells(cells: &[&str], row: &[&str], pairs: &[(usize, usize)], tolerance: f64) {
+    for (at, column) in pairs {
+        let shown = cell_value(cells[*at]);
+        let value = number(row, *column);
+        assert!(
+            (shown - value).abs() <= tolerance,
+            "README cell {at} shows {shown}, the CSV {value}: {row:?}"
+        );
+    }
+}
+
+#[test]
+fn the_readme_selfish_sweep_table_shows_the_csv() {
+    let readme = read("README.md");
+    let csv = read("docs/selfish_sweep.csv");
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(!rows.is_empty(), "docs/selfish_sweep.csv has no rows");
+    for row in rows {
+        // layout, alpha, blocks, measured_revenue, ci95, gamma0, gamma1, stale_rate
+        let cells = readme_row(&readme, &format!("| {} | {} |", row[0], row[1]));
+        assert_eq!(cells[2], row[2], "{row:?}");
+        assert_cells(
+            &cells,
+            &row,
+            &[(3, 3), (4, 4), (5, 5), (6, 6), (7, 7)],
+            0.00056,
+        );
+    }
+}
+
+#[test]
+fn the_readme_double_spend_table_shows_the_csv() {
+    let readme = read("README.md");
+    let csv = read("docs/double_spend.csv");
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert!(!rows.is_empty(), "docs/double_spend.csv has no rows");
+    for row in rows {
+        // q, z, trials, successes, measured_success_rate, ci95, nakamoto, nakamoto_z_plus_1
+        let cells = readme_row(&readme, &format!("| {:.2} | {} |", number(&row, 0), row[1]));
+        assert_eq!((cells[2], cells[3]), (row[2], row[3]), "{row:?}");
+        assert_cells(&cells, &row, &[(4, 4), (6, 6), (7, 7)], 0.00056);
+    }
 }

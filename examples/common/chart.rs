@@ -35,6 +35,13 @@ pub struct Chart {
     pub y_decimals: usize,
 }
 
+/// `text` made safe inside SVG (XML) text.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
 impl Chart {
     pub fn render(&self, curves: &[Curve], points: &[Points]) -> String {
         let (width, height) = (720.0, 480.0);
@@ -55,7 +62,7 @@ impl Chart {
             out,
             r#"<text x="{:.1}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
             width / 2.0,
-            self.title
+            escape(&self.title)
         );
         let y_steps = ((y_hi - y_lo) / self.y_step).round() as i32;
         for i in 0..=y_steps {
@@ -90,12 +97,12 @@ impl Chart {
             r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
             (x0 + x1) / 2.0,
             height - 15.0,
-            self.x_label
+            escape(&self.x_label)
         );
         let _ = writeln!(
             out,
             r#"<text x="18" y="{c:.1}" text-anchor="middle" transform="rotate(-90 18 {c:.1})">{}</text>"#,
-            self.y_label,
+            escape(&self.y_label),
             c = (y0 + y1) / 2.0
         );
         for curve in curves {
@@ -152,7 +159,7 @@ impl Chart {
                 },
                 lx + 32.0,
                 row + 4.0,
-                curve.label
+                escape(&curve.label)
             );
             row += 20.0;
         }
@@ -164,7 +171,7 @@ impl Chart {
                 set.colour,
                 lx + 32.0,
                 row + 4.0,
-                set.label
+                escape(&set.label)
             );
             row += 20.0;
         }
