@@ -14,7 +14,9 @@
 //! Determinism: one thread polls tasks in the order they were woken, timers fire in the
 //! order they were set, and every random draw of a node comes from a generator seeded by
 //! the launch seed and the node's position (`derive_seed`): find times, nonces, jitter,
-//! node ids, miner keys, random topology. So the same config and seed give the same run,
+//! node ids, eviction keys, miner keys, random topology; and a transaction's
+//! signature is verified on this thread, not on the blocking pool (which runs in real
+//! time). So the same config and seed give the same run,
 //! message for message, and the same `summary.json` but for its wall-clock field.
 
 use super::plan::LaunchPlan;
@@ -58,6 +60,12 @@ pub fn node_addr(index: usize, port: u16) -> SocketAddr {
 /// Node `index`'s handshake id: drawn from the seed, so runs repeat.
 pub fn node_id(plan: &LaunchPlan, index: usize) -> u64 {
     derive_seed(plan.seed, index, "node-id")
+}
+
+/// Node `index`'s secret for ordering address groups when it evicts a peer: drawn from
+/// the seed, so that who is evicted repeats too.
+pub fn eviction_key(plan: &LaunchPlan, index: usize) -> u64 {
+    derive_seed(plan.seed, index, "eviction")
 }
 
 /// Where node `index`'s blocks pay: a key derived from the seed (not kept anywhere),

@@ -13,6 +13,7 @@
 pub mod chain_actor;
 pub mod clock;
 pub mod connection;
+pub mod delivered;
 pub mod events;
 pub mod limits;
 pub mod miner;
@@ -103,6 +104,9 @@ pub struct NodeOptions {
     pub node_id: Option<u64>,
     /// How the node relays the blocks its miners find.
     pub strategy: MinerStrategy,
+    /// The secret that orders address groups for eviction's protection; random when
+    /// `None` (a reproducible run draws it from its seed).
+    pub eviction_key: Option<u64>,
 }
 
 impl Default for NodeOptions {
@@ -116,6 +120,7 @@ impl Default for NodeOptions {
             memory_store: false,
             node_id: None,
             strategy: MinerStrategy::Honest,
+            eviction_key: None,
         }
     }
 }
@@ -268,12 +273,18 @@ pub async fn start_node_with(
         )
     };
     let node_id: u64 = options.node_id.unwrap_or_else(rand::random);
-    let verifier = tx_verifier::TxVerifierActor::new(genesis).start();
+    let verifier = if on_virtual_network {
+        tx_verifier::TxVerifierActor::on_current_thread(genesis)
+    } else {
+        tx_verifier::TxVerifierActor::new(genesis)
+    }
+    .start();
     let peers = PeerManagerActor::new(
         chain_addr.clone(),
         PeerSettings {
             listen_port: listen_addr.port(),
             node_id,
+            eviction_key: options.eviction_key.unwrap_or_else(rand::random),
             max_inbound: settings.max_inbound,
             max_outbound: settings.max_outbound,
             seeds: settings.peers.clone(),

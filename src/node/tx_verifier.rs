@@ -12,6 +12,10 @@
 //! transaction is never held back longer than the window. A batch that fails is verified
 //! one by one, so each transaction gets its own answer, the one single verification
 //! gives.
+//!
+//! In a virtual-time launch ([`TxVerifierActor::on_current_thread`]) batches are verified
+//! on the actor's own thread instead: the blocking pool runs in real time, so when a
+//! batch finished, and what gathered meanwhile, would differ from run to run.
 
 use crate::consensus::error::TxError;
 use crate::consensus::hash::BlockHash;
@@ -59,6 +63,8 @@ pub struct TxVerifierActor {
     batches_running: usize,
     /// Batches at once: one per core.
     max_running: usize,
+    /// Verify on the actor's thread (virtual time), not on the blocking pool.
+    on_current_thread: bool,
 }
 
 impl TxVerifierActor {
@@ -71,6 +77,16 @@ impl TxVerifierActor {
             window_timer: None,
             batches_running: 0,
             max_running: cores(),
+            on_current_thread: false,
+        }
+    }
+
+    /// A verifier that verifies each batch on its own thread, so that the order of events
+    /// depends on nothing outside a virtual-time launch (see the module comment).
+    pub fn on_current_thread(genesis: BlockHash) -> Self {
+        TxVerifierActor {
+            on_current_thread: true,
+            ..TxVerifierActor::new(genesis)
         }
     }
 
@@ -82,6 +98,10 @@ impl TxVerifierActor {
         while !self.waiting.is_empty() {
             let rest = self.waiting.split_off(self.waiting.len().min(MAX_BATCH));
             let batch = std::mem::replace(&mut self.waiting, rest);
+            if self.on_current_thread {
+                verify_batch(batch, &self.genesis);
+                continue;
+            }
             self.batches_running += 1;
             let genesis = self.genesis;
             let address = ctx.address();
@@ -180,19 +200,24 @@ mod tests {
     }
 
     /// A transaction that arrives alone is answered on its own (it does not wait for
-    /// company that never comes).
+    /// company that never comes). So does one verifying on its own thread (virtual time).
     #[actix_rt::test]
     async fn lone_transaction_is_answered() {
         let genesis = genesis();
-        let verifier = TxVerifierActor::new(genesis).start();
-        let tx = transfer(1, &genesis);
-        assert_eq!(answer(&verifier, tx.clone()).await.unwrap().tx(), &tx);
-        let mut bad = transfer(2, &genesis);
-        bad.amount += 1;
-        assert_eq!(
-            answer(&verifier, bad).await.unwrap_err(),
-            TxError::BadSignature
-        );
+        for verifier in [
+            TxVerifierActor::new(genesis),
+            TxVerifierActor::on_current_thread(genesis),
+        ] {
+            let verifier = verifier.start();
+            let tx = transfer(1, &genesis);
+            assert_eq!(answer(&verifier, tx.clone()).await.unwrap().tx(), &tx);
+            let mut bad = transfer(2, &genesis);
+            bad.amount += 1;
+            assert_eq!(
+                answer(&verifier, bad).await.unwrap_err(),
+                TxError::BadSignature
+            );
+        }
     }
 
     /// Many transactions at once (more than one batch's worth, so some share batches):
