@@ -221,8 +221,9 @@ impl ConnectionActor {
         }
         let now = now();
         // Only a link with a bandwidth charges for size: counting costs an encoding.
-        let size = match self.outbox.link().bits_per_second {
-            Some(_) => frame_len(&message),
+        let link = self.outbox.link();
+        let size = match link.bits_per_second {
+            Some(_) => link.charged_size(&message, frame_len(&message)),
             None => 0,
         };
         match self.outbox.push(now, message, size) {
@@ -999,6 +1000,7 @@ impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
             return;
         }
         self.last_received = now();
+        super::delivered::count_one();
         match item {
             Ok(Decoded::Message(message)) => self.on_message(*message, ctx),
             Ok(Decoded::Malformed(reason)) => {

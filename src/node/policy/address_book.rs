@@ -4,7 +4,7 @@
 //! addresses (a handshake completed when we dialled them) are gossiped, so junk fed to us
 //! is not passed on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,9 @@ pub struct AddressBook {
     // Ordered: which of several due addresses is dialed first must not vary from run
     // to run (virtual-time launches repeat exactly).
     entries: BTreeMap<SocketAddr, AddrEntry>,
+    /// The seeds among `entries`: a node that dials only seeds (a launch's) looks at
+    /// these alone, not at a thousand gossiped addresses, on every tick.
+    seeds: BTreeSet<SocketAddr>,
     capacity: usize,
     arrivals: u64,
 }
@@ -56,6 +59,7 @@ impl AddressBook {
     pub fn new(capacity: usize) -> Self {
         AddressBook {
             entries: BTreeMap::new(),
+            seeds: BTreeSet::new(),
             capacity: capacity.max(1),
             arrivals: 0,
         }
@@ -77,6 +81,7 @@ impl AddressBook {
     pub fn add_seed(&mut self, addr: SocketAddr, now: Instant) {
         let fresh = self.fresh(now);
         self.entries.entry(addr).or_insert(fresh).seed = true;
+        self.seeds.insert(addr);
     }
 
     /// Adds an address learned from gossip, evicting the least useful entry when full.
@@ -99,13 +104,21 @@ impl AddressBook {
     /// Forgets `addr` (our own address, say).
     pub fn remove(&mut self, addr: &SocketAddr) {
         self.entries.remove(addr);
+        self.seeds.remove(addr);
     }
 
     /// Addresses due for an attempt, seeds first; learned ones only if `learned`.
     pub fn due(&self, now: Instant, learned: bool) -> Vec<SocketAddr> {
-        let mut due: Vec<(&SocketAddr, &AddrEntry)> = self
-            .entries
-            .iter()
+        let candidates: Box<dyn Iterator<Item = (&SocketAddr, &AddrEntry)>> = if learned {
+            Box::new(self.entries.iter())
+        } else {
+            Box::new(
+                self.seeds
+                    .iter()
+                    .filter_map(|addr| self.entries.get_key_value(addr)),
+            )
+        };
+        let mut due: Vec<(&SocketAddr, &AddrEntry)> = candidates
             .filter(|(_, entry)| entry.next_attempt <= now && (entry.seed || learned))
             .collect();
         due.sort_by_key(|(_, entry)| (!entry.seed, !entry.reached, entry.failures));
