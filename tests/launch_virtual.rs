@@ -44,7 +44,8 @@ fn summary_without_wall_clock(dir: &Path) -> String {
 }
 
 /// 50 nodes in a random topology with jitter and bandwidth limits, so that the order of
-/// events matters and any non-determinism would show.
+/// events matters and any non-determinism would show; with transfers submitted at two
+/// nodes, whose signatures every node verifies as they are relayed.
 fn fifty_nodes(seed: u64) -> String {
     format!(
         r#"
@@ -64,23 +65,52 @@ fn fifty_nodes(seed: u64) -> String {
         [[simulation.groups]]
         name_prefix = "n"
         count = 50
+        [[simulation.accounts]]
+        name = "alice"
+        balance = 1000000
+        [[simulation.accounts]]
+        name = "bob"
+        balance = 1000000
+        [[simulation.transfers]]
+        at_ms = 1000
+        node = "n3"
+        from = "alice"
+        to = "bob"
+        amount = 10
+        fee = 1
+        count = 6
+        every_ms = 400000
+        [[simulation.transfers]]
+        at_ms = 1500
+        node = "n40"
+        from = "bob"
+        to = "alice"
+        amount = 7
+        fee = 2
+        count = 6
+        every_ms = 300000
         "#
     )
 }
 
 #[test]
 fn the_same_seed_gives_a_byte_identical_summary() {
-    let runs: Vec<String> = [9, 9, 10]
+    let runs: Vec<(String, Summary)> = [9, 9, 10]
         .iter()
         .map(|seed| {
             let dir = tempfile::tempdir().unwrap();
-            launch_in(dir.path(), &fifty_nodes(*seed));
-            summary_without_wall_clock(dir.path())
+            let (summary, _) = launch_in(dir.path(), &fifty_nodes(*seed));
+            (summary_without_wall_clock(dir.path()), summary)
         })
         .collect();
-    assert_eq!(runs[0], runs[1], "two runs of one seed differ");
-    assert_ne!(runs[0], runs[2], "another seed gave the same run");
-    assert!(runs[0].contains("\"clock\": \"virtual\""));
+    assert_eq!(runs[0].0, runs[1].0, "two runs of one seed differ");
+    assert_ne!(runs[0].0, runs[2].0, "another seed gave the same run");
+    assert!(runs[0].0.contains("\"clock\": \"virtual\""));
+    // The transfers were part of the run: accepted, relayed, some confirmed.
+    let transfers = &runs[0].1.transactions;
+    assert_eq!(transfers.submitted, 12, "{}", runs[0].1);
+    assert!(transfers.accepted >= 6, "{}", runs[0].1);
+    assert!(transfers.confirmed >= 1, "{}", runs[0].1);
 }
 
 #[test]
@@ -218,46 +248,52 @@ fn five_hundred_nodes_in_a_random_topology_converge() {
 fn a_block_arrives_later_by_exactly_its_size_over_the_links_bandwidth() {
     // 2,000 bits per second: a block of a few hundred bytes takes about a second, as a
     // megabyte takes 8 s at 1 Mbps (the same formula; netsim's unit test uses those).
-    let dir = tempfile::tempdir().unwrap();
-    let (summary, plan) = launch_in(
-        dir.path(),
-        r#"
-        [chain]
-        target_block_time_ms = 600000
-        [simulation]
-        mining = "simulated"
-        clock = "virtual"
-        seed = 8
-        stop_after_blocks = 3
-        delay_ms = 100
-        [[nodes]]
-        name = "a"
-        peers = ["b"]
-        upload_mbps = 0.002
-        [[nodes]]
-        name = "b"
-        mine = false
-        "#,
-    );
-    let chain = Chain::open(
-        &dir.path().join("run/node-b"),
-        plan.params.clone(),
-        MempoolLimits::default(),
-    )
-    .unwrap();
-    assert_eq!(summary.finds.len(), 3, "{summary}");
-    for find in &summary.finds {
-        let block = chain.block_at(find.height).unwrap().unwrap();
-        let bits = frame_len(&Message::NewBlock(block)) as u64 * 8;
-        let transmission_ms = bits * 1_000 / 2_000;
-        assert!(transmission_ms > 500, "{bits} bits");
-        // Reaching both nodes is reaching b.
-        let delay = find.reached_90_ms.unwrap() - find.at_ms;
-        assert!(
-            delay.abs_diff(100 + transmission_ms) <= 1,
-            "block {}: {delay} ms, expected 100 ms + {transmission_ms} ms",
-            find.height
+    // With `block_fill_bytes`, each block counts that many bytes more.
+    for fill in [0_u64, 1_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let (summary, plan) = launch_in(
+            dir.path(),
+            &format!(
+                r#"
+                [chain]
+                target_block_time_ms = 600000
+                [simulation]
+                mining = "simulated"
+                clock = "virtual"
+                seed = 8
+                stop_after_blocks = 3
+                delay_ms = 100
+                block_fill_bytes = {fill}
+                [[nodes]]
+                name = "a"
+                peers = ["b"]
+                upload_mbps = 0.002
+                [[nodes]]
+                name = "b"
+                mine = false
+                "#
+            ),
         );
+        let chain = Chain::open(
+            &dir.path().join("run/node-b"),
+            plan.params.clone(),
+            MempoolLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(summary.finds.len(), 3, "{summary}");
+        for find in &summary.finds {
+            let block = chain.block_at(find.height).unwrap().unwrap();
+            let bits = (frame_len(&Message::NewBlock(block)) as u64 + fill) * 8;
+            let transmission_ms = bits * 1_000 / 2_000;
+            assert!(transmission_ms > 500, "{bits} bits");
+            // Reaching both nodes is reaching b.
+            let delay = find.reached_90_ms.unwrap() - find.at_ms;
+            assert!(
+                delay.abs_diff(100 + transmission_ms) <= 1,
+                "fill {fill}, block {}: {delay} ms, expected 100 ms + {transmission_ms} ms",
+                find.height
+            );
+        }
     }
 }
 
@@ -399,4 +435,74 @@ fn bad_virtual_network_configs_fail_in_one_line_naming_file_key_and_reason() {
             "{stderr}"
         );
     }
+}
+
+#[test]
+fn an_eclipsed_node_follows_the_attackers_until_an_honest_node_dials_it() {
+    // Six honest miners, two attackers with a seventh of the hash power, and a victim
+    // whose every link goes to the attackers; an honest node dials it at 3,000 s.
+    let until_ms = 3_000_000;
+    let summary = launch(&format!(
+        r#"
+        [chain]
+        target_block_time_ms = 600000
+        [simulation]
+        mining = "simulated"
+        clock = "virtual"
+        store = "memory"
+        seed = 1
+        stop_after_blocks = 12
+        topology = "mesh"
+        delay_ms = 100
+        [simulation.eclipse]
+        victim = "v"
+        attackers = ["x0", "x1"]
+        until_ms = {until_ms}
+        [[nodes]]
+        name = "v"
+        mine = false
+        [[simulation.groups]]
+        name_prefix = "h"
+        count = 6
+        [[simulation.groups]]
+        name_prefix = "x"
+        count = 2
+        hash_power = 0.5
+        "#
+    ));
+    let eclipse = summary.eclipse.as_ref().expect("an eclipse summary");
+    let before = |prefix: &str| {
+        summary
+            .finds
+            .iter()
+            .filter(|find| find.node.starts_with(prefix) && find.at_ms < until_ms)
+            .count() as u64
+    };
+    // The seed must give both sides blocks while the eclipse lasts, or nothing is shown.
+    assert!(before("h") > 0 && before("x") > 0, "{summary}");
+    // The seed must put the honest chain ahead by then, so that the rescue shows at once.
+    let best_before = |prefix: &str| {
+        summary
+            .finds
+            .iter()
+            .filter(|find| find.node.starts_with(prefix) && find.at_ms < until_ms)
+            .map(|find| find.height)
+            .max()
+            .unwrap_or(0)
+    };
+    assert!(best_before("h") > best_before("x"), "{summary}");
+    // No honest block reached the victim before the honest node dialed it; then the
+    // victim synced the heavier honest chain within a few link delays.
+    assert!(eclipse.escaped, "{summary}");
+    assert!(eclipse.eclipsed_ms >= until_ms, "{summary}");
+    assert!(eclipse.eclipsed_ms < until_ms + 5_000, "{summary}");
+    assert!(eclipse.honest_blocks_missed >= before("h"), "{summary}");
+    // It was fed every block the attackers found meanwhile, then left their branch.
+    assert!(eclipse.attacker_blocks_fed >= before("x"), "{summary}");
+    let victim = summary.nodes.iter().find(|node| node.name == "v").unwrap();
+    assert!(victim.reorgs >= 1, "{summary}");
+    assert_eq!(victim.tip_hash, summary.best_tip.hash, "{summary}");
+    assert!(summary
+        .to_string()
+        .contains("eclipse: v fed by 2 attackers"));
 }

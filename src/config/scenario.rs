@@ -29,6 +29,8 @@
 //! store = "memory"      # or "disk" (default): where the nodes keep their chains
 //! upload_mbps = 20      # default bandwidth of every node (absent: unlimited); a link
 //! download_mbps = 50    # carries min(sender's upload, receiver's download)
+//! block_fill_bytes = 535000 # each block counts this many bytes more on a link with a
+//!                       # bandwidth (simulated blocks are nearly empty; real ones are not)
 //!
 //! [[simulation.groups]] # `count` nodes named name_prefix0, name_prefix1, ...
 //! name_prefix = "eu-"
@@ -54,6 +56,11 @@
 //! groups = [["a", "b"], ["c", "d"]]
 //! start_ms = 2000
 //! heal_ms = 8000
+//!
+//! [simulation.eclipse]     # an eclipse attack (launch::eclipse): every link of the
+//! victim = "v"              # victim goes to the attackers, which have no link to the
+//! attackers = ["x0", "x1"]  # honest nodes; until an honest node dials the victim at
+//! until_ms = 3600000        # until_ms (absent: never)
 //!
 //! [[simulation.accounts]]  # genesis allocations whose keys the launcher holds
 //! name = "alice"
@@ -206,6 +213,19 @@ pub struct Simulation {
     pub groups: Vec<GroupEntry>,
     #[serde(default)]
     pub regions: BTreeMap<String, RegionEntry>,
+    /// Bytes each block counts for beyond its encoding on links with a bandwidth.
+    pub block_fill_bytes: Option<i64>,
+    pub eclipse: Option<EclipseEntry>,
+}
+
+/// The `[simulation.eclipse]` table.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct EclipseEntry {
+    pub victim: String,
+    pub attackers: Vec<String>,
+    /// When an honest node dials the victim; absent: the eclipse lasts the whole run.
+    pub until_ms: Option<i64>,
 }
 
 /// One `[[simulation.groups]]` entry: `count` alike nodes.
@@ -373,6 +393,41 @@ impl<'a> Names<'a> {
 
 /// Most nodes one launch may have (groups included).
 const MAX_NODES: u64 = 100_000;
+/// Largest `block_fill_bytes`: 32 MB, Bitcoin's largest block weight eight times over.
+const MAX_BLOCK_FILL: i64 = 32_000_000;
+
+/// Checks `[simulation] block_fill_bytes`: not negative, not absurd, and some link must
+/// have a bandwidth for it to change anything.
+fn check_block_fill(sim: &Simulation, nodes: &[NodeEntry]) -> Result<(), KeyError> {
+    let key = "simulation.block_fill_bytes";
+    match sim.block_fill_bytes {
+        None | Some(0) => Ok(()),
+        Some(fill) if fill < 0 => fail(key, format!("must not be negative (got {fill})")),
+        Some(fill) if fill > MAX_BLOCK_FILL => {
+            fail(key, format!("{fill} is more than {MAX_BLOCK_FILL} bytes"))
+        }
+        Some(_) => {
+            let bandwidth = sim.upload_mbps.is_some()
+                || sim.download_mbps.is_some()
+                || sim
+                    .regions
+                    .values()
+                    .any(|r| r.upload_mbps.is_some() || r.download_mbps.is_some())
+                || nodes
+                    .iter()
+                    .any(|n| n.upload_mbps.is_some() || n.download_mbps.is_some());
+            if bandwidth {
+                Ok(())
+            } else {
+                fail(
+                    key,
+                    "no link has a bandwidth (upload_mbps / download_mbps), so the fill \
+                     would change nothing",
+                )
+            }
+        }
+    }
+}
 
 /// Checks a bandwidth in megabits per second: a positive, finite number.
 fn check_mbps(key: &str, value: Option<f64>) -> Result<(), KeyError> {
@@ -580,7 +635,10 @@ pub fn validate(nodes: &[NodeEntry], simulation: Option<&Simulation>) -> Result<
         }
     }
     match simulation {
-        Some(simulation) => validate_simulation(simulation, &names, nodes.len()),
+        Some(simulation) => {
+            check_block_fill(simulation, nodes)?;
+            validate_simulation(simulation, &names, nodes.len())
+        }
         None => Ok(()),
     }
 }
@@ -768,6 +826,9 @@ fn validate_simulation(sim: &Simulation, nodes: &Names, node_count: usize) -> Re
             return fail(format!("{key}.balance"), "must be positive");
         }
     }
+    if let Some(eclipse) = &sim.eclipse {
+        check_eclipse(eclipse, nodes, node_count)?;
+    }
     let accounts = Names::new("account", sim.accounts.iter().map(|a| a.name.as_str()));
     for (i, transfer) in sim.transfers.iter().enumerate() {
         let key = format!("simulation.transfers[{i}]");
@@ -781,6 +842,42 @@ fn validate_simulation(sim: &Simulation, nodes: &Names, node_count: usize) -> Re
         }
         if transfer.count == 0 || transfer.count > 100_000 {
             return fail(format!("{key}.count"), "must be between 1 and 100000");
+        }
+    }
+    Ok(())
+}
+
+/// Checks `[simulation.eclipse]`: a known victim, known attackers other than it, and an
+/// honest node left to end the eclipse.
+fn check_eclipse(eclipse: &EclipseEntry, nodes: &Names, node_count: usize) -> Result<(), KeyError> {
+    let key = "simulation.eclipse";
+    let victim = nodes.get(&format!("{key}.victim"), &eclipse.victim)?;
+    if eclipse.attackers.is_empty() {
+        return fail(format!("{key}.attackers"), "names no node");
+    }
+    let mut attackers = HashSet::new();
+    for name in &eclipse.attackers {
+        let attacker = nodes.get(&format!("{key}.attackers"), name)?;
+        if attacker == victim {
+            return fail(
+                format!("{key}.attackers"),
+                format!("\"{name}\" is the victim; it cannot attack itself"),
+            );
+        }
+        if !attackers.insert(attacker) {
+            return fail(
+                format!("{key}.attackers"),
+                format!("\"{name}\" is listed twice"),
+            );
+        }
+    }
+    if let Some(until) = eclipse.until_ms {
+        check_ms(&format!("{key}.until_ms"), until)?;
+        if attackers.len() + 1 >= node_count {
+            return fail(
+                format!("{key}.until_ms"),
+                "no honest node is left to dial the victim (every other node attacks)",
+            );
         }
     }
     Ok(())

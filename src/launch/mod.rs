@@ -20,6 +20,7 @@
 //! [`run_blocking`] wraps it in its own actix system and stops on Ctrl-C.
 
 pub mod double_spend;
+pub mod eclipse;
 pub mod plan;
 pub mod revenue;
 pub mod stats;
@@ -156,6 +157,8 @@ enum Action {
     Cut(usize),
     Heal(usize),
     Transfer(usize),
+    /// An honest node dials the eclipsed victim.
+    EndEclipse,
 }
 
 /// A submitted transfer.
@@ -185,6 +188,8 @@ pub async fn run<F: Future<Output = ()>>(
     interrupt: F,
 ) -> Result<Summary, LaunchError> {
     let wall_start = std::time::Instant::now();
+    // A virtual launch runs on its own thread: what was delivered on it before is not its.
+    let delivered_before = crate::node::delivered::so_far();
     // Both the schedule and the settling at the end wait on it.
     let interrupt = interrupt.shared();
     prepare_run_dir(plan, &options.run_dir)?;
@@ -260,12 +265,14 @@ pub async fn run<F: Future<Output = ()>>(
     let summary = launch
         .summarize(&options.run_dir, stopped_by, elapsed)
         .await;
+    let delivered = crate::node::delivered::so_far().saturating_sub(delivered_before);
     if let Some(page) = page {
         page.stop().await;
     }
     stop_all(launch.nodes).await;
     let summary = Summary {
         wall_ms: u64::try_from(wall_start.elapsed().as_millis()).unwrap_or(u64::MAX),
+        messages_delivered: (plan.clock == Clock::Virtual).then_some(delivered),
         ..summary
     };
     let path = options.run_dir.join("summary.json");
@@ -386,6 +393,7 @@ async fn start_nodes(
             memory_store: plan.store == StoreKind::Memory,
             node_id: on_virtual_network.then(|| virtual_time::node_id(plan, i)),
             strategy: node.strategy,
+            eviction_key: on_virtual_network.then(|| virtual_time::eviction_key(plan, i)),
         };
         match start_node_with(settings, node_options).await {
             Ok(handle) => {
@@ -458,7 +466,11 @@ impl Launch<'_> {
         // The links a node can have: to the nodes it is configured to connect to (a
         // launch's nodes dial nothing else), so a table is as long as a node's degree.
         let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
-        for (a, b) in &self.plan.connections {
+        let rescue = self.plan.eclipse.as_ref().and_then(|eclipse| {
+            eclipse.until?;
+            Some((eclipse.rescuer?, eclipse.victim))
+        });
+        for (a, b) in self.plan.connections.iter().chain(&rescue) {
             neighbours[*a].push(*b);
             neighbours[*b].push(*a);
         }
@@ -553,6 +565,9 @@ impl Launch<'_> {
         }
         for (i, transfer) in plan.transfers.iter().enumerate() {
             actions.push((transfer.at, Action::Transfer(i)));
+        }
+        if let Some(until) = plan.eclipse.as_ref().and_then(|eclipse| eclipse.until) {
+            actions.push((until, Action::EndEclipse));
         }
         actions.sort_by_key(|(at, _)| *at);
 
@@ -658,6 +673,20 @@ impl Launch<'_> {
                 self.partitions[i].tips_at_heal = tips;
             }
             Action::Transfer(i) => self.transfer(i).await,
+            Action::EndEclipse => {
+                let Some(eclipse) = &plan.eclipse else { return };
+                let Some(rescuer) = eclipse.rescuer else {
+                    return;
+                };
+                let victim = &self.nodes[eclipse.victim];
+                self.nodes[rescuer]
+                    .peers
+                    .do_send(AddPeer(victim.listen_addr));
+                self.note(format!(
+                    "eclipse: {} dials the victim {}",
+                    plan.nodes[rescuer].name, plan.nodes[eclipse.victim].name
+                ));
+            }
         }
     }
 
@@ -733,17 +762,25 @@ impl Launch<'_> {
             mining = false;
         }
         let mut said = false;
+        // How many tips the nodes were on, counted when the last block stored anywhere
+        // was the one stored at `.0`: counting asks every node, so with thousands of
+        // nodes it is done only once blocks stopped arriving, and again only after
+        // another one came (tips change only when blocks are stored).
+        let mut counted: Option<(Option<Instant>, usize)> = None;
         loop {
-            let mut tips = HashSet::new();
-            for node in &self.nodes {
-                if let Ok(summary) = node.chain.send(GetSummary).await {
-                    tips.insert(summary.tip.hash);
-                }
-            }
-            let agreed = tips.len() == 1;
             let last = self.stats.send(LastStored).await.ok().flatten();
             let calm = last.is_none_or(|at| at.elapsed() >= quiet);
             let late = Instant::now() >= deadline;
+            let tips = match counted {
+                Some((at, tips)) if at == last => tips,
+                _ if !calm => usize::MAX,
+                _ => {
+                    let tips = self.count_tips().await;
+                    counted = Some((last, tips));
+                    tips
+                }
+            };
+            let agreed = tips == 1;
             if mining && (agreed || late) {
                 set_mining(false).await;
                 mining = false;
@@ -759,8 +796,7 @@ impl Launch<'_> {
             if mining && !agreed && calm && !said && progress {
                 said = true;
                 self.note(format!(
-                    "the nodes are on {} tips: mining on until they agree (at most {:.1} s)",
-                    tips.len(),
+                    "the nodes are on {tips} tips: mining on until they agree (at most {:.1} s)",
                     self.plan.settle.as_secs_f64()
                 ));
             }
@@ -773,6 +809,17 @@ impl Launch<'_> {
                 _ = tokio::time::sleep(POLL) => {}
             }
         }
+    }
+
+    /// How many different tips the nodes are on.
+    async fn count_tips(&self) -> usize {
+        let mut tips = HashSet::new();
+        for node in &self.nodes {
+            if let Ok(summary) = node.chain.send(GetSummary).await {
+                tips.insert(summary.tip.hash);
+            }
+        }
+        tips.len()
     }
 
     /// Whether some partition is cut at `elapsed` into the run.
@@ -800,6 +847,7 @@ impl Launch<'_> {
         }
         let stats = self.stats.send(GetStats).await.unwrap_or_default();
         let transactions = self.transactions(&finals).await;
+        let eclipse = eclipse::summarize(self.plan, &stats, self.epoch, elapsed);
         summary::summarize(
             RunFacts {
                 config: self.plan.file.clone(),
@@ -818,9 +866,11 @@ impl Launch<'_> {
                 elapsed_ms: elapsed.as_millis() as u64,
                 // Filled in once the nodes are stopped.
                 wall_ms: 0,
+                messages_delivered: None,
                 target_block_time_ms: self.plan.params.target_block_time_ms,
                 partitions: self.partitions.clone(),
                 transactions,
+                eclipse,
             },
             &finals,
             &stats,

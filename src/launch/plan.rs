@@ -85,6 +85,18 @@ impl PlannedPartition {
     }
 }
 
+/// An eclipse attack (`[simulation.eclipse]`, see [`super::eclipse`]).
+#[derive(Clone, Debug)]
+pub struct PlannedEclipse {
+    pub victim: usize,
+    pub attackers: Vec<usize>,
+    /// When `rescuer` dials the victim; `None`: never.
+    pub until: Option<Duration>,
+    /// The honest node that ends the eclipse: the first that neither is nor attacks the
+    /// victim.
+    pub rescuer: Option<usize>,
+}
+
 /// An account the launcher holds the key of. Its key derives from its name: fine for a
 /// simulation, never for real money.
 #[derive(Clone, Debug)]
@@ -149,6 +161,9 @@ pub struct LaunchPlan {
     pub partitions: Vec<PlannedPartition>,
     pub accounts: Vec<LaunchAccount>,
     pub transfers: Vec<PlannedTransfer>,
+    /// Bytes each block counts for beyond its encoding on links with a bandwidth.
+    pub block_fill_bytes: u64,
+    pub eclipse: Option<PlannedEclipse>,
 }
 
 fn ms(value: i64) -> Duration {
@@ -324,6 +339,24 @@ impl LaunchPlan {
             }
         }
 
+        let eclipse = sim.eclipse.as_ref().map(|eclipse| {
+            let victim = index(&eclipse.victim).unwrap_or(0); // checked when parsing
+            let attackers: Vec<usize> = eclipse
+                .attackers
+                .iter()
+                .filter_map(|name| index(name))
+                .collect();
+            PlannedEclipse {
+                rescuer: (0..count).find(|i| *i != victim && !attackers.contains(i)),
+                victim,
+                attackers,
+                until: eclipse.until_ms.map(ms),
+            }
+        });
+        if let Some(eclipse) = &eclipse {
+            connections = super::eclipse::rewire(connections, eclipse);
+        }
+
         let partitions = sim
             .partitions
             .iter()
@@ -415,6 +448,11 @@ impl LaunchPlan {
             partitions,
             accounts,
             transfers,
+            block_fill_bytes: sim
+                .block_fill_bytes
+                .and_then(|fill| u64::try_from(fill).ok())
+                .unwrap_or(0),
+            eclipse,
         })
     }
 
@@ -492,6 +530,7 @@ impl LaunchPlan {
                 (Some(up), Some(down)) => Some(up.min(down)),
                 (one, other) => one.or(other),
             },
+            block_fill_bytes: self.block_fill_bytes,
         }
     }
 
@@ -661,6 +700,65 @@ mod tests {
             "simulation.stop_after_blocks",
             "at most 1000000",
         );
+        let fill = |value: &str| {
+            format!("{THREE}\n[simulation]\nupload_mbps = 8\nblock_fill_bytes = {value}\n")
+        };
+        assert_error(
+            &fill("-1"),
+            "simulation.block_fill_bytes",
+            "must not be negative",
+        );
+        assert_error(
+            &fill("40000000"),
+            "simulation.block_fill_bytes",
+            "more than",
+        );
+        assert_error(
+            &fill("\"big\""),
+            "simulation.block_fill_bytes",
+            "invalid type",
+        );
+        assert_error(
+            &format!("{THREE}\n[simulation]\nblock_fill_bytes = 1000\n"),
+            "simulation.block_fill_bytes",
+            "no link has a bandwidth",
+        );
+        let eclipse = |table: &str| format!("{THREE}\n[simulation.eclipse]\n{table}\n");
+        assert_error(
+            &eclipse("victim = \"q\"\nattackers = [\"a\"]"),
+            "simulation.eclipse.victim",
+            "unknown node \"q\"",
+        );
+        assert_error(
+            &eclipse("victim = \"c\"\nattackers = []"),
+            "simulation.eclipse.attackers",
+            "names no node",
+        );
+        assert_error(
+            &eclipse("victim = \"c\"\nattackers = [\"a\", \"z\"]"),
+            "simulation.eclipse.attackers",
+            "unknown node \"z\"",
+        );
+        assert_error(
+            &eclipse("victim = \"c\"\nattackers = [\"c\"]"),
+            "simulation.eclipse.attackers",
+            "is the victim",
+        );
+        assert_error(
+            &eclipse("victim = \"c\"\nattackers = [\"a\", \"a\"]"),
+            "simulation.eclipse.attackers",
+            "listed twice",
+        );
+        assert_error(
+            &eclipse("victim = \"c\"\nattackers = [\"a\"]\nuntil_ms = -5"),
+            "simulation.eclipse.until_ms",
+            "must not be negative",
+        );
+        assert_error(
+            &eclipse("victim = \"c\"\nattackers = [\"a\", \"b\"]\nuntil_ms = 5"),
+            "simulation.eclipse.until_ms",
+            "no honest node",
+        );
         let missing = LaunchPlan::load(Path::new("/no/such/launch.toml")).unwrap_err();
         assert_eq!(missing.file, "/no/such/launch.toml");
         assert!(missing.reason.contains("cannot read"), "{missing}");
@@ -684,6 +782,7 @@ mod tests {
         assert_eq!(plan.link(0, 2).delay, Duration::from_millis(90));
         assert_eq!(plan.link(2, 0).delay, Duration::from_millis(10));
         assert_eq!(plan.link(1, 0).delay, Duration::from_millis(10));
+        assert_eq!(plan.link(1, 0).block_fill_bytes, 0);
         assert_eq!(plan.nodes[0].share, 0.25);
         assert_eq!(plan.nodes[1].share, 0.75);
         assert_eq!(plan.nodes[2].share, 0.0);

@@ -19,8 +19,13 @@
 //!   it), by its length in blocks;
 //! - `elapsed_ms` is on the run's clock (virtual in a virtual-time run) and `wall_ms` on
 //!   the wall clock: the one field two runs of a virtual launch from one seed differ in
-//!   (with `run_dir`).
+//!   (with `run_dir`);
+//! - `eclipse` (with `[simulation.eclipse]`, see [`super::eclipse`]): how long the victim
+//!   went without a block mined by an honest node;
+//! - `messages_delivered` (virtual time only): peer messages delivered to the nodes'
+//!   connections during the whole run, the launch's events.
 
+use super::eclipse::EclipseSummary;
 use super::stats::StatsSnapshot;
 use crate::consensus::hash::{short_hex, BlockHash};
 use crate::consensus::target::Work;
@@ -48,6 +53,10 @@ pub struct Summary {
     pub elapsed_ms: u64,
     /// The whole run, nodes' start and stop included, on the wall clock.
     pub wall_ms: u64,
+    /// Virtual clock: messages delivered between nodes in the whole run (its events);
+    /// `None` in real time, where nodes run on many threads and nobody counts.
+    #[serde(default)]
+    pub messages_delivered: Option<u64>,
     pub target_block_time_ms: u64,
     pub nodes: Vec<NodeSummary>,
     /// All blocks mined in the run (the union of the nodes' trees, genesis not counted).
@@ -69,6 +78,9 @@ pub struct Summary {
     pub transactions: TxSummary,
     /// Every block found, in order (simulated mining: the order of the draws).
     pub finds: Vec<Find>,
+    /// `[simulation.eclipse]`: how long the victim stayed eclipsed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eclipse: Option<EclipseSummary>,
 }
 
 /// One node's end state and history.
@@ -202,7 +214,11 @@ impl ForkView {
             }
         }
         // Most work; among equals the tip most nodes share, then the first node's.
-        let on_tip = |hash: &BlockHash| nodes.iter().filter(|n| n.tip_hash == *hash).count();
+        let mut sharing: HashMap<BlockHash, usize> = HashMap::new();
+        for node in nodes {
+            *sharing.entry(node.tip_hash).or_insert(0) += 1;
+        }
+        let on_tip = |hash: &BlockHash| sharing.get(hash).copied().unwrap_or(0);
         let best_node = (0..nodes.len())
             .max_by(|&a, &b| {
                 let (x, y) = (&nodes[a], &nodes[b]);
@@ -248,9 +264,11 @@ pub struct RunFacts {
     pub epoch: Instant,
     pub elapsed_ms: u64,
     pub wall_ms: u64,
+    pub messages_delivered: Option<u64>,
     pub target_block_time_ms: u64,
     pub partitions: Vec<PartitionSummary>,
     pub transactions: TxSummary,
+    pub eclipse: Option<EclipseSummary>,
 }
 
 /// Nearest-rank percentile of sorted `values`.
@@ -405,6 +423,7 @@ pub fn summarize(facts: RunFacts, nodes: &[NodeFinal], stats: &StatsSnapshot) ->
         clock: facts.clock,
         elapsed_ms: facts.elapsed_ms,
         wall_ms: facts.wall_ms,
+        messages_delivered: facts.messages_delivered,
         target_block_time_ms: facts.target_block_time_ms,
         nodes: node_summaries,
         blocks_mined: view.mined,
@@ -434,6 +453,7 @@ pub fn summarize(facts: RunFacts, nodes: &[NodeFinal], stats: &StatsSnapshot) ->
         partitions: facts.partitions,
         transactions: facts.transactions,
         finds: finds.into_iter().map(|(_, find)| find).collect(),
+        eclipse: facts.eclipse,
     }
 }
 
@@ -511,9 +531,16 @@ impl fmt::Display for Summary {
         } else {
             String::new()
         };
+        let events = match self.messages_delivered {
+            Some(messages) => format!(
+                "\n  {messages} messages delivered, {:.0} per wall second",
+                messages as f64 * 1000.0 / self.wall_ms.max(1) as f64
+            ),
+            None => String::new(),
+        };
         writeln!(
             f,
-            "{}: {}, {} mining{seed}, {stopped} after {:.1} s{clock}",
+            "{}: {}, {} mining{seed}, {stopped} after {:.1} s{clock}{events}",
             self.config,
             count(self.nodes.len() as u64, "node", "nodes"),
             self.mining,
@@ -660,6 +687,23 @@ impl fmt::Display for Summary {
             }
             writeln!(f)?;
         }
+        if let Some(eclipse) = &self.eclipse {
+            writeln!(
+                f,
+                "eclipse: {} fed by {} attackers {} {:.1} s; {} honest blocks missed, {} \
+                 attacker blocks fed",
+                eclipse.victim,
+                eclipse.attackers.len(),
+                if eclipse.escaped {
+                    "escaped after"
+                } else {
+                    "eclipsed to the end,"
+                },
+                eclipse.eclipsed_ms as f64 / 1000.0,
+                eclipse.honest_blocks_missed,
+                eclipse.attacker_blocks_fed
+            )?;
+        }
         let t = &self.transactions;
         if t.submitted > 0 {
             writeln!(
@@ -789,9 +833,11 @@ mod tests {
             epoch,
             elapsed_ms: 300,
             wall_ms: 300,
+            messages_delivered: None,
             target_block_time_ms: 100,
             partitions: Vec::new(),
             transactions: TxSummary::default(),
+            eclipse: None,
         };
         let summary = summarize(facts, &nodes(), &stats);
         assert_eq!(summary.blocks_mined, 4);
