@@ -316,3 +316,50 @@ fn zero_amounts_and_unspendable_receivers_are_refused_by_policy() {
     let ordinary = pay(&chain, ALICE, 1, 0);
     submit(&mut chain, &ordinary);
 }
+
+/// A client may pipeline a sender's run (nonces 0, 1, 2 before any is pending): checked
+/// together, each nonce that follows an earlier one of the run passes, while a gap, a
+/// nonce already pending and a broken field are still refused before any signature work.
+#[test]
+fn a_pipelined_run_is_prechecked_in_order() {
+    let (_dir, mut chain) = open(MempoolLimits::default());
+    let pending = pay(&chain, BOB, 2, 0);
+    submit(&mut chain, &pending);
+    let run = [
+        pay(&chain, ALICE, 2, 0),
+        pay(&chain, ALICE, 2, 1),
+        pay(&chain, ALICE, 2, 3),
+        pay(&chain, ALICE, 2, 2),
+        pay(&chain, BOB, 3, 0),
+        pay(&chain, BOB, 2, 1),
+        pay(&chain, CAROL, 2, 1),
+        pay(&chain, DAVE, 0, 0),
+    ];
+    let checked = chain.precheck_transactions(&run);
+    assert_eq!(checked[0], Ok(run[0].id()));
+    assert_eq!(checked[1], Ok(run[1].id()));
+    assert_eq!(
+        checked[2],
+        Err(TxError::NonceTooHigh {
+            nonce: 3,
+            expected: 0
+        })
+    );
+    assert_eq!(checked[3], Ok(run[3].id()));
+    assert_eq!(checked[4], Err(TxError::NoncePending { nonce: 0 }));
+    assert_eq!(checked[5], Ok(run[5].id()), "follows BOB's pending run");
+    assert_eq!(
+        checked[6],
+        Err(TxError::NonceTooHigh {
+            nonce: 1,
+            expected: 0
+        })
+    );
+    assert!(matches!(checked[7], Err(TxError::FeeTooLow { .. })));
+    // Checking admits nothing; submitting in order does.
+    assert_eq!(pending_ids(&chain).len(), 1);
+    for tx in [&run[0], &run[1], &run[3]] {
+        submit(&mut chain, tx);
+    }
+    assert_eq!(chain.account(&address(ALICE)).1, 3);
+}

@@ -4,7 +4,9 @@
 //! disconnected with memory bounded, and one that reads gets no more than its send
 //! budget; junk addresses do not fill the address book or
 //! travel on; clients have their own slots, where an idle client gives way to a new one
-//! and pings alone do not keep a slot. Distinct hosts are distinct loopback addresses (127.0.0.2, …), and the
+//! and pings alone do not keep a slot; a client that pipelines its requests gets its
+//! replies in request order, with a small bound on the transactions it has in flight.
+//! Distinct hosts are distinct loopback addresses (127.0.0.2, …), and the
 //! deadlines are made short so the test is fast.
 
 mod common;
@@ -489,6 +491,69 @@ async fn reject_reason(stream: &mut TcpStream) -> String {
             other => return format!("no reason: {other:?}"),
         }
     }
+}
+
+/// A client may send requests before reading replies (a wallet with many transfers): the
+/// protocol has no request ids, so the replies come in request order. A sender's run of
+/// transfers, sent before any is pending, is admitted in nonce order; a tip request and a
+/// badly signed transfer among them are answered in their turn; and a bound of four
+/// transactions in flight (the node stops reading past it) loses none of them.
+#[actix_rt::test]
+async fn pipelined_requests_are_answered_in_request_order() {
+    const RUN: u64 = 40;
+    let params = fast_params(&[
+        (testkit::address(1), 1_000_000),
+        (testkit::address(2), 1_000_000),
+    ]);
+    let genesis = params.genesis_block().hash();
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = node_settings(&params, dir.path(), &[], false, 9);
+    settings.limits.max_txs_in_flight = 4;
+    let node = start(settings).await;
+    let mut stream = client(node.listen_addr).await;
+
+    let run: Vec<_> = (0..RUN)
+        .map(|nonce| {
+            testkit::transfer(&testkit::key(1), testkit::address(3), 5, 1, nonce, &genesis)
+        })
+        .collect();
+    let mut forged = testkit::transfer(&testkit::key(2), testkit::address(3), 5, 1, 0, &genesis);
+    forged.amount += 1;
+    let mut requests: Vec<Message> = run.iter().cloned().map(Message::SubmitTx).collect();
+    requests.insert(25, Message::SubmitTx(forged));
+    requests.insert(5, Message::GetTip);
+    let mut frames = Vec::new();
+    for request in &requests {
+        frames.extend(encode_frame(request.clone()).unwrap());
+    }
+    stream.write_all(&frames).await.unwrap();
+
+    let mut accepted = run.iter().map(|tx| tx.id());
+    for request in &requests {
+        let reply = tokio::time::timeout(LONG, read_message(&mut stream))
+            .await
+            .expect("a reply in time")
+            .expect("the connection stays open");
+        match (request, reply) {
+            (Message::GetTip, Message::Tip { height, .. }) => assert_eq!(height, 0),
+            (Message::SubmitTx(tx), Message::TxRejected { reason })
+                if tx.sender == testkit::address(2) =>
+            {
+                assert!(reason.contains("signature"), "{reason}")
+            }
+            (Message::SubmitTx(_), Message::TxAccepted(id)) => {
+                assert_eq!(Some(id), accepted.next())
+            }
+            (request, reply) => panic!("{request:?} answered with {reply:?}"),
+        }
+    }
+    assert_eq!(accepted.next(), None);
+    send(&mut stream, Message::GetAccount(testkit::address(1))).await;
+    match read_message(&mut stream).await {
+        Some(Message::Account { next_nonce, .. }) => assert_eq!(next_nonce, RUN),
+        other => panic!("no account: {other:?}"),
+    }
+    node.stop().await;
 }
 
 #[actix_rt::test]

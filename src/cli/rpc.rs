@@ -1,6 +1,6 @@
 //! A blocking client connection to a node, for the client subcommands: a plain
-//! `std::net::TcpStream` with read and write timeouts, the client handshake, and one
-//! request with one reply at a time.
+//! `std::net::TcpStream` with read and write timeouts, the client handshake, and
+//! requests answered in the order they were sent (one at a time, or pipelined).
 //!
 //! Frames are the node's own (4-byte big-endian length, then CBOR). The length prefix is
 //! checked against [`MAX_FRAME_BYTES`] before any of the body is read, so a confused or
@@ -125,13 +125,20 @@ impl NodeConnection {
 
     /// Sends one message and reads one reply; the outer error is a failure to send.
     fn exchange(&mut self, message: Message) -> Result<Result<Message, ReplyError>, String> {
+        self.send(message)?;
+        Ok(read_frame(&mut self.stream))
+    }
+
+    /// Sends one request without waiting for its reply. The node answers a connection's
+    /// requests in the order it sent them, so a client may send several (pipeline) and
+    /// read their replies, in that order, with [`NodeConnection::reply`].
+    pub fn send(&mut self, message: Message) -> Result<(), String> {
         let frame =
             encode_frame(message).map_err(|e| format!("cannot send to {}: {e}", self.node))?;
         self.stream
             .write_all(&frame)
             .and_then(|_| self.stream.flush())
-            .map_err(|e| format!("cannot send to {}: {}", self.node, describe(&e)))?;
-        Ok(read_frame(&mut self.stream))
+            .map_err(|e| format!("cannot send to {}: {}", self.node, describe(&e)))
     }
 
     /// The network's genesis hash, from the node's welcome (transactions are signed for it).
@@ -142,7 +149,14 @@ impl NodeConnection {
     /// Sends one request and returns the node's reply. A `Reject` from the node becomes
     /// an error with its reason.
     pub fn request(&mut self, message: Message) -> Result<Message, String> {
-        match self.exchange(message)?.map_err(|e| match e {
+        self.send(message)?;
+        self.reply()
+    }
+
+    /// The reply to the oldest request not answered yet. A `Reject` from the node becomes
+    /// an error with its reason.
+    pub fn reply(&mut self) -> Result<Message, String> {
+        match read_frame(&mut self.stream).map_err(|e| match e {
             ReplyError::Io(reason) => format!("no reply from {}: {reason}", self.node),
             ReplyError::TimedOut => format!("no reply from {}: timed out", self.node),
             ReplyError::Foreign(reason) => {

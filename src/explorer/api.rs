@@ -11,7 +11,7 @@ use crate::net::message::BlockRef;
 use crate::node::chain_actor::{
     GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetTree, GetTx,
 };
-use crate::node::connection::{admit_transaction, NotAdmitted};
+use crate::node::tx_admission::{admit_transaction, NotAdmitted};
 use crate::node::events::Subscribe;
 use crate::node::peer_manager::GetPeers;
 use crate::view::{
@@ -316,7 +316,7 @@ async fn submit(node: web::Data<NodeLink>, payload: web::Payload) -> Answer {
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
     let tx = tx_file::parse(text).map_err(ApiError::bad_request)?;
     let txid = tx.id();
-    match admit_transaction(node.chain.clone(), node.verifier.clone(), tx, None).await {
+    match admit_transaction(&node.chain, &node.verifier, tx, None).await {
         Ok(_) => ok(submit_json(&txid, None)),
         Err(NotAdmitted::Refused(reason)) => {
             Ok(HttpResponse::UnprocessableEntity()

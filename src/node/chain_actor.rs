@@ -94,18 +94,28 @@ pub struct SubmitOutcome {
     pub deferred: Option<BlockError>,
 }
 
-/// Whether a transaction would be admitted now, signature aside; the reply gives it back.
-/// Connections ask this before verifying the signature off this actor's thread, so that
-/// duplicates and stale transactions cost no verification.
+/// Whether transactions would be admitted now, in this order, signature aside
+/// ([`Chain::precheck_transactions`]); the reply gives back those that would. Connections
+/// ask this before verifying the signatures off this actor's thread, so that duplicates
+/// and stale transactions cost no verification.
 #[derive(Message)]
-#[rtype(result = "Result<Transaction, TxError>")]
-pub struct CheckTx(pub Transaction);
+#[rtype(result = "Vec<Result<Transaction, TxError>>")]
+pub struct CheckTxs(pub Vec<Transaction>);
 
 /// A transaction from a client or a peer, its signature already verified.
 #[derive(Message)]
 #[rtype(result = "Result<TxId, TxError>")]
 pub struct SubmitTx {
     pub tx: VerifiedTx,
+    pub origin: Option<PeerId>,
+}
+
+/// Transactions from one client or peer, their signatures already verified, offered in
+/// this order (a sender's run is in nonce order). One answer per transaction.
+#[derive(Message)]
+#[rtype(result = "Vec<Result<TxId, TxError>>")]
+pub struct SubmitTxs {
+    pub txs: Vec<VerifiedTx>,
     pub origin: Option<PeerId>,
 }
 
@@ -968,8 +978,34 @@ impl Handler<SubmitTx> for ChainActor {
     type Result = Result<TxId, TxError>;
 
     fn handle(&mut self, message: SubmitTx, ctx: &mut Self::Context) -> Self::Result {
-        let tx = message.tx.tx().clone();
-        let txid = self.chain.submit_verified(message.tx)?;
+        self.admit_verified(message.tx, message.origin, ctx)
+    }
+}
+
+impl Handler<SubmitTxs> for ChainActor {
+    type Result = Vec<Result<TxId, TxError>>;
+
+    fn handle(&mut self, message: SubmitTxs, ctx: &mut Self::Context) -> Self::Result {
+        let origin = message.origin;
+        message
+            .txs
+            .into_iter()
+            .map(|tx| self.admit_verified(tx, origin, ctx))
+            .collect()
+    }
+}
+
+impl ChainActor {
+    /// Admits a transaction whose signature was verified: into the mempool, its journal
+    /// and the live events, relayed to the peers but its origin.
+    fn admit_verified(
+        &mut self,
+        tx: VerifiedTx,
+        origin: Option<PeerId>,
+        ctx: &mut Context<Self>,
+    ) -> Result<TxId, TxError> {
+        let txid = self.chain.submit_verified(tx.clone())?;
+        let tx = tx.into_tx();
         debug!("transaction {} accepted into the mempool", txid.short());
         // On disk before the sender hears "accepted".
         if let Some(file) = &mut self.mempool_file {
@@ -988,10 +1024,7 @@ impl Handler<SubmitTx> for ChainActor {
         }
         // A racing double-spender keeps its conflicting spend to itself.
         if let (Some(peers), false) = (&self.peers, self.racing()) {
-            peers.do_send(RelayTx {
-                tx,
-                except: message.origin,
-            });
+            peers.do_send(RelayTx { tx, except: origin });
         }
         if !self.refresh_scheduled && !self.miners.is_empty() {
             self.refresh_scheduled = true;
@@ -1012,12 +1045,17 @@ impl Handler<GetPending> for ChainActor {
     }
 }
 
-impl Handler<CheckTx> for ChainActor {
-    type Result = Result<Transaction, TxError>;
+impl Handler<CheckTxs> for ChainActor {
+    type Result = Vec<Result<Transaction, TxError>>;
 
-    fn handle(&mut self, message: CheckTx, _: &mut Self::Context) -> Self::Result {
-        self.chain.precheck_transaction(&message.0)?;
-        Ok(message.0)
+    fn handle(&mut self, message: CheckTxs, _: &mut Self::Context) -> Self::Result {
+        let checked = self.chain.precheck_transactions(&message.0);
+        message
+            .0
+            .into_iter()
+            .zip(checked)
+            .map(|(tx, checked)| checked.map(|_| tx))
+            .collect()
     }
 }
 

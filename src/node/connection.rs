@@ -17,8 +17,8 @@
 //! [`DelayLine`] and a timer writes it when due (see [`super::netsim`]).
 
 use super::chain_actor::{
-    ChainActor, ChainSummary, CheckTx, FindBlocks, FindTxs, GetAccount, GetBlock, GetBlocksAfter,
-    GetPending, GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome, SubmitTx,
+    ChainActor, ChainSummary, FindBlocks, FindTxs, GetAccount, GetBlock, GetBlocksAfter,
+    GetPending, GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome,
 };
 use super::clock::now;
 use super::limits::NetLimits;
@@ -30,8 +30,10 @@ use super::peer_manager::{
 };
 use super::policy::send_budget::SendBudget;
 use super::policy::sync_choice::BatchReport;
+use super::reply_order::{ReplyOrder, Ticket};
 use super::transport::{Transport, WriteHalf};
-use super::tx_verifier::{TxVerifierActor, VerifyTx};
+use super::tx_admission::{NotAdmitted, TxPipeline, TxsAdmitted};
+use super::tx_verifier::TxVerifierActor;
 use super::PeerId;
 use crate::chain::id_prefix::IdPrefix;
 use crate::consensus::block::Block;
@@ -128,6 +130,10 @@ pub struct ConnectionActor {
     budget: SendBudget,
     /// Requests being answered (or waiting for the send budget).
     in_flight: usize,
+    /// Replies leave in request order (clients may pipeline).
+    replies: ReplyOrder<Message>,
+    /// Transactions being admitted, from the first one on.
+    txs: Option<TxPipeline>,
     /// `meter.queued()` when the budget was last charged.
     charged: u64,
     /// Outgoing messages waiting out the link's delay.
@@ -195,6 +201,8 @@ impl ConnectionActor {
                 meter,
                 budget,
                 in_flight: 0,
+                replies: ReplyOrder::default(),
+                txs: None,
                 charged: 0,
                 outbox,
                 role: Role::AwaitingHello,
@@ -312,23 +320,36 @@ impl ConnectionActor {
         self.charged = queued;
         let delay = self.budget.wait(now);
         self.in_flight += 1;
+        let ticket = self.replies.ticket();
         let answer = async move {
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
             request.await
         };
-        let answer = answer.into_actor(self).map(|reply, actor, ctx| {
+        let answer = answer.into_actor(self).map(move |reply, actor, ctx| {
             actor.in_flight = actor.in_flight.saturating_sub(1);
-            if let Some(reply) = reply {
-                actor.send(reply, ctx);
-            }
+            actor.reply(ticket, reply, ctx);
         });
         if self.in_flight > self.settings.limits.max_requests_in_flight {
             ctx.wait(answer);
         } else {
             ctx.spawn(answer);
         }
+    }
+
+    /// Sends the answer to the request of `ticket` (if it has one) when those of the
+    /// requests before it have gone.
+    fn reply(&mut self, ticket: Ticket, reply: Option<Message>, ctx: &mut Context<Self>) {
+        for reply in self.replies.answer(ticket, reply) {
+            self.send(reply, ctx);
+        }
+    }
+
+    /// Answers the request just read now, in its turn among the replies.
+    fn reply_now(&mut self, reply: Message, ctx: &mut Context<Self>) {
+        let ticket = self.replies.ticket();
+        self.reply(ticket, Some(reply), ctx);
     }
 
     /// A client's request (not a ping) keeps its slot: tells the peer manager, at most
@@ -551,58 +572,68 @@ impl ConnectionActor {
         );
     }
 
-    /// Admits a transaction from a client or a peer ([`admit_transaction`]). One
-    /// transaction at a time per connection, so that a sender's transactions keep their
-    /// nonce order.
+    /// Queues a transaction from a client or a peer for admission
+    /// ([`super::tx_admission`]): several may be in flight, admitted in the order they came
+    /// (so a sender's run keeps its nonce order), a client's answered in request order.
+    /// Past [`NetLimits::max_txs_in_flight`] queued, reading waits for room.
     fn on_tx(&mut self, tx: Transaction, from_peer: bool, ctx: &mut Context<Self>) {
-        let origin = from_peer.then_some(self.id);
-        let admit = admit_transaction(
-            self.chain.clone(),
-            self.settings.verifier.clone(),
-            tx,
-            origin,
-        );
-        ctx.wait(
-            admit
-                .into_actor(self)
-                .map(move |result, actor, ctx| match result {
-                    Ok(_) if from_peer => actor.peers.do_send(GaveNew {
-                        id: actor.id,
-                        block: false,
-                    }),
-                    Ok(txid) => {
-                        debug!(
-                            "transaction {} from {} accepted",
-                            txid.short(),
-                            actor.remote
-                        );
-                        actor.send(Message::TxAccepted(txid), ctx)
-                    }
-                    Err(NotAdmitted::Refused(reason)) if !from_peer => {
-                        info!("transaction from {} refused: {reason}", actor.remote);
-                        actor.send(
-                            Message::TxRejected {
-                                reason: reason.to_string(),
-                            },
-                            ctx,
-                        );
-                        // A client's wallet signs correctly: one that does not costs the
-                        // node signature checks, as an invalid relay would. A fee or a
-                        // message a user mistyped costs nothing and must not get the
-                        // user's host (with every node on it) banned.
-                        if is_forged(&reason) {
-                            actor.misbehaved(
-                                SCORE_INVALID_TX,
-                                format!("invalid transaction: {reason}"),
-                            );
-                        }
-                    }
-                    Err(NotAdmitted::Refused(reason)) if is_stateless(&reason) => {
-                        actor.misbehaved(SCORE_INVALID_TX, format!("invalid transaction: {reason}"))
-                    }
-                    _ => {}
-                }),
-        );
+        let ticket = (!from_peer).then(|| self.replies.ticket());
+        let pipeline = self.txs.get_or_insert_with(|| {
+            TxPipeline::start(
+                self.chain.clone(),
+                self.settings.verifier.clone(),
+                from_peer.then_some(self.id),
+                self.settings.limits.max_txs_in_flight,
+                ctx.address().recipient(),
+            )
+        });
+        if let Some(room) = pipeline.push(tx, ticket) {
+            ctx.wait(room.into_actor(self));
+        }
+    }
+
+    /// One admitted transaction's outcome: a client's reply, a peer's credit or score.
+    fn on_admitted(
+        &mut self,
+        ticket: Option<Ticket>,
+        result: Result<TxId, NotAdmitted>,
+        ctx: &mut Context<Self>,
+    ) {
+        let from_peer = ticket.is_none();
+        let reply = match result {
+            Ok(_) if from_peer => {
+                self.peers.do_send(GaveNew {
+                    id: self.id,
+                    block: false,
+                });
+                None
+            }
+            Ok(txid) => {
+                debug!("transaction {} from {} accepted", txid.short(), self.remote);
+                Some(Message::TxAccepted(txid))
+            }
+            Err(NotAdmitted::Refused(reason)) if !from_peer => {
+                info!("transaction from {} refused: {reason}", self.remote);
+                // A client's wallet signs correctly: one that does not costs the node
+                // signature checks, as an invalid relay would. A fee or a message a user
+                // mistyped costs nothing and must not get the user's host (with every
+                // node on it) banned.
+                if is_forged(&reason) {
+                    self.misbehaved(SCORE_INVALID_TX, format!("invalid transaction: {reason}"));
+                }
+                Some(Message::TxRejected {
+                    reason: reason.to_string(),
+                })
+            }
+            Err(NotAdmitted::Refused(reason)) if is_stateless(&reason) => {
+                self.misbehaved(SCORE_INVALID_TX, format!("invalid transaction: {reason}"));
+                None
+            }
+            _ => None,
+        };
+        if let Some(ticket) = ticket {
+            self.reply(ticket, reply, ctx);
+        }
     }
 
     /// Sends the wire form of a chain actor's typed answer once it arrives, within the
@@ -839,7 +870,7 @@ impl ConnectionActor {
                     "{} is not a valid request from a {role:?}",
                     other.variant_name()
                 );
-                self.send(
+                self.reply_now(
                     Message::Reject {
                         reason: reason.clone(),
                     },
@@ -848,48 +879,6 @@ impl ConnectionActor {
                 self.misbehaved(SCORE_PROTOCOL_VIOLATION, reason);
             }
         }
-    }
-}
-
-/// Admits a transaction in three steps: the chain actor's cheap checks, the signature by
-/// the [`TxVerifierActor`] (in a batch with whatever arrived at the same time, on the
-/// blocking pool, not on the chain actor's one thread), then admission. Connections and the explorer's `POST /api/tx`
-/// both come through here, so a transaction gets the same checks whichever way it came.
-pub async fn admit_transaction(
-    chain: Addr<ChainActor>,
-    verifier: Addr<TxVerifierActor>,
-    tx: Transaction,
-    origin: Option<super::PeerId>,
-) -> Result<TxId, NotAdmitted> {
-    let tx = chain.send(CheckTx(tx)).await??;
-    let verified = verifier
-        .send(VerifyTx(tx))
-        .await?
-        .ok_or(NotAdmitted::NodeStopping)??;
-    Ok(chain
-        .send(SubmitTx {
-            tx: verified,
-            origin,
-        })
-        .await??)
-}
-
-/// Why a transaction did not get into the mempool.
-pub enum NotAdmitted {
-    Refused(TxError),
-    /// The chain actor or the blocking pool is gone: the node is shutting down.
-    NodeStopping,
-}
-
-impl From<TxError> for NotAdmitted {
-    fn from(error: TxError) -> Self {
-        NotAdmitted::Refused(error)
-    }
-}
-
-impl From<MailboxError> for NotAdmitted {
-    fn from(_: MailboxError) -> Self {
-        NotAdmitted::NodeStopping
     }
 }
 
@@ -1004,7 +993,7 @@ impl StreamHandler<Result<Decoded, FrameError>> for ConnectionActor {
         match item {
             Ok(Decoded::Message(message)) => self.on_message(*message, ctx),
             Ok(Decoded::Malformed(reason)) => {
-                self.send(
+                self.reply_now(
                     Message::Reject {
                         reason: reason.clone(),
                     },
@@ -1039,6 +1028,16 @@ impl Handler<Send> for ConnectionActor {
 
     fn handle(&mut self, message: Send, ctx: &mut Self::Context) {
         self.send(message.0, ctx);
+    }
+}
+
+impl Handler<TxsAdmitted> for ConnectionActor {
+    type Result = ();
+
+    fn handle(&mut self, message: TxsAdmitted, ctx: &mut Self::Context) {
+        for (ticket, result) in message.0 {
+            self.on_admitted(ticket, result, ctx);
+        }
     }
 }
 

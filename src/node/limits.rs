@@ -28,6 +28,9 @@ pub struct NetLimits {
     /// Requests of one connection answered concurrently; past it, reading that socket
     /// waits for an answer.
     pub max_requests_in_flight: usize,
+    /// Transactions of one connection queued for admission (a client may pipeline, see
+    /// [`super::tx_admission`]); past it, reading that socket waits for room.
+    pub max_txs_in_flight: usize,
     /// Bytes queued for a socket and not yet taken by it; past it the peer is
     /// disconnected as a slow reader.
     pub max_send_backlog: u64,
@@ -48,6 +51,8 @@ impl Default for NetLimits {
             sync_timeout: Duration::from_secs(20),
             max_known_addrs: 1_000,
             max_requests_in_flight: 8,
+            // One verification batch's worth.
+            max_txs_in_flight: super::tx_verifier::MAX_BATCH,
             // Four full sync batches.
             max_send_backlog: 8 << 20,
             send_bytes_per_interval: 256 << 20,

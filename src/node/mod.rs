@@ -21,8 +21,10 @@ pub mod netsim;
 pub mod output_queue;
 pub mod peer_manager;
 pub mod policy;
+pub mod reply_order;
 pub mod sim_miner;
 pub mod transport;
+pub mod tx_admission;
 pub mod tx_verifier;
 pub mod withholding;
 

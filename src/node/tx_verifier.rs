@@ -32,11 +32,11 @@ pub const WINDOW: Duration = Duration::from_millis(1);
 /// signature, and each waits for the whole batch).
 pub const MAX_BATCH: usize = 64;
 
-/// Verify one transaction's signature. `None` when the node is stopping before it was
-/// verified.
+/// Verify these transactions' signatures (together, in one batch when they fit one), one
+/// answer each, in order. `None` when the node is stopping before they were verified.
 #[derive(Message)]
-#[rtype(result = "Option<Result<VerifiedTx, TxError>>")]
-pub struct VerifyTx(pub Transaction);
+#[rtype(result = "Option<Vec<Result<VerifiedTx, TxError>>>")]
+pub struct VerifyTxs(pub Vec<Transaction>);
 
 /// Sent to itself: send out what is waiting if a core is free (or it waited long enough).
 #[derive(Message)]
@@ -129,12 +129,19 @@ impl Actor for TxVerifierActor {
     type Context = Context<Self>;
 }
 
-impl Handler<VerifyTx> for TxVerifierActor {
-    type Result = ResponseFuture<Option<Result<VerifiedTx, TxError>>>;
+impl Handler<VerifyTxs> for TxVerifierActor {
+    type Result = ResponseFuture<Option<Vec<Result<VerifiedTx, TxError>>>>;
 
-    fn handle(&mut self, message: VerifyTx, ctx: &mut Context<Self>) -> Self::Result {
-        let (reply, answer) = oneshot::channel();
-        self.waiting.push((message.0, reply));
+    fn handle(&mut self, message: VerifyTxs, ctx: &mut Context<Self>) -> Self::Result {
+        let answers: Vec<_> = message
+            .0
+            .into_iter()
+            .map(|tx| {
+                let (reply, answer) = oneshot::channel();
+                self.waiting.push((tx, reply));
+                answer
+            })
+            .collect();
         if self.waiting.len() >= MAX_BATCH {
             self.send_batches(ctx);
         } else if !self.flush_queued {
@@ -144,7 +151,13 @@ impl Handler<VerifyTx> for TxVerifierActor {
         if self.window_timer.is_none() && !self.waiting.is_empty() {
             self.window_timer = Some(ctx.notify_later(Flush { window_over: true }, WINDOW));
         }
-        Box::pin(async move { answer.await.ok() })
+        Box::pin(async move {
+            let mut verified = Vec::with_capacity(answers.len());
+            for answer in answers {
+                verified.push(answer.await.ok()?);
+            }
+            Some(verified)
+        })
     }
 }
 
@@ -186,17 +199,26 @@ mod tests {
         testkit::transfer(&testkit::key(n), testkit::address(n + 1), 3, 1, 0, genesis)
     }
 
-    /// Waits for an answer, failing the test instead of hanging if none comes.
-    async fn answer(
+    /// Waits for the answers, failing the test instead of hanging if none come.
+    async fn answers(
         verifier: &Addr<TxVerifierActor>,
-        tx: Transaction,
-    ) -> Result<VerifiedTx, TxError> {
-        let reply = tokio::time::timeout(Duration::from_secs(30), verifier.send(VerifyTx(tx)));
+        txs: Vec<Transaction>,
+    ) -> Vec<Result<VerifiedTx, TxError>> {
+        let reply = tokio::time::timeout(Duration::from_secs(30), verifier.send(VerifyTxs(txs)));
         reply
             .await
             .expect("answered")
             .expect("verifier running")
             .expect("not stopping")
+    }
+
+    async fn answer(
+        verifier: &Addr<TxVerifierActor>,
+        tx: Transaction,
+    ) -> Result<VerifiedTx, TxError> {
+        let mut answers = answers(verifier, vec![tx]).await;
+        assert_eq!(answers.len(), 1);
+        answers.remove(0)
     }
 
     /// A transaction that arrives alone is answered on its own (it does not wait for
@@ -220,9 +242,10 @@ mod tests {
         }
     }
 
-    /// Many transactions at once (more than one batch's worth, so some share batches):
-    /// each gets its own answer, the bad ones named among the good ones, and a
-    /// transaction signed for another network is refused.
+    /// Many transactions at once, alone and in groups (more than one batch's worth, so
+    /// some share batches and a group spans two): each gets its own answer in its
+    /// group's order, the bad ones named among the good ones, and a transaction signed
+    /// for another network is refused.
     #[actix_rt::test]
     async fn concurrent_transactions_each_get_their_own_answer() {
         let genesis = genesis();
@@ -231,8 +254,16 @@ mod tests {
         txs[7].amount += 1;
         txs[100].fee += 1;
         txs[120] = transfer(120, &BlockHash::from_bytes([6; 32]));
-        let answers = join_all(txs.iter().map(|tx| answer(&verifier, tx.clone()))).await;
-        for (n, (tx, answer)) in txs.iter().zip(answers).enumerate() {
+        let (alone, grouped) = txs.split_at(50);
+        let mut all = join_all(alone.iter().map(|tx| answer(&verifier, tx.clone()))).await;
+        let groups = join_all(
+            grouped
+                .chunks(45)
+                .map(|group| answers(&verifier, group.to_vec())),
+        );
+        all.extend(groups.await.into_iter().flatten());
+        assert_eq!(all.len(), txs.len());
+        for (n, (tx, answer)) in txs.iter().zip(all).enumerate() {
             match answer {
                 Ok(verified) => {
                     assert!(![7, 100, 120].contains(&n), "{n} accepted");

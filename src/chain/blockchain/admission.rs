@@ -6,6 +6,7 @@ use crate::consensus::error::TxError;
 use crate::consensus::hash::TxId;
 use crate::consensus::transaction::Transaction;
 use crate::consensus::validation::VerifiedTx;
+use std::collections::HashMap;
 
 impl Chain {
     /// Offers a transaction to the mempool.
@@ -36,5 +37,30 @@ impl Chain {
     /// duplicates and stale transactions cost no signature verification).
     pub fn precheck_transaction(&self, tx: &Transaction) -> Result<TxId, TxError> {
         self.mempool.check(tx, &self.state, &self.params)
+    }
+
+    /// [`Chain::precheck_transaction`] for transactions that will be submitted in this
+    /// order (a client's pipelined requests). A transaction whose nonce follows one
+    /// earlier in `txs` that passed, from the same sender, passes the nonce check although
+    /// that one is not pending yet; its balance is checked when it is submitted, after the
+    /// earlier one (submission checks everything again).
+    pub fn precheck_transactions(&self, txs: &[Transaction]) -> Vec<Result<TxId, TxError>> {
+        let mut next_in_run = HashMap::new();
+        txs.iter()
+            .map(|tx| {
+                let checked = match self.precheck_transaction(tx) {
+                    Err(TxError::NonceTooHigh { nonce, .. })
+                        if next_in_run.get(&tx.sender) == Some(&nonce) =>
+                    {
+                        Ok(tx.id())
+                    }
+                    other => other,
+                };
+                if checked.is_ok() {
+                    next_in_run.insert(tx.sender, tx.nonce.saturating_add(1));
+                }
+                checked
+            })
+            .collect()
     }
 }
