@@ -8,6 +8,7 @@ mod explorer_common;
 use common::*;
 use explorer_common::*;
 use futures::StreamExt;
+use ironchain::consensus::token::token_id;
 use ironchain::explorer::api::MAX_BODY_BYTES;
 use ironchain::explorer::{serve, Explorer};
 use ironchain::node::peer_manager::AddPeer;
@@ -112,14 +113,16 @@ where
 #[actix_rt::test]
 async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     let alice = testkit::key(1);
-    let params = fast_params(&[(testkit::address(1), 1_000)]);
+    let params = fast_params(&[(testkit::address(1), 1_000), (testkit::address(5), 100)]);
     let dir = tempfile::tempdir().unwrap();
     let node = start(settings(&params, dir.path(), &[], false, 2)).await;
     let explorer = serve(&node, "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let api = Api::new(&explorer);
     let genesis = node.genesis;
     let paid = testkit::transfer(&alice, testkit::address(2), 50, 1, 0, &genesis);
-    let fork = build_fork(&params, 3, 4, vec![paid.clone()], Vec::new());
+    // The heavier branch issues a token.
+    let gold = testkit::issue(&testkit::key(5), "GOLD", 2, 123_456, 1, 0, &genesis);
+    let fork = build_fork(&params, 3, 4, vec![paid.clone()], vec![gold]);
 
     // Live events from here on.
     let mut events = api
@@ -222,6 +225,21 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
         .unwrap()
         .iter()
         .all(|b| b["height"].as_u64() >= Some(3)));
+
+    // The long branch's token, as `token info --json` shows it; unknown and malformed ids
+    // are errors.
+    let token = token_id(&testkit::address(5), 0);
+    let (status, info) = api.get(&format!("/api/token/{token}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(info["token_id"], token.to_string().as_str());
+    assert_eq!(info["symbol"], "GOLD");
+    assert_eq!(info["decimals"], 2);
+    assert_eq!(info["supply"], "1234.56");
+    assert_eq!(info["supply_base_units"], "123456");
+    let unknown = token_id(&testkit::address(5), 9);
+    api.fails(&format!("/api/token/{unknown}"), 404, "not known")
+        .await;
+    api.fails("/api/token/gold", 400, "not a token id").await;
 
     // The reorg sent the transfer back to the mempool.
     let (_, pool) = api.get("/api/mempool").await;

@@ -2,14 +2,18 @@
 //! person would see. One browser session for the whole file, to keep the run short.
 //! Outside CI without chromium the test skips with one line saying how to install it.
 //! It ends with the page of an `ironchain launch` run as a person would run it.
+//! Transactions' pages show token amounts in display units and multisig policies.
 
 mod common;
 mod explorer_common;
 
 use common::*;
 use explorer_common::*;
+use ironchain::consensus::policy::Policy;
+use ironchain::consensus::transaction::TxKind;
 use ironchain::explorer::serve;
 use ironchain::node::peer_manager::AddPeer;
+use ironchain::node::tx_admission::admit_transaction;
 use ironchain::testkit;
 use std::time::Duration;
 
@@ -21,12 +25,18 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
         return;
     };
     let alice = testkit::key(1);
-    let params = fast_params(&[(testkit::address(1), 1_000)]);
+    // Alice, Bob and Carol's 2-of-3 policy, funded at genesis.
+    let policy = Policy::new(2, (1..=3).map(testkit::address).collect()).unwrap();
+    let params = fast_params(&[
+        (testkit::address(1), 1_000),
+        (policy.address().account(), 1_000),
+    ]);
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = start(settings(&params, dir_a.path(), &[], false, 2)).await;
     let b = start(settings(&params, dir_b.path(), &[], false, 3)).await;
     let paid = testkit::transfer(&alice, testkit::address(2), 50, 1, 0, &a.genesis);
-    let fork = build_fork(&params, 3, 5, Vec::new(), vec![paid.clone()]);
+    let gold = testkit::issue(&alice, "GOLD", 2, 123_456, 1, 1, &a.genesis);
+    let fork = build_fork(&params, 3, 5, Vec::new(), vec![paid.clone(), gold.clone()]);
     let explorer = serve(&a, "127.0.0.1:0".parse().unwrap()).await.unwrap();
 
     // The tip the page shows is the node's.
@@ -131,6 +141,75 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
         browser.eval("window.tamperedRoot").await,
         browser.eval("window.realRoot").await
     );
+
+    // Token and multisig fields: an issue (confirmed), a token transfer and a policy spend
+    // (pending), each with its amount in the token's display units and the policy's signers.
+    let token = ironchain::consensus::token::token_id(&testkit::address(1), 1);
+    let sent = testkit::token_transfer(&alice, testkit::address(4), token, 1_250, 1, 2, &a.genesis);
+    let carol = testkit::key(3);
+    let spend = testkit::policy_spend(
+        &policy,
+        &[&alice, &carol],
+        TxKind::Transfer,
+        testkit::address(4),
+        7,
+        1,
+        0,
+        &a.genesis,
+    );
+    let mut signers = [testkit::address(1), testkit::address(3)].map(|a| a.to_string());
+    signers.sort();
+    for tx in [&sent, &spend] {
+        let admitted = admit_transaction(&a.chain, &a.verifier, tx.clone(), None).await;
+        assert!(admitted.is_ok(), "{admitted:?}");
+    }
+    let shows = |txid: String, script: String| {
+        let browser = &browser;
+        let url = format!("{}#/tx/{txid}", explorer.url());
+        async move {
+            browser.client.goto(&url).await.unwrap();
+            let shown = browser.wait_for(&script, LONG).await;
+            assert!(
+                shown,
+                "{script} never held: {}",
+                browser
+                    .eval("document.getElementById('detail').textContent")
+                    .await
+            );
+        }
+    };
+    let text = |id: &str| {
+        format!("document.getElementById('{id}') && document.getElementById('{id}').textContent")
+    };
+    shows(
+        gold.id().to_string(),
+        format!(
+            "{} === 'GOLD' && {} === '1234.56 GOLD'",
+            text("tx-token"),
+            text("tx-amount")
+        ),
+    )
+    .await;
+    shows(
+        sent.id().to_string(),
+        format!(
+            "{} === 'GOLD' && {} === '12.50 GOLD'",
+            text("tx-token"),
+            text("tx-amount")
+        ),
+    )
+    .await;
+    shows(
+        spend.id().to_string(),
+        format!(
+            "{} === '2 of 3' && {}.split(', ').sort().join() === '{}' && {} === '7'",
+            text("tx-policy"),
+            text("tx-signers"),
+            signers.join(","),
+            text("tx-amount")
+        ),
+    )
+    .await;
 
     // 10,000 blocks: the tree draws only what is on screen.
     let drawn = browser

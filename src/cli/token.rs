@@ -8,8 +8,8 @@ use super::send::{coins, next_nonce, parse_token, submit_and_report, token_info,
 use crate::consensus::address::Address;
 use crate::consensus::token::{format_units, parse_units, token_id};
 use crate::consensus::transaction::{TxKind, UnsignedTransaction};
+use crate::view::token_json;
 use clap::{Args, Subcommand};
-use serde_json::json;
 use std::path::PathBuf;
 
 /// `ironchain token …`.
@@ -98,15 +98,7 @@ fn info(args: InfoArgs) -> Result<(), String> {
     let mut node = args.opts.connect()?;
     let info = token_info(&mut node, token)?;
     if args.opts.json {
-        return print_json(&json!({
-            "token_id": token.to_string(),
-            "symbol": info.symbol,
-            "decimals": info.decimals,
-            "supply": format_units(info.supply, info.decimals),
-            "supply_base_units": info.supply.to_string(),
-            "issuer": info.issuer.to_string(),
-            "issue_txid": info.issue_txid.to_string(),
-        }));
+        return print_json(&token_json(&token, &info));
     }
     crate::outln!("token     {token}");
     crate::outln!("symbol    {}", info.symbol);

@@ -5,18 +5,18 @@
 
 use super::NodeLink;
 use crate::consensus::address::Address;
-use crate::consensus::hash::TxId;
+use crate::consensus::hash::{TokenId, TxId};
 use crate::consensus::policy::parse_account;
 use crate::net::message::BlockRef;
 use crate::node::chain_actor::{
-    GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetTree, GetTx,
+    GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetToken, GetTree, GetTx,
 };
-use crate::node::tx_admission::{admit_transaction, NotAdmitted};
 use crate::node::events::Subscribe;
 use crate::node::peer_manager::GetPeers;
+use crate::node::tx_admission::{admit_transaction, NotAdmitted};
 use crate::view::{
-    account_json, block_json, parse_block_ref, peers_json, submit_json, tip_json, transaction_json,
-    tx_file, tx_status_json, TipView,
+    account_json, block_json, parse_block_ref, peers_json, submit_json, tip_json, token_json,
+    transaction_json, tx_file, tx_status_json, TipView,
 };
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -107,6 +107,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/tx", web::post().to(submit))
                 .route("/tx/{txid}", web::get().to(tx))
                 .route("/address/{address}", web::get().to(address))
+                .route("/token/{token}", web::get().to(token))
                 .route("/mempool", web::get().to(mempool))
                 .route("/peers", web::get().to(peers))
                 .route("/tree", web::get().to(tree))
@@ -201,6 +202,24 @@ async fn tx(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
             "transaction {txid} is not known (neither in the chain nor in the mempool)"
         )))
     })
+}
+
+async fn token(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
+    let token: TokenId = path
+        .trim()
+        .parse()
+        .map_err(|e| ApiError::bad_request(format!("{:?} is not a token id: {e}", *path)))?;
+    let info = node
+        .chain
+        .send(GetToken(token))
+        .await
+        .map_err(ApiError::stopping)?;
+    info.map(|info| ok(token_json(&token, &info)))
+        .unwrap_or_else(|| {
+            Err(ApiError::not_found(format!(
+                "token {token} is not known (not issued on the active chain)"
+            )))
+        })
 }
 
 async fn address(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {

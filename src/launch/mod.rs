@@ -236,7 +236,15 @@ pub async fn run<F: Future<Output = ()>>(
         submitted: Vec::new(),
         rejected: Vec::new(),
     };
-    let page = match options.page {
+    // A virtual-time launch has no live page: its clock jumps whenever the nodes are idle,
+    // so the run is over in wall-clock seconds, before anyone could watch it, and the
+    // page's HTTP timers would run on that jumping clock too. summary.json and
+    // blocks.csv are what it leaves to look at.
+    let page_addr = options.page.filter(|_| plan.clock == Clock::Real);
+    if options.page.is_some() && page_addr.is_none() && options.announce {
+        crate::outln!("no launch page in virtual time (the run ends in seconds; see summary.json)");
+    }
+    let page = match page_addr {
         Some(addr) => {
             match crate::explorer::launch_page::serve(addr, plan, &launch.nodes, launch.epoch) {
                 Ok(page) => {

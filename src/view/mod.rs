@@ -13,9 +13,9 @@
 pub mod proof;
 pub mod tx_file;
 
-use crate::chain::state::Account;
+use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::block::Block;
-use crate::consensus::hash::{BlockHash, TxId};
+use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::target::{CompactTarget, Work};
 use crate::consensus::token::{format_units, token_id};
 use crate::consensus::transaction::{Reward, Transaction, TxKind};
@@ -95,6 +95,20 @@ pub fn transaction_json(tx: &Transaction) -> Value {
             .collect::<Vec<_>>());
     }
     value
+}
+
+/// A token as the chain records it (`token info --json`, `GET /api/token/{id}`): the
+/// supply in display units and in base units.
+pub fn token_json(token: &TokenId, info: &TokenInfo) -> Value {
+    json!({
+        "token_id": token.to_string(),
+        "symbol": info.symbol,
+        "decimals": info.decimals,
+        "supply": format_units(info.supply, info.decimals),
+        "supply_base_units": info.supply.to_string(),
+        "issuer": info.issuer.to_string(),
+        "issue_txid": info.issue_txid.to_string(),
+    })
 }
 
 /// Whether `reward` is the genesis block's placeholder: it pays nothing and is no leaf

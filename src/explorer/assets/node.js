@@ -119,15 +119,48 @@ async function showBlock(id) {
   $("detail").innerHTML = html;
 }
 
+// Base units in a token's display units ("1250" with 2 decimals is "12.50"); exact for
+// amounts a JSON number holds exactly (below 2^53).
+function displayUnits(amount, decimals) {
+  if (!decimals) return String(amount);
+  const digits = BigInt(amount).toString().padStart(decimals + 1, "0");
+  return `${digits.slice(0, -decimals)}.${digits.slice(-decimals)}`;
+}
+
+// The amount of a coin transfer, a token transfer (in the token's display units, its
+// symbol and decimals asked of /api/token) or an issue (the supply it creates).
+async function amountFields(tx) {
+  if (tx.kind === "issue") {
+    return field("issues", `<span id="tx-token">${escapeHtml(tx.symbol)}</span> ${tx.token}`) +
+      field("supply", `<span id="tx-amount">${displayUnits(tx.amount, tx.decimals)} ${escapeHtml(tx.symbol)}</span> (${tx.amount} base units, ${tx.decimals} decimals)`);
+  }
+  if (tx.kind === "token_transfer") {
+    const token = await api(`/token/${tx.token}`).catch(() => null);
+    if (!token) return field("token", tx.token) + field("amount", `${tx.amount} base units (token not on this node's chain)`);
+    return field("token", `<span id="tx-token">${escapeHtml(token.symbol)}</span> ${tx.token}`) +
+      field("amount", `<span id="tx-amount">${displayUnits(tx.amount, token.decimals)} ${escapeHtml(token.symbol)}</span> (${tx.amount} base units)`);
+  }
+  return field("amount", `<span id="tx-amount">${tx.amount}</span>`);
+}
+
+// A multisig spend: the policy (m of n, its members) and who cosigned.
+function policyFields(tx) {
+  if (!tx.policy) return "";
+  const p = tx.policy;
+  return field("policy", `<span id="tx-policy">${p.threshold} of ${p.members.length}</span> <a href="#/address/${p.address}">${p.address}</a>`) +
+    p.members.map((m) => field("  member", `<a href="#/address/${m}">${m}</a>`)).join("") +
+    field("signed by", `<span id="tx-signers">${tx.signers.join(", ")}</span>`);
+}
+
 async function showTx(id) {
   const t = await api(`/tx/${encodeURIComponent(id)}`);
   const tx = t.transaction;
-  let html = `<b>transaction</b> <span id="tx-status">${t.status}</span>\n` + field("txid", t.txid) + field("kind", t.kind);
+  let html = `<b>transaction</b> <span id="tx-status">${t.status}</span>\n` + field("txid", t.txid) + field("kind", tx.kind || t.kind);
   if (t.kind === "transfer") {
     html += field("from", `<a href="#/address/${tx.sender}">${tx.sender}</a>`) +
       field("to", `<a href="#/address/${tx.receiver}">${tx.receiver}</a>`) +
-      field("amount", tx.amount) + field("fee", tx.fee) + field("nonce", tx.nonce) +
-      (tx.message ? field("message", escapeHtml(tx.message)) : "");
+      await amountFields(tx) + field("fee", tx.fee) + field("nonce", tx.nonce) +
+      (tx.message ? field("message", escapeHtml(tx.message)) : "") + policyFields(tx);
   } else {
     html += field("reward", `${tx.amount} to ${tx.miner}`);
   }
