@@ -2,13 +2,14 @@
 //! clients; issue 6 asked for ≥ 20,000): several concurrent clients, each on its own TCP
 //! connection speaking the client protocol (`HelloClient`, then `SubmitTx` requests),
 //! push pre-signed transfers to one node (not mining). Each client pipelines: it keeps
-//! `--window` submissions in flight, sending the next as each `TxAccepted` comes back (in
-//! request order), as a wallet or payment service with many transfers to send would;
+//! `--window` submissions in flight (64, the node's `max_txs_in_flight`), sending the next
+//! as each `TxAccepted` comes back (in request order), as a wallet or payment service
+//! with many transfers to send would;
 //! `--window 1` is the one-at-a-time client of before. Every client has its own funded
 //! senders, so all transactions are valid and nonces never collide. Timed from the first
 //! submission to the last reply; the signing happens before.
 //!
-//!     cargo run --release --example admission [-- --clients 8 --txs 20000 --window 32]
+//!     cargo run --release --example admission [-- --clients 8 --txs 20000 --window 64]
 
 mod common;
 
@@ -29,7 +30,7 @@ const SENDERS: usize = 25;
 
 fn main() {
     let [clients, total, window] =
-        common::options([("clients", 8), ("txs", 20_000), ("window", 32)]).map(|v| v as usize);
+        common::options([("clients", 8), ("txs", 20_000), ("window", 64)]).map(|v| v as usize);
     let window = window.max(1);
     let per_client = total / clients;
     let keys: Vec<SigningKey> = (0..clients * SENDERS)

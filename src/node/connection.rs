@@ -344,6 +344,21 @@ impl ConnectionActor {
         for reply in self.replies.answer(ticket, reply) {
             self.send(reply, ctx);
         }
+        // More answers held than a connection within its bounds can have unanswered: it
+        // floods requests (while over the bound, the newest request's answer is awaited
+        // before older ones progress), and holding them all is what it would want.
+        let bound =
+            self.settings.limits.max_requests_in_flight + self.settings.limits.max_txs_in_flight;
+        if self.replies.held() > bound && !self.closing {
+            self.misbehaved(
+                SCORE_PROTOCOL_VIOLATION,
+                format!("more than {bound} requests ahead of their answers"),
+            );
+            self.reject_and_close(
+                format!("more than {bound} requests ahead of their answers"),
+                ctx,
+            );
+        }
     }
 
     /// Answers the request just read now, in its turn among the replies.

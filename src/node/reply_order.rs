@@ -41,6 +41,11 @@ impl<T> ReplyOrder<T> {
         ticket
     }
 
+    /// Answers ready but held back for earlier requests.
+    pub fn held(&self) -> usize {
+        self.ready.len()
+    }
+
     /// Records the answer to `ticket` (`None`: it gets no reply) and returns the replies
     /// now due, in request order: this one and those that waited for it, if every
     /// earlier request has been answered; otherwise none yet.
@@ -65,6 +70,7 @@ mod tests {
         let [a, b, c, d] = [(); 4].map(|_| order.ticket());
         assert!(order.answer(c, Some("c")).is_empty());
         assert!(order.answer(b, None).is_empty());
+        assert_eq!(order.held(), 2);
         // `a` frees `b` (no reply) and `c`, but not `d`.
         assert_eq!(order.answer(a, Some("a")), vec!["a", "c"]);
         assert_eq!(order.answer(d, Some("d")), vec!["d"]);

@@ -156,7 +156,7 @@ async function showTx(id) {
   const t = await api(`/tx/${encodeURIComponent(id)}`);
   const tx = t.transaction;
   let html = `<b>transaction</b> <span id="tx-status">${t.status}</span>\n` + field("txid", t.txid) + field("kind", tx.kind || t.kind);
-  if (t.kind === "transfer") {
+  if (t.kind !== "reward") {
     html += field("from", `<a href="#/address/${tx.sender}">${tx.sender}</a>`) +
       field("to", `<a href="#/address/${tx.receiver}">${tx.receiver}</a>`) +
       await amountFields(tx) + field("fee", tx.fee) + field("nonce", tx.nonce) +
