@@ -8,6 +8,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use ironchain::chain::state::State;
 use ironchain::config::Config;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Reward;
@@ -36,7 +37,9 @@ fn full_block() -> (ChainParams, Block) {
             testkit::transfer(&testkit::key(n), receiver, 10, 1, 0, &genesis_hash)
         })
         .collect();
-    let fees: u64 = txs.iter().map(|tx| tx.fee).sum();
+    let reward = Amount::checked_sum(txs.iter().map(|tx| tx.fee))
+        .and_then(|fees| params.block_reward.checked_add(fees))
+        .expect("the fees fit");
     let mut block = Block {
         header: BlockHeader {
             version: BLOCK_VERSION,
@@ -49,7 +52,7 @@ fn full_block() -> (ChainParams, Block) {
         },
         reward: Reward {
             miner: testkit::address(3 * count),
-            amount: params.block_reward + fees,
+            amount: reward,
             height: 1,
         },
         txs,

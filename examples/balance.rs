@@ -15,6 +15,7 @@ use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
 use ironchain::cli::rpc::NodeConnection;
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::hash::sha256;
 use ironchain::consensus::params::ChainParams;
 use ironchain::net::message::Message;
@@ -59,7 +60,7 @@ fn main() {
         let t = Instant::now();
         let (account, _) = black_box(chain.account(black_box(address)));
         local.push(common::ms(t.elapsed()));
-        assert_eq!(account.balance, 1_000 + n as u64);
+        assert_eq!(account.balance, Amount::new(1_000 + n as u64));
     }
     drop(chain);
 
@@ -87,7 +88,9 @@ fn main() {
             .expect("account reply");
         remote.push(common::ms(t.elapsed()));
         match reply {
-            Message::Account { account, .. } => assert_eq!(account.balance, 1_000 + n as u64),
+            Message::Account { account, .. } => {
+                assert_eq!(account.balance, Amount::new(1_000 + n as u64))
+            }
             other => panic!("unexpected reply {other:?}"),
         }
     }

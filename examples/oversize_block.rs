@@ -7,6 +7,7 @@
 //!     cargo run --example oversize_block
 
 use bytes::{BufMut, BytesMut};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::target::CompactTarget;
 use ironchain::consensus::transaction::{Reward, Transaction};
@@ -35,7 +36,7 @@ fn main() {
         },
         reward: Reward {
             miner: testkit::address(1),
-            amount: 50,
+            amount: Amount::new(50),
             height: 1,
         },
         txs,

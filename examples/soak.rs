@@ -21,6 +21,7 @@ mod common;
 
 use ironchain::cli::rpc::NodeConnection;
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::hash::{BlockHash, TxId};
 use ironchain::consensus::signatures::SigningKey;
 use ironchain::consensus::transaction::UnsignedTransaction;
@@ -202,8 +203,8 @@ impl Soak {
         let (_, nonce) = self.nonces(s, s).ok_or("node unreachable")?;
         let tx = UnsignedTransaction {
             receiver: testkit::address(8_000 + counter % 64),
-            amount: 1 + counter % 1_000,
-            fee: 1 + counter % 7,
+            amount: Amount::new(1 + counter % 1_000),
+            fee: Amount::new(1 + counter % 7),
             nonce,
             message: format!("soak {counter}"),
         }

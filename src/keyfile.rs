@@ -143,6 +143,7 @@ pub fn load_or_create(path: &Path) -> Result<(SigningKey, bool), KeyFileError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::amount::Amount;
 
     #[test]
     fn save_load_round_trip_and_refuse_overwrite() {
@@ -208,8 +209,8 @@ mod tests {
         let genesis = BlockHash::from_bytes([1; 32]);
         let tx = UnsignedTransaction {
             receiver: address,
-            amount: 1,
-            fee: 1,
+            amount: Amount::new(1),
+            fee: Amount::new(1),
             nonce: 0,
             message: String::new(),
         }

@@ -5,6 +5,7 @@
 
 use crate::chain::Chain;
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use crate::consensus::hash::{sha256, BlockHash, TokenId};
 use crate::consensus::params::{Allocation, ChainParams};
@@ -32,17 +33,17 @@ pub fn params(allocations: &[(Address, u64)]) -> ChainParams {
         initial_difficulty_bits: 1,
         target_block_time_ms: 1_000,
         retarget_interval: 1_000_000,
-        block_reward: 50,
+        block_reward: Amount::new(50),
         max_block_txs: 1_000,
         max_block_bytes: 1_000_000,
-        min_fee: 1,
+        min_fee: Amount::new(1),
         max_future_drift_ms: 7_200_000,
-        token_issue_fee: 0,
+        token_issue_fee: Amount::ZERO,
         allocations: allocations
             .iter()
             .map(|(address, amount)| Allocation {
                 address: *address,
-                amount: *amount,
+                amount: Amount::new(*amount),
             })
             .collect(),
     }
@@ -64,8 +65,8 @@ pub fn transfer(
 pub fn unsigned(to: Address, amount: u64, fee: u64, nonce: u64) -> UnsignedTransaction {
     UnsignedTransaction {
         receiver: to,
-        amount,
-        fee,
+        amount: Amount::new(amount),
+        fee: Amount::new(fee),
         nonce,
         message: String::new(),
     }
@@ -77,8 +78,8 @@ pub fn unsigned_transfer(nonce: u64) -> Transaction {
     Transaction {
         sender: Address::from_bytes([1; 32]),
         receiver: Address::from_bytes([2; 32]),
-        amount: 1,
-        fee: 1,
+        amount: Amount::new(1),
+        fee: Amount::new(1),
         nonce,
         message: String::new(),
         signature: Signature::from_bytes([0; 64]),
@@ -117,7 +118,9 @@ pub fn block_on(
     let target = index
         .next_target(parent, chain.params())
         .unwrap_or(parent.header.target);
-    let fees: u64 = txs.iter().map(|tx| tx.fee).sum();
+    let reward = Amount::checked_sum(txs.iter().map(|tx| tx.fee))
+        .and_then(|fees| chain.params().block_reward.checked_add(fees))
+        .expect("testkit: the block's fees overflow its reward");
     let height = parent.header.height + 1;
     let mut block = Block {
         header: BlockHeader {
@@ -131,7 +134,7 @@ pub fn block_on(
         },
         reward: Reward {
             miner,
-            amount: chain.params().block_reward + fees,
+            amount: reward,
             height,
         },
         txs,

@@ -3,6 +3,7 @@
 //! with a tiny difficulty and a genesis allocation to a wallet the test created.
 
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::transaction::UnsignedTransaction;
 use serde_json::Value;
@@ -418,8 +419,8 @@ fn bad_transactions_and_bad_input_each_get_their_own_reason() {
         .unwrap();
     let mut forged = UnsignedTransaction {
         receiver: bob.parse().unwrap(),
-        amount: 10,
-        fee: 1,
+        amount: Amount::new(10),
+        fee: Amount::new(1),
         nonce: 1,
         message: String::new(),
     }

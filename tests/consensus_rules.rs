@@ -9,6 +9,7 @@ use ironchain::chain::state::{Account, State};
 use ironchain::chain::verify::verify_store;
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BLOCK_VERSION};
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::hash::{BlockHash, TxId};
@@ -168,8 +169,8 @@ fn message_longer_than_256_bytes_is_message_too_long() {
     let sign = |message: String, nonce| {
         UnsignedTransaction {
             receiver: address(BOB),
-            amount: 1,
-            fee: 1,
+            amount: Amount::new(1),
+            fee: Amount::new(1),
             nonce,
             message,
         }
@@ -202,10 +203,17 @@ fn message_longer_than_256_bytes_is_message_too_long() {
 #[test]
 fn fee_below_minimum_is_fee_too_low() {
     let mut params = funded_params();
-    params.min_fee = 5;
+    params.min_fee = Amount::new(5);
     let (_dir, mut chain) = open(params);
     let tx = pay(&chain, ALICE, BOB, 10, 4, 0);
-    expect_tx_refused(&mut chain, tx, TxError::FeeTooLow { fee: 4, min: 5 });
+    expect_tx_refused(
+        &mut chain,
+        tx,
+        TxError::FeeTooLow {
+            fee: Amount::new(4),
+            min: Amount::new(5),
+        },
+    );
     assert!(chain
         .submit_transaction(pay(&chain, ALICE, BOB, 10, 5, 0))
         .is_ok());
@@ -242,7 +250,7 @@ fn sender_that_is_not_a_curve_point_is_invalid_sender_key() {
 fn altered_field_is_bad_signature() {
     let (_dir, mut chain) = setup();
     let mut tx = pay(&chain, ALICE, BOB, 10, 1, 0);
-    tx.amount = 11;
+    tx.amount = Amount::new(11);
     expect_tx_refused(&mut chain, tx.clone(), TxError::BadSignature);
     // Signed by someone else than the sender.
     let mut forged = pay(&chain, BOB, CAROL, 10, 1, 0);
@@ -302,7 +310,7 @@ fn account_at_last_nonce_is_nonce_exhausted() {
     let state = State::from_accounts([(
         address(ALICE),
         Account {
-            balance: FUNDS,
+            balance: Amount::new(FUNDS),
             nonce: u64::MAX,
         },
     )]);
@@ -324,8 +332,8 @@ fn spending_more_than_the_balance_is_insufficient_balance() {
         &mut chain,
         tx,
         TxError::InsufficientBalance {
-            balance: FUNDS,
-            needed: FUNDS + 1,
+            balance: Amount::new(FUNDS),
+            needed: Amount::new(FUNDS + 1),
         },
     );
     // Pending transactions count: after spending 601, 399 are left.
@@ -337,8 +345,8 @@ fn spending_more_than_the_balance_is_insufficient_balance() {
         &mut chain,
         tx,
         TxError::InsufficientBalance {
-            balance: 399,
-            needed: 401,
+            balance: Amount::new(399),
+            needed: Amount::new(401),
         },
     );
     // Spending exactly what is left is fine.
@@ -351,10 +359,13 @@ fn spending_more_than_the_balance_is_insufficient_balance() {
 /// so the miner can pay the rich account more than it can hold.
 fn rich_chain() -> (TempDir, Chain) {
     let mut params = testkit::params(&[(address(ALICE), u64::MAX - 10)]);
-    params.block_reward = 100;
+    params.block_reward = Amount::new(100);
     let (dir, mut chain) = open(params);
     testkit::extend(&mut chain, address(MINER), 2);
-    assert_eq!(chain.state().account(&address(MINER)).balance, 200);
+    assert_eq!(
+        chain.state().account(&address(MINER)).balance,
+        Amount::new(200)
+    );
     (dir, chain)
 }
 
@@ -423,7 +434,13 @@ fn full_mempool_refuses_a_fee_not_above_the_lowest_as_mempool_full() {
         .submit_transaction(pay(&chain, BOB, MINER, 10, 5, 0))
         .unwrap();
     let tx = pay(&chain, CAROL, MINER, 10, 3, 0);
-    expect_tx_refused(&mut chain, tx, TxError::MempoolFull { lowest_fee: 3 });
+    expect_tx_refused(
+        &mut chain,
+        tx,
+        TxError::MempoolFull {
+            lowest_fee: Amount::new(3),
+        },
+    );
     assert_eq!(chain.mempool().len(), 2);
 }
 
@@ -471,7 +488,7 @@ fn block_with_unknown_parent_waits_as_orphan_until_the_parent_arrives() {
     assert_eq!(chain.state(), source.state());
     assert_eq!(
         chain.state().account(&address(MINER)).balance,
-        3 * chain.params().block_reward
+        Amount::new(3 * chain.params().block_reward.get())
     );
 }
 
@@ -488,8 +505,8 @@ fn child_of_an_invalid_block_is_descends_from_invalid() {
             index: 0,
             txid: overspend.id(),
             error: TxError::InsufficientBalance {
-                balance: FUNDS,
-                needed: FUNDS + 1,
+                balance: Amount::new(FUNDS),
+                needed: Amount::new(FUNDS + 1),
             },
         },
     );
@@ -725,8 +742,8 @@ fn more_than_max_block_bytes_is_too_large() {
         .map(|nonce| {
             UnsignedTransaction {
                 receiver: address(BOB),
-                amount: 1,
-                fee: 1,
+                amount: Amount::new(1),
+                fee: Amount::new(1),
                 nonce,
                 message: "m".repeat(MAX_MESSAGE_BYTES),
             }
@@ -813,7 +830,7 @@ fn block_with_a_badly_signed_transaction_is_invalid_transaction() {
 #[test]
 fn block_with_a_stateless_invalid_transaction_names_the_inner_error() {
     let mut params = funded_params();
-    params.min_fee = 2;
+    params.min_fee = Amount::new(2);
     let (_dir, mut chain) = open(params);
     let cheap = pay(&chain, ALICE, CAROL, 10, 1, 0);
     let block = testkit::next_block(&chain, address(MINER), vec![cheap.clone()]);
@@ -823,7 +840,10 @@ fn block_with_a_stateless_invalid_transaction_names_the_inner_error() {
         BlockError::InvalidTransaction {
             index: 0,
             txid: cheap.id(),
-            error: TxError::FeeTooLow { fee: 1, min: 2 },
+            error: TxError::FeeTooLow {
+                fee: Amount::new(1),
+                min: Amount::new(2),
+            },
         },
     );
 }
@@ -842,8 +862,8 @@ fn block_spending_more_than_the_balance_in_sequence_is_invalid_transaction() {
             index: 1,
             txid: second.id(),
             error: TxError::InsufficientBalance {
-                balance: 399,
-                needed: 401,
+                balance: Amount::new(399),
+                needed: Amount::new(401),
             },
         },
     );
@@ -884,7 +904,7 @@ fn fees_summing_past_u64_max_are_fee_overflow() {
 #[test]
 fn block_reward_plus_fees_past_u64_max_is_fee_overflow() {
     let mut params = funded_params();
-    params.block_reward = u64::MAX;
+    params.block_reward = Amount::new(u64::MAX);
     let (_dir, mut chain) = open(params);
     let mut block = testkit::next_block(&chain, address(MINER), Vec::new());
     block.txs = vec![pay(&chain, ALICE, BOB, 10, 1, 0)];
@@ -900,26 +920,26 @@ fn reward_other_than_block_reward_plus_fees_is_bad_reward() {
         pay(&chain, BOB, CAROL, 10, 4, 0),
     ];
     let mut block = testkit::next_block(&chain, address(MINER), txs.clone());
-    assert_eq!(block.reward.amount, 57);
-    block.reward.amount = 58;
+    assert_eq!(block.reward.amount, Amount::new(57));
+    block.reward.amount = Amount::new(58);
     testkit::seal(&mut block);
     expect_block_invalid_on_connect(
         &mut chain,
         block,
         BlockError::BadReward {
-            expected: 57,
-            got: 58,
+            expected: Amount::new(57),
+            got: Amount::new(58),
         },
     );
     let mut block = testkit::next_block(&chain, address(MINER), txs);
-    block.reward.amount = 50;
+    block.reward.amount = Amount::new(50);
     testkit::seal(&mut block);
     expect_block_invalid_on_connect(
         &mut chain,
         block,
         BlockError::BadReward {
-            expected: 57,
-            got: 50,
+            expected: Amount::new(57),
+            got: Amount::new(50),
         },
     );
 }
@@ -938,7 +958,7 @@ fn rejected_blocks_leave_the_stored_chain_unchanged() {
 
     // A stateless failure and a failure on connect.
     let mut bad_reward = testkit::next_block(&chain, address(MINER), Vec::new());
-    bad_reward.reward.amount += 1;
+    bad_reward.reward.amount = Amount::new(bad_reward.reward.amount.get() + 1);
     testkit::seal(&mut bad_reward);
     assert!(offer(&mut chain, bad_reward).is_err());
     let mut bad_version = testkit::next_block(&chain, address(MINER), Vec::new());

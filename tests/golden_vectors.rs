@@ -12,6 +12,7 @@
 use ironchain::chain::state::{Account, TokenInfo};
 use ironchain::config::Config;
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BlockHeader, HEADER_SIZE};
 use ironchain::consensus::hash::{sha256, to_hex, BlockHash, MerkleRoot, TokenId, TxId};
 use ironchain::consensus::merkle::MerkleProof;
@@ -134,7 +135,7 @@ fn sample_block() -> Block {
         header: header(),
         reward: Reward {
             miner: address(9),
-            amount: 57,
+            amount: Amount::new(57),
             height: 5,
         },
         txs: vec![tx],
@@ -172,6 +173,10 @@ fn kind(message: &Message) -> &'static str {
         Message::TxReply(_) => "TxReply",
         Message::GetPeers => "GetPeers",
         Message::Peers(_) => "Peers",
+        Message::FindTxs(_) => "FindTxs",
+        Message::TxMatches(_) => "TxMatches",
+        Message::FindBlocks(_) => "FindBlocks",
+        Message::BlockMatches(_) => "BlockMatches",
     }
 }
 
@@ -226,7 +231,7 @@ fn sample_messages() -> Vec<Message> {
         Message::Account {
             address: address(1),
             account: Account {
-                balance: 1_000,
+                balance: Amount::new(1_000),
                 nonce: 3,
             },
             next_nonce: 4,
@@ -234,14 +239,14 @@ fn sample_messages() -> Vec<Message> {
                 token,
                 symbol: "GOLD".into(),
                 decimals: 2,
-                balance: 250,
+                balance: Amount::new(250),
             }],
         },
         Message::GetToken(token),
         Message::TokenReply(Some(TokenInfo {
             symbol: "GOLD".into(),
             decimals: 2,
-            supply: 1_000_000,
+            supply: Amount::new(1_000_000),
             issuer: address(1),
             issue_txid: TxId::from_bytes([0x44; 32]),
         })),
@@ -269,6 +274,10 @@ fn sample_messages() -> Vec<Message> {
             inbound: false,
             best_height: 42,
         }]),
+        Message::FindTxs("8f1a46b6".into()),
+        Message::TxMatches(vec![sample_transfer().id()]),
+        Message::FindBlocks("3fb6c36e".into()),
+        Message::BlockMatches(vec![header().hash()]),
     ]
 }
 
@@ -381,6 +390,22 @@ const FRAMES: &[(&str, &str)] = &[
     (
         "Peers",
         "00000034a165506565727381a364616464726e3132372e302e302e323a3131313167696e626f756e64f46b626573745f686569676874182a",
+    ),
+    (
+        "FindTxs",
+        "00000012a16746696e64547873683866316134366236",
+    ),
+    (
+        "TxMatches",
+        "0000002ea16954784d6174636865738158208f1a46b69a9ceeb349c23c14f6eb171d597077faee078645b15f267a45942d8d",
+    ),
+    (
+        "FindBlocks",
+        "00000015a16a46696e64426c6f636b73683366623663333665",
+    ),
+    (
+        "BlockMatches",
+        "00000031a16c426c6f636b4d617463686573815820e107c1cbdd716599c507eb87bbb7c52f87fd3f6ea9375a44e8c1067987be4977",
     ),
 ];
 

@@ -5,6 +5,7 @@
 
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{BlockOutcome, Chain};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::error::TxError;
 use ironchain::consensus::hash::TxId;
 use ironchain::consensus::params::ChainParams;
@@ -93,7 +94,10 @@ fn template_takes_highest_fee_first_but_keeps_each_senders_nonce_order() {
     let now = chain.tip().timestamp_ms + 1_000;
     let template = chain.template(address(MINER), now);
     assert_eq!(template.block.txs, vec![b0, c0, c1, a0, a1]);
-    assert_eq!(template.block.reward.amount, 50 + 5 + 3 + 2 + 1 + 10);
+    assert_eq!(
+        template.block.reward.amount,
+        Amount::new(50 + 5 + 3 + 2 + 1 + 10)
+    );
     assert_eq!(template.block.reward.height, 1);
     assert_eq!(
         template.block.header.merkle_root,
@@ -110,7 +114,7 @@ fn template_takes_highest_fee_first_but_keeps_each_senders_nonce_order() {
     assert!(chain.mempool().is_empty());
     assert_eq!(
         chain.state().account(&address(MINER)).balance,
-        50 + 5 + 3 + 2 + 1 + 10
+        Amount::new(50 + 5 + 3 + 2 + 1 + 10)
     );
 }
 
@@ -151,7 +155,9 @@ fn full_mempool_evicts_the_lowest_fee_for_a_higher_one() {
     let d_cheap = pay(&chain, DAVE, 1, 0);
     assert_eq!(
         chain.submit_transaction(d_cheap),
-        Err(TxError::MempoolFull { lowest_fee: 1 })
+        Err(TxError::MempoolFull {
+            lowest_fee: Amount::new(1)
+        })
     );
     assert_eq!(pending_ids(&chain), sorted(&[&a0, &b0, &c0]));
     // Above it: Bob's fee-1 transaction makes room.
@@ -196,15 +202,17 @@ fn a_refused_transaction_evicts_nothing() {
     // places; Bob's pays more, so it is refused, and Alice's must stay.
     let big = UnsignedTransaction {
         receiver: address(SINK),
-        amount: 10,
-        fee: 3,
+        amount: Amount::new(10),
+        fee: Amount::new(3),
         nonce: 0,
         message: "x".repeat(100),
     }
     .sign(&key(DAVE), &chain.genesis_hash());
     assert_eq!(
         chain.submit_transaction(big),
-        Err(TxError::MempoolFull { lowest_fee: 5 })
+        Err(TxError::MempoolFull {
+            lowest_fee: Amount::new(5)
+        })
     );
     assert_eq!(pending_ids(&chain), sorted(&[&a0, &b0, &c0]));
     assert_eq!(chain.mempool().bytes(), 3 * TX_BASE_SIZE);
@@ -212,8 +220,8 @@ fn a_refused_transaction_evicts_nothing() {
     // Paying 6, it is worth both evictions.
     let big = UnsignedTransaction {
         receiver: address(SINK),
-        amount: 10,
-        fee: 6,
+        amount: Amount::new(10),
+        fee: Amount::new(6),
         nonce: 0,
         message: "x".repeat(100),
     }

@@ -8,6 +8,7 @@ use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::state::{Account, State, TokenInfo};
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::hash::{to_hex, BlockHash, TokenId, TxId};
@@ -154,11 +155,14 @@ fn two_of_three_spend_is_accepted_mined_and_uses_the_policy_nonce() {
     assert_eq!(
         chain.state().account(&policy_account()),
         Account {
-            balance: FUNDS - 101,
+            balance: Amount::new(FUNDS - 101),
             nonce: 1
         }
     );
-    assert_eq!(chain.state().account(&address(DAVE)).balance, 100);
+    assert_eq!(
+        chain.state().account(&address(DAVE)).balance,
+        Amount::new(100)
+    );
     // Members' own accounts are untouched: the policy has its own nonce.
     assert_eq!(chain.state().account(&address(ALICE)).nonce, 0);
     // The same spend again is a replay.
@@ -326,8 +330,8 @@ fn a_policy_cannot_spend_more_than_it_holds() {
         &mut chain,
         tx,
         TxError::InsufficientBalance {
-            balance: FUNDS,
-            needed: FUNDS + 1,
+            balance: Amount::new(FUNDS),
+            needed: Amount::new(FUNDS + 1),
         },
     );
 }
@@ -355,7 +359,7 @@ fn issue_then_transfer_moves_tokens_and_charges_only_native_fees() {
         TokenInfo {
             symbol: "GOLD".into(),
             decimals: 2,
-            supply: 100_000,
+            supply: Amount::new(100_000),
             issuer: address(ALICE),
             issue_txid: gold(&chain, 100_000, 0).id(),
         }
@@ -372,10 +376,19 @@ fn issue_then_transfer_moves_tokens_and_charges_only_native_fees() {
     chain.submit_transaction(tx.clone()).unwrap();
     mine(&mut chain, vec![tx]);
     let state = chain.state();
-    assert_eq!(state.token_balance(&address(ALICE), &token), 97_500);
-    assert_eq!(state.token_balance(&address(BOB), &token), 2_500);
-    assert_eq!(state.account(&address(ALICE)).balance, FUNDS - 2);
-    assert_eq!(state.account(&address(BOB)).balance, FUNDS);
+    assert_eq!(
+        state.token_balance(&address(ALICE), &token),
+        Amount::new(97_500)
+    );
+    assert_eq!(
+        state.token_balance(&address(BOB), &token),
+        Amount::new(2_500)
+    );
+    assert_eq!(
+        state.account(&address(ALICE)).balance,
+        Amount::new(FUNDS - 2)
+    );
+    assert_eq!(state.account(&address(BOB)).balance, Amount::new(FUNDS));
 }
 
 #[test]
@@ -431,22 +444,31 @@ fn an_issue_to_someone_else_is_refused() {
 #[test]
 fn an_issue_must_pay_the_token_issue_fee_which_goes_to_the_miner() {
     let (_dir, mut chain) = open(ChainParams {
-        token_issue_fee: 50,
+        token_issue_fee: Amount::new(50),
         ..params()
     });
     let cheap = gold(&chain, 10, 0);
     expect_refused(
         &mut chain,
         cheap,
-        TxError::IssueFeeTooLow { fee: 1, min: 51 },
+        TxError::IssueFeeTooLow {
+            fee: Amount::new(1),
+            min: Amount::new(51),
+        },
     );
     let paid = testkit::issue(&key(ALICE), "GOLD", 2, 10, 51, 0, &genesis(&chain));
     chain.submit_transaction(paid.clone()).unwrap();
     let supply = chain.state().total_supply();
     mine(&mut chain, vec![paid]);
     let reward = chain.params().block_reward;
-    assert_eq!(chain.state().account(&address(MINER)).balance, reward + 51);
-    assert_eq!(chain.state().total_supply(), supply.map(|s| s + reward));
+    assert_eq!(
+        chain.state().account(&address(MINER)).balance,
+        reward.checked_add(Amount::new(51)).unwrap()
+    );
+    assert_eq!(
+        chain.state().total_supply(),
+        supply.and_then(|s| s.checked_add(reward))
+    );
 }
 
 #[test]
@@ -465,8 +487,8 @@ fn an_overdraw_of_tokens_is_refused() {
     let g = genesis(&chain);
     let too_much = testkit::token_transfer(&key(ALICE), address(BOB), token, 100_001, 1, 1, &g);
     let expected = TxError::InsufficientTokenBalance {
-        balance: 100_000,
-        needed: 100_001,
+        balance: Amount::new(100_000),
+        needed: Amount::new(100_001),
     };
     expect_refused(&mut chain, too_much.clone(), expected.clone());
     expect_block_refused(&mut chain, too_much, expected);
@@ -476,8 +498,8 @@ fn an_overdraw_of_tokens_is_refused() {
         &mut chain,
         bob,
         TxError::InsufficientTokenBalance {
-            balance: 0,
-            needed: 1,
+            balance: Amount::ZERO,
+            needed: Amount::new(1),
         },
     );
     // Pending transfers count: two of 60,000 do not fit in 100,000.
@@ -488,8 +510,8 @@ fn an_overdraw_of_tokens_is_refused() {
         &mut chain,
         second,
         TxError::InsufficientTokenBalance {
-            balance: 40_000,
-            needed: 60_000,
+            balance: Amount::new(40_000),
+            needed: Amount::new(60_000),
         },
     );
 }
@@ -502,20 +524,23 @@ fn a_token_balance_overflow_is_refused() {
     let info = TokenInfo {
         symbol: "GOLD".into(),
         decimals: 0,
-        supply: u64::MAX,
+        supply: Amount::new(u64::MAX),
         issuer: address(ALICE),
         issue_txid: TxId::from_bytes([0; 32]),
     };
     let state = State::from_accounts([(
         address(ALICE),
         Account {
-            balance: FUNDS,
+            balance: Amount::new(FUNDS),
             nonce: 0,
         },
     )])
     .with_tokens(
         [(token, info)],
-        [(address(ALICE), token, 10), (address(BOB), token, u64::MAX)],
+        [
+            (address(ALICE), token, Amount::new(10)),
+            (address(BOB), token, Amount::MAX),
+        ],
     );
     let tx = testkit::token_transfer(
         &key(ALICE),
@@ -566,8 +591,14 @@ fn a_multisig_policy_can_issue_and_send_tokens() {
     let template = chain.template(address(MINER), chain.tip().timestamp_ms + 1_000);
     assert_eq!(template.block.txs, vec![issue.clone(), send.clone()]);
     mine(&mut chain, vec![issue, send]);
-    assert_eq!(chain.state().token_balance(&policy_account(), &token), 300);
-    assert_eq!(chain.state().token_balance(&address(DAVE), &token), 200);
+    assert_eq!(
+        chain.state().token_balance(&policy_account(), &token),
+        Amount::new(300)
+    );
+    assert_eq!(
+        chain.state().token_balance(&address(DAVE), &token),
+        Amount::new(200)
+    );
 }
 
 // ---- reorg ----
@@ -587,7 +618,10 @@ fn a_reorg_through_an_issue_and_token_transfers_restores_every_balance_and_the_m
     let mut expected_pending: Vec<TxId> = txs.iter().map(Transaction::id).collect();
     expected_pending.sort();
     let mined = mine(&mut chain, txs);
-    assert_eq!(chain.state().token_balance(&address(BOB), &token), 700);
+    assert_eq!(
+        chain.state().token_balance(&address(BOB), &token),
+        Amount::new(700)
+    );
     assert!(chain.mempool().is_empty());
 
     // A heavier branch from the fork point without those transactions.

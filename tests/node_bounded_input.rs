@@ -7,6 +7,7 @@
 mod common;
 
 use common::*;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::transaction::Reward;
@@ -97,7 +98,7 @@ async fn oversized_lists_and_blocks_are_refused_with_a_reason() {
         },
         reward: Reward {
             miner: address(1),
-            amount: 50,
+            amount: Amount::new(50),
             height: 1,
         },
         txs: (0..9_000).map(testkit::unsigned_transfer).collect(),
@@ -135,7 +136,7 @@ async fn a_client_sending_badly_signed_transactions_is_scored_and_dropped() {
         let fee = if attempt < 5 { 0 } else { 1 };
         let mut tx = testkit::transfer(&key(1), address(2), 1, fee, 0, &genesis);
         if attempt >= 5 {
-            tx.amount += attempt;
+            tx.amount = Amount::new(1 + attempt);
         }
         send(&mut client, Message::SubmitTx(tx)).await;
         let reply = next(&mut client, |message| match message {

@@ -14,6 +14,7 @@ mod common;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::target::Work;
@@ -351,8 +352,8 @@ fn fat_chain(dir: &Path, params: &ChainParams, blocks: u64) {
             .map(|i| {
                 UnsignedTransaction {
                     receiver: testkit::address(2),
-                    amount: 1,
-                    fee: 1,
+                    amount: Amount::new(1),
+                    fee: Amount::new(1),
                     nonce: b * 1000 + i,
                     message: "x".repeat(256),
                 }

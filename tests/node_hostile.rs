@@ -11,6 +11,7 @@ mod common;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::target::Work;
@@ -183,9 +184,9 @@ fn bad_signature_block(local: &Chain) -> Block {
         0,
         &local.genesis_hash(),
     );
-    tx.amount = 11;
+    tx.amount = Amount::new(11);
     let mut block = testkit::next_block(local, testkit::address(9), Vec::new());
-    block.reward.amount += tx.fee;
+    block.reward.amount = block.reward.amount.checked_add(tx.fee).unwrap();
     block.txs.push(tx);
     testkit::seal(&mut block);
     block

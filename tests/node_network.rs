@@ -7,6 +7,7 @@ mod common;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::validation::VerifiedTx;
 use ironchain::net::message::TxStatus;
 use ironchain::node::chain_actor::{GetTx, Origin, SubmitBlocks, SubmitTx};
@@ -127,12 +128,15 @@ async fn transaction_is_relayed_mined_and_seen_by_every_node() {
 
     for node in [&miner, &relay, &edge] {
         let seen = wait_until(LONG, || async {
-            account(node, bob).await.balance == 300
+            account(node, bob).await.balance == Amount::new(300)
                 && account(node, testkit::address(1)).await.nonce == 1
         })
         .await;
         assert!(seen, "a node never saw the transfer");
-        assert_eq!(account(node, testkit::address(1)).await.balance, 693);
+        assert_eq!(
+            account(node, testkit::address(1)).await.balance,
+            Amount::new(693)
+        );
     }
     let status = miner.chain.send(GetTx(txid)).await.unwrap();
     assert!(
@@ -171,7 +175,10 @@ async fn nodes_that_mined_apart_end_on_the_heavier_branch_and_loser_txs_return()
         .await
         .unwrap();
     assert_eq!(outcome.stored, 1);
-    assert_eq!(account(&b, testkit::address(2)).await.balance, 50);
+    assert_eq!(
+        account(&b, testkit::address(2)).await.balance,
+        Amount::new(50)
+    );
     assert!(wait_until(LONG, || async { summary(&a).await.tip.height >= 5 }).await);
 
     b.peers.do_send(AddPeer(a.listen_addr));
@@ -182,7 +189,7 @@ async fn nodes_that_mined_apart_end_on_the_heavier_branch_and_loser_txs_return()
     assert!(!summary(&a).await.locator.contains(&b_block.hash()));
     assert_eq!(
         account(&b, testkit::address(2)).await.balance,
-        0,
+        Amount::ZERO,
         "B left its branch"
     );
     let status = b.chain.send(GetTx(txid)).await.unwrap();

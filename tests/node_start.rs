@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use ironchain::consensus::amount::Amount;
 use ironchain::node::{start_node, MINER_KEY_FILE};
 
 #[actix_rt::test]
@@ -53,7 +54,7 @@ async fn a_miner_registered_from_outside_mines_to_the_given_address() {
     .await;
     assert!(mined, "the registered miner got no work");
     let paid = account(&node, ironchain::testkit::address(7)).await.balance;
-    assert!(paid > 0, "the reward went elsewhere");
+    assert!(paid > Amount::ZERO, "the reward went elsewhere");
     arbiter.stop();
     node.stop().await;
 }

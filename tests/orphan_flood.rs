@@ -11,6 +11,7 @@ mod common;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::orphans::OrphanLimits;
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::error::BlockError;
 use ironchain::consensus::hash::BlockHash;
@@ -47,7 +48,7 @@ fn orphan(chain: &Chain, seed: u64, txs: u64) -> Block {
         },
         reward: Reward {
             miner: address(9),
-            amount: 50,
+            amount: Amount::new(50),
             height: 1_000 + seed,
         },
         txs: (0..txs)

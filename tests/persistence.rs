@@ -10,6 +10,7 @@ use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::store::{StoreError, DB_FILE};
 use ironchain::chain::verify::{verify_store, VerifyError};
 use ironchain::chain::{BlockOutcome, Chain, ChainError, TxLookup};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Transaction;
 use ironchain::testkit::{self, address, key};
@@ -108,15 +109,27 @@ fn reopened_chain_has_the_same_tip_balances_and_block_tree() {
     assert_eq!(chain.state(), &state);
     assert_eq!(entries(&chain), tree);
     assert_eq!(chain.index().active(), active.as_slice());
-    assert_eq!(chain.state().account(&address(ALICE)).balance, FUNDS - 152);
+    assert_eq!(
+        chain.state().account(&address(ALICE)).balance,
+        Amount::new(FUNDS - 152)
+    );
     assert_eq!(chain.state().account(&address(ALICE)).nonce, 2);
     assert_eq!(
         chain.state().account(&address(BOB)).balance,
-        FUNDS - 201 + 50
+        Amount::new(FUNDS - 201 + 50)
     );
-    assert_eq!(chain.state().account(&address(CAROL)).balance, 300);
-    assert_eq!(chain.state().account(&address(MINER)).balance, 4 * 50 + 3);
-    assert_eq!(chain.state().total_supply(), Some(2 * FUNDS + 4 * 50));
+    assert_eq!(
+        chain.state().account(&address(CAROL)).balance,
+        Amount::new(300)
+    );
+    assert_eq!(
+        chain.state().account(&address(MINER)).balance,
+        Amount::new(4 * 50 + 3)
+    );
+    assert_eq!(
+        chain.state().total_supply(),
+        Some(Amount::new(2 * FUNDS + 4 * 50))
+    );
 
     // The transaction index and merkle proofs survive.
     for tx in &txs {

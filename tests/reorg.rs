@@ -9,6 +9,7 @@ use ironchain::chain::index::BlockStatus;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::verify::verify_store;
 use ironchain::chain::{Accepted, BlockOutcome, Chain, TxLookup};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::hash::{BlockHash, TxId};
@@ -29,7 +30,7 @@ const MINER_B: u64 = 12;
 
 fn params() -> ChainParams {
     let params = testkit::params(&[(address(ALICE), FUNDS), (address(BOB), FUNDS)]);
-    assert_eq!(params.block_reward, REWARD);
+    assert_eq!(params.block_reward, Amount::new(REWARD));
     params
 }
 
@@ -73,7 +74,7 @@ fn offer(chain: &mut Chain, block: &Block) -> Accepted {
 /// Balance and account nonce of test account `n`.
 fn account(chain: &Chain, n: u64) -> (u64, u64) {
     let account = chain.state().account(&address(n));
-    (account.balance, account.nonce)
+    (account.balance.get(), account.nonce)
 }
 
 fn pending_ids(chain: &Chain) -> Vec<TxId> {
@@ -149,7 +150,7 @@ fn heavier_branch_wins_and_switching_back_restores_everything() {
         assert_eq!(containing_block(chain, &x0), Some(a1.hash()));
         assert_eq!(
             chain.state().total_supply(),
-            Some(2 * FUNDS + height * REWARD)
+            Some(Amount::new(2 * FUNDS + height * REWARD))
         );
     };
     on_a(&chain, 3, a2.hash());
@@ -177,7 +178,10 @@ fn heavier_branch_wins_and_switching_back_restores_everything() {
     assert_eq!(account(&chain, MINER0), (REWARD, 0));
     assert_eq!(account(&chain, MINER_A), (0, 0));
     assert_eq!(account(&chain, MINER_B), (3 * REWARD + 1, 0));
-    assert_eq!(chain.state().total_supply(), Some(2 * FUNDS + 4 * REWARD));
+    assert_eq!(
+        chain.state().total_supply(),
+        Some(Amount::new(2 * FUNDS + 4 * REWARD))
+    );
     // Alice's returned transfer and the one she queued after it are both pending.
     assert_eq!(pending_ids(&chain), sorted(&[&a0, &next]));
     assert_eq!(chain.account(&address(ALICE)).1, 2);
@@ -248,8 +252,8 @@ fn double_spend_in_the_winning_branch_does_not_return_to_the_mempool() {
     assert_eq!(
         chain.submit_transaction(follow_up),
         Err(TxError::InsufficientBalance {
-            balance: 99,
-            needed: 201
+            balance: Amount::new(99),
+            needed: Amount::new(201)
         })
     );
 }
@@ -287,8 +291,8 @@ fn heavier_branch_with_an_invalid_block_leaves_the_chain_where_it_was() {
                 index: 0,
                 txid: overspend.id(),
                 error: TxError::InsufficientBalance {
-                    balance: FUNDS,
-                    needed: FUNDS + 1,
+                    balance: Amount::new(FUNDS),
+                    needed: Amount::new(FUNDS + 1),
                 },
             }
         )]

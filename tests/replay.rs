@@ -5,6 +5,7 @@
 
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Transaction;
@@ -62,8 +63,14 @@ fn mined_transaction_offered_again_to_the_mempool_is_nonce_too_low() {
         })
     );
     assert!(chain.mempool().is_empty());
-    assert_eq!(chain.state().account(&address(BOB)).balance, 100);
-    assert_eq!(chain.state().account(&address(ALICE)).balance, FUNDS - 101);
+    assert_eq!(
+        chain.state().account(&address(BOB)).balance,
+        Amount::new(100)
+    );
+    assert_eq!(
+        chain.state().account(&address(ALICE)).balance,
+        Amount::new(FUNDS - 101)
+    );
 }
 
 #[test]
@@ -91,7 +98,10 @@ fn mined_transaction_replayed_in_a_later_block_is_invalid_with_nonce_too_low() {
     assert_eq!(chain.tip(), tip);
     assert_eq!(chain.state(), &state);
     assert!(!chain.index().is_active(&replay_hash));
-    assert_eq!(chain.state().account(&address(BOB)).balance, 100);
+    assert_eq!(
+        chain.state().account(&address(BOB)).balance,
+        Amount::new(100)
+    );
 }
 
 #[test]
@@ -134,7 +144,10 @@ fn transaction_signed_for_another_network_is_bad_signature() {
         }
     );
     assert_eq!(chain.tip().height, 0);
-    assert_eq!(chain.state().account(&address(ALICE)).balance, FUNDS);
+    assert_eq!(
+        chain.state().account(&address(ALICE)).balance,
+        Amount::new(FUNDS)
+    );
 
     // On its own network the very same transaction is fine.
     let (_other_dir, mut other_chain) = open(other);

@@ -78,7 +78,7 @@ impl Model {
 fn run(plans: Vec<BlockPlan>) -> Result<(), TestCaseError> {
     let allocations: Vec<_> = (1..=FUNDED).map(|n| (address(n), FUNDS)).collect();
     let params = testkit::params(&allocations);
-    let reward = params.block_reward;
+    let reward = params.block_reward.get();
     let dir = tempfile::tempdir().unwrap();
     let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
     chain.set_sync_each_commit(false);
@@ -139,14 +139,15 @@ fn run(plans: Vec<BlockPlan>) -> Result<(), TestCaseError> {
         let mut fees = 0;
         for (tx, transfer) in &txs {
             let (balance, nonce) = model.get(transfer.from);
-            model
-                .accounts
-                .insert(transfer.from, (balance - tx.amount - tx.fee, nonce + 1));
+            model.accounts.insert(
+                transfer.from,
+                (balance - tx.amount.get() - tx.fee.get(), nonce + 1),
+            );
             let (balance, nonce) = model.get(transfer.to);
             model
                 .accounts
-                .insert(transfer.to, (balance + tx.amount, nonce));
-            fees += tx.fee;
+                .insert(transfer.to, (balance + tx.amount.get(), nonce));
+            fees += tx.fee.get();
         }
         let (balance, nonce) = model.get(plan.miner);
         model
@@ -158,14 +159,17 @@ fn run(plans: Vec<BlockPlan>) -> Result<(), TestCaseError> {
         for n in (1..=ACCOUNTS).chain(MINERS) {
             let account = chain.state().account(&address(n));
             prop_assert_eq!(
-                (account.balance, account.nonce),
+                (account.balance.get(), account.nonce),
                 model.get(n),
                 "account {}",
                 n
             );
         }
         let expected_supply = FUNDED * FUNDS + reward * height;
-        prop_assert_eq!(chain.state().total_supply(), Some(expected_supply));
+        prop_assert_eq!(
+            chain.state().total_supply().map(|supply| supply.get()),
+            Some(expected_supply)
+        );
         prop_assert_eq!(model.total(), expected_supply);
         // Nobody outside the model holds anything.
         let known: Vec<_> = (1..=ACCOUNTS).chain(MINERS).map(address).collect();

@@ -5,6 +5,7 @@
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
 use ironchain::consensus::address::Address;
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::params::ChainParams;
@@ -51,7 +52,7 @@ fn blocks_with_bad_signature(bad_index: usize) -> Vec<Block> {
     }
     let mut txs = transfers(&builder, 2);
     // Changing a signed field leaves a signature that does not verify.
-    txs[bad_index].amount += 1;
+    txs[bad_index].amount = Amount::new(txs[bad_index].amount.get() + 1);
     blocks.push(testkit::next_block(&builder, address(MINER), txs));
     blocks
 }
@@ -122,7 +123,7 @@ fn valid_batch_is_connected_with_every_transfer_applied() {
     // Everyone paid 2 × (10 + 1) and received 2 × 10.
     for n in 0..SENDERS {
         let (account, _) = chain.account(&address(n));
-        assert_eq!(account.balance, FUNDS - 2);
+        assert_eq!(account.balance, Amount::new(FUNDS - 2));
         assert_eq!(account.nonce, 2);
     }
 }

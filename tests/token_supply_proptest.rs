@@ -8,6 +8,7 @@
 
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{BlockOutcome, Chain};
+use ironchain::consensus::amount::Amount;
 use ironchain::consensus::hash::TokenId;
 use ironchain::consensus::token::token_id;
 use ironchain::consensus::transaction::Transaction;
@@ -88,7 +89,7 @@ impl Model {
 fn run(blocks: Vec<(bool, Vec<Op>)>) -> Result<(), TestCaseError> {
     let allocations: Vec<_> = (1..=ACCOUNTS).map(|n| (address(n), FUNDS)).collect();
     let params = testkit::params(&allocations);
-    let reward = params.block_reward;
+    let reward = params.block_reward.get();
     let dir = tempfile::tempdir().unwrap();
     let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
     chain.set_sync_each_commit(false);
@@ -211,19 +212,22 @@ fn run(blocks: Vec<(bool, Vec<Op>)>) -> Result<(), TestCaseError> {
         let state = chain.state();
         for n in (1..=ACCOUNTS).chain([MINER]) {
             let account = state.account(&address(n));
-            prop_assert_eq!((account.balance, account.nonce), model.native(n));
+            prop_assert_eq!((account.balance.get(), account.nonce), model.native(n));
         }
         prop_assert_eq!(
-            state.total_supply(),
+            state.total_supply().map(Amount::get),
             Some(ACCOUNTS * FUNDS + reward * height)
         );
         prop_assert_eq!(state.tokens().count(), model.supply.len());
         for (token, supply) in &model.supply {
-            prop_assert_eq!(state.token(token).map(|info| info.supply), Some(*supply));
-            prop_assert_eq!(state.token_holdings(token), Some(*supply));
+            prop_assert_eq!(
+                state.token(token).map(|info| info.supply.get()),
+                Some(*supply)
+            );
+            prop_assert_eq!(state.token_holdings(token).map(Amount::get), Some(*supply));
             for n in 1..=ACCOUNTS {
                 prop_assert_eq!(
-                    state.token_balance(&address(n), token),
+                    state.token_balance(&address(n), token).get(),
                     model.token(n, token)
                 );
             }

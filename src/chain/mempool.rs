@@ -11,6 +11,7 @@
 
 use super::state::{check_against, Account, State};
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::error::TxError;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::params::ChainParams;
@@ -27,7 +28,7 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 /// invalid and the rule can change without a fork. `ironchain send` applies it before
 /// signing too.
 pub fn relay_policy(tx: &Transaction) -> Result<(), TxError> {
-    if tx.amount == 0 {
+    if tx.amount.is_zero() {
         return Err(TxError::ZeroAmount);
     }
     if SMALL_ORDER_KEYS.contains(tx.receiver.as_bytes()) {
@@ -65,12 +66,14 @@ struct Pending {
 #[derive(Debug, Default)]
 struct SenderQueue {
     txs: BTreeMap<u64, Pending>,
-    /// Sum of native costs over `txs`; cannot overflow since it never exceeds a balance.
-    cost: u64,
+    /// Sum of native costs over `txs`. Never more than the sender's balance, since each
+    /// transaction was checked against what the run before it left; saturating all the
+    /// same, as a total that hit the ceiling would only refuse more.
+    cost: Amount,
     /// Token the run's transfers spend, per token: never more than the sender holds.
-    token_cost: HashMap<TokenId, u64>,
+    token_cost: HashMap<TokenId, Amount>,
     /// Tokens the run issues, with their supply: its later transfers may spend them.
-    issues: HashMap<TokenId, u64>,
+    issues: HashMap<TokenId, Amount>,
 }
 
 impl SenderQueue {
@@ -78,7 +81,7 @@ impl SenderQueue {
     fn count(&mut self, tx: &Transaction) {
         self.cost = self
             .cost
-            .saturating_add(tx.total_cost().unwrap_or(u64::MAX));
+            .saturating_add(tx.total_cost().unwrap_or(Amount::MAX));
         match tx.kind() {
             TxKind::Transfer => {}
             TxKind::TokenTransfer { token } => {
@@ -94,7 +97,9 @@ impl SenderQueue {
 
     /// Takes `tx`, the old end of the run, out of the run's totals.
     fn uncount(&mut self, tx: &Transaction) {
-        self.cost = self.cost.saturating_sub(tx.total_cost().unwrap_or(0));
+        self.cost = self
+            .cost
+            .saturating_sub(tx.total_cost().unwrap_or(Amount::ZERO));
         match tx.kind() {
             TxKind::Transfer => {}
             TxKind::TokenTransfer { token } => {
@@ -114,7 +119,7 @@ impl SenderQueue {
             TxKind::TokenTransfer { token } => state.check_token_transfer(
                 tx,
                 token,
-                self.token_cost.get(token).copied().unwrap_or(0),
+                self.token_cost.get(token).copied().unwrap_or_default(),
                 self.issues.get(token).copied(),
             ),
             TxKind::Transfer | TxKind::Issue { .. } => Ok(()),
@@ -214,7 +219,7 @@ impl Mempool {
         let account = state.account(&tx.sender);
         let queue = self.by_sender.get(&tx.sender);
         let pending = queue.map_or(0, |queue| queue.txs.len() as u64);
-        let pending_cost = queue.map_or(0, |queue| queue.cost);
+        let pending_cost = queue.map_or(Amount::ZERO, |queue| queue.cost);
         if tx.nonce >= account.nonce && tx.nonce < account.nonce.saturating_add(pending) {
             return Err(TxError::NoncePending { nonce: tx.nonce });
         }
@@ -302,7 +307,7 @@ impl Mempool {
     /// Evicts lowest-fee run ends of other senders until `size` more bytes fit, as long
     /// as each evicted transaction pays less than `fee`. The evictions are planned first
     /// and made only if they make enough room, so a refused transaction evicts nothing.
-    fn make_room(&mut self, size: usize, fee: u64, sender: &Address) -> Result<(), TxError> {
+    fn make_room(&mut self, size: usize, fee: Amount, sender: &Address) -> Result<(), TxError> {
         let mut count = self.by_id.len();
         let mut bytes = self.bytes;
         // How many transactions at the end of each sender's run are planned to go.
@@ -381,12 +386,15 @@ impl Mempool {
             let mut kept = SenderQueue::default();
             let mut simulated = account;
             for (nonce, pending) in queue.txs {
+                let debited = pending
+                    .tx
+                    .total_cost()
+                    .and_then(|cost| simulated.balance.checked_sub(cost));
                 let keep = nonce >= account.nonce
                     && check_against(&simulated, &pending.tx).is_ok()
                     && kept.check_token(&pending.tx, state).is_ok();
-                if keep {
-                    let cost = pending.tx.total_cost().unwrap_or(u64::MAX);
-                    simulated.balance -= cost;
+                if let (true, Some(balance)) = (keep, debited) {
+                    simulated.balance = balance;
                     simulated.nonce += 1;
                     kept.count(&pending.tx);
                     kept.txs.insert(nonce, pending);
@@ -412,7 +420,7 @@ impl Mempool {
         // within the block are not counted, which only ever leaves a transfer for later.
         let mut selected_runs: HashMap<Address, SenderQueue> = HashMap::new();
         // (fee, sender, position in its run); ties broken by address for determinism.
-        let mut heads: BinaryHeap<(u64, Address)> = BinaryHeap::new();
+        let mut heads: BinaryHeap<(Amount, Address)> = BinaryHeap::new();
         let mut cursors: HashMap<Address, std::collections::btree_map::Values<'_, u64, Pending>> =
             HashMap::new();
         for (address, queue) in &self.by_sender {
@@ -441,22 +449,31 @@ impl Mempool {
                 .or_insert_with(|| state.account(&tx.receiver));
             let fits = bytes + pending.size <= max_bytes;
             let run = selected_runs.entry(tx.sender).or_default();
-            let valid = check_against(&sender, tx).is_ok()
-                && (tx.receiver == tx.sender
-                    || receiver.balance.checked_add(tx.native_amount()).is_some())
-                && run.check_token(tx, state).is_ok();
-            if !fits || !valid {
+            // The two balances after `tx`; a transfer to oneself credits the debited one.
+            let balances = tx
+                .total_cost()
+                .and_then(|cost| sender.balance.checked_sub(cost))
+                .and_then(|debited| {
+                    let receiver_before = if tx.receiver == tx.sender {
+                        debited
+                    } else {
+                        receiver.balance
+                    };
+                    let credited = receiver_before.checked_add(tx.native_amount())?;
+                    Some((debited, credited))
+                });
+            let valid = check_against(&sender, tx).is_ok() && run.check_token(tx, state).is_ok();
+            let (Some((debited, credited)), true, true) = (balances, fits, valid) else {
                 // Later transactions of this sender depend on this one: drop the run.
                 continue;
-            }
+            };
             run.count(tx);
-            let cost = tx.total_cost().unwrap_or(u64::MAX);
             if let Some(account) = overlay.get_mut(&tx.sender) {
-                account.balance -= cost;
+                account.balance = debited;
                 account.nonce += 1;
             }
             if let Some(account) = overlay.get_mut(&tx.receiver) {
-                account.balance += tx.native_amount();
+                account.balance = credited;
             }
             bytes += pending.size;
             selected.push(tx.clone());

@@ -196,6 +196,7 @@ impl OrphanPool {
 mod tests {
     use super::*;
     use crate::consensus::address::Address;
+    use crate::consensus::amount::Amount;
     use crate::consensus::block::BlockHeader;
     use crate::consensus::hash::BlockHash;
     use crate::consensus::target::CompactTarget;
@@ -215,7 +216,7 @@ mod tests {
             },
             reward: Reward {
                 miner: Address::from_bytes([3; 32]),
-                amount: 50,
+                amount: Amount::new(50),
                 height: 5,
             },
             txs: (0..txs).map(crate::testkit::unsigned_transfer).collect(),

@@ -93,6 +93,7 @@ fn pinned(block: &Block, reason: &BlockError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::amount::Amount;
     use crate::consensus::error::TxError;
     use crate::consensus::hash::TxId;
     use crate::testkit::{self, address};
@@ -142,7 +143,7 @@ mod tests {
         let honest = block(1);
         let too_many = BlockError::TooManyTransactions { count: 9, max: 1 };
         let mut mutated = honest.clone();
-        mutated.reward.amount += 1;
+        mutated.reward.amount = Amount::new(mutated.reward.amount.get() + 1);
         rejected.remember(mutated.hash(), &mutated, &too_many);
         assert!(
             rejected.is_empty(),

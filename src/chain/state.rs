@@ -7,6 +7,7 @@
 //! all a reorg needs to disconnect it exactly.
 
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::block::Block;
 use crate::consensus::error::{BlockError, TxError};
 use crate::consensus::hash::{TokenId, TxId};
@@ -19,7 +20,7 @@ use std::collections::HashMap;
 /// One account's balance and the nonce its next transaction must carry.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
-    pub balance: u64,
+    pub balance: Amount,
     pub nonce: u64,
 }
 
@@ -28,7 +29,7 @@ pub struct Account {
 pub struct TokenInfo {
     pub symbol: String,
     pub decimals: u8,
-    pub supply: u64,
+    pub supply: Amount,
     pub issuer: Address,
     pub issue_txid: TxId,
 }
@@ -42,7 +43,7 @@ pub struct BlockUndo {
     /// Each (account, token) balance the block touched, with its value before the block.
     /// Absent in undo records of blocks without token transactions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub token_balances: Vec<(Address, TokenId, u64)>,
+    pub token_balances: Vec<(Address, TokenId, Amount)>,
     /// Tokens the block issued, which disconnecting it removes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub issued: Vec<TokenId>,
@@ -55,7 +56,7 @@ pub struct State {
     tokens: HashMap<TokenId, TokenInfo>,
     /// Per account, per token: two hash lookups for one balance, and an account's tokens
     /// listed without scanning everyone's.
-    token_balances: HashMap<Address, HashMap<TokenId, u64>>,
+    token_balances: HashMap<Address, HashMap<TokenId, Amount>>,
 }
 
 impl State {
@@ -93,7 +94,7 @@ impl State {
     pub fn with_tokens(
         mut self,
         tokens: impl IntoIterator<Item = (TokenId, TokenInfo)>,
-        balances: impl IntoIterator<Item = (Address, TokenId, u64)>,
+        balances: impl IntoIterator<Item = (Address, TokenId, Amount)>,
     ) -> Self {
         self.tokens.extend(tokens);
         for (address, token, balance) in balances {
@@ -118,10 +119,8 @@ impl State {
     }
 
     /// Sum of all balances, or `None` on overflow.
-    pub fn total_supply(&self) -> Option<u64> {
-        self.accounts
-            .values()
-            .try_fold(0u64, |sum, account| sum.checked_add(account.balance))
+    pub fn total_supply(&self) -> Option<Amount> {
+        Amount::checked_sum(self.accounts.values().map(|account| account.balance))
     }
 
     /// Every account, in no particular order.
@@ -140,16 +139,16 @@ impl State {
     }
 
     /// `address`'s balance of `token` (zero if it holds none).
-    pub fn token_balance(&self, address: &Address, token: &TokenId) -> u64 {
+    pub fn token_balance(&self, address: &Address, token: &TokenId) -> Amount {
         self.token_balances
             .get(address)
             .and_then(|balances| balances.get(token))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or_default()
     }
 
     /// The nonzero token balances of `address`, in no particular order.
-    pub fn token_balances_of(&self, address: &Address) -> impl Iterator<Item = (&TokenId, u64)> {
+    pub fn token_balances_of(&self, address: &Address) -> impl Iterator<Item = (&TokenId, Amount)> {
         self.token_balances
             .get(address)
             .into_iter()
@@ -157,7 +156,7 @@ impl State {
     }
 
     /// Every nonzero token balance, in no particular order.
-    pub fn all_token_balances(&self) -> impl Iterator<Item = (&Address, &TokenId, u64)> {
+    pub fn all_token_balances(&self) -> impl Iterator<Item = (&Address, &TokenId, Amount)> {
         self.token_balances.iter().flat_map(|(address, balances)| {
             balances
                 .iter()
@@ -166,15 +165,16 @@ impl State {
     }
 
     /// Sum of every account's balance of `token`, or `None` on overflow.
-    pub fn token_holdings(&self, token: &TokenId) -> Option<u64> {
-        self.token_balances
-            .values()
-            .filter_map(|balances| balances.get(token))
-            .try_fold(0u64, |sum, balance| sum.checked_add(*balance))
+    pub fn token_holdings(&self, token: &TokenId) -> Option<Amount> {
+        Amount::checked_sum(
+            self.token_balances
+                .values()
+                .filter_map(|balances| balances.get(token).copied()),
+        )
     }
 
-    fn set_token_balance(&mut self, address: Address, token: TokenId, balance: u64) {
-        if balance == 0 {
+    fn set_token_balance(&mut self, address: Address, token: TokenId, balance: Amount) {
+        if balance.is_zero() {
             if let Some(balances) = self.token_balances.get_mut(&address) {
                 balances.remove(&token);
                 if balances.is_empty() {
@@ -206,7 +206,7 @@ impl State {
             // check_against guarantees the balance covers the native cost.
             sender
                 .balance
-                .saturating_sub(tx.total_cost().unwrap_or(u64::MAX))
+                .saturating_sub(tx.total_cost().unwrap_or(Amount::MAX))
         } else {
             self.account(&tx.receiver).balance
         };
@@ -214,7 +214,7 @@ impl State {
             .checked_add(tx.native_amount())
             .ok_or(TxError::ReceiverBalanceOverflow)?;
         if let TxKind::TokenTransfer { token } = tx.kind() {
-            self.check_token_transfer(tx, token, 0, None)?;
+            self.check_token_transfer(tx, token, Amount::ZERO, None)?;
         }
         Ok(())
     }
@@ -227,8 +227,8 @@ impl State {
         &self,
         tx: &Transaction,
         token: &TokenId,
-        spent: u64,
-        pending_issue: Option<u64>,
+        spent: Amount,
+        pending_issue: Option<Amount>,
     ) -> Result<(), TxError> {
         let held = match (self.tokens.contains_key(token), pending_issue) {
             (true, _) => self.token_balance(&tx.sender, token),
@@ -276,7 +276,7 @@ impl State {
         params: &ChainParams,
         journal: &mut Journal,
     ) -> Result<(), BlockError> {
-        let mut fees: u64 = 0;
+        let mut fees = Amount::ZERO;
         for (index, tx) in block.txs.iter().enumerate() {
             let invalid = |error| BlockError::InvalidTransaction {
                 index,
@@ -284,39 +284,7 @@ impl State {
                 error,
             };
             self.check_transaction(tx).map_err(invalid)?;
-            let cost = tx
-                .total_cost()
-                .ok_or_else(|| invalid(TxError::AmountOverflow))?;
-            let nonce = tx.nonce;
-            self.modify(journal, tx.sender, |account| {
-                account.balance -= cost;
-                account.nonce += 1;
-            });
-            self.modify(journal, tx.receiver, |account| {
-                account.balance += tx.native_amount();
-            });
-            match tx.kind() {
-                TxKind::Transfer => {}
-                TxKind::TokenTransfer { token } => {
-                    self.modify_token(journal, tx.sender, *token, |balance| balance - tx.amount);
-                    self.modify_token(journal, tx.receiver, *token, |balance| balance + tx.amount);
-                }
-                TxKind::Issue { symbol, decimals } => {
-                    let token = token_id(&tx.sender, nonce);
-                    self.tokens.insert(
-                        token,
-                        TokenInfo {
-                            symbol: symbol.clone(),
-                            decimals: *decimals,
-                            supply: tx.amount,
-                            issuer: tx.sender,
-                            issue_txid: tx.id(),
-                        },
-                    );
-                    journal.issued.push(token);
-                    self.modify_token(journal, tx.sender, token, |_| tx.amount);
-                }
-            }
+            self.apply_transaction(tx, journal).map_err(invalid)?;
             fees = fees.checked_add(tx.fee).ok_or(BlockError::FeeOverflow)?;
         }
         let expected = params
@@ -329,43 +297,93 @@ impl State {
                 got: block.reward.amount,
             });
         }
-        let miner = self.account(&block.reward.miner);
-        miner
+        let mut miner = self.account(&block.reward.miner);
+        miner.balance = miner
             .balance
             .checked_add(expected)
             .ok_or(BlockError::FeeOverflow)?;
-        self.modify(journal, block.reward.miner, |account| {
-            account.balance += expected;
-        });
+        self.replace(journal, block.reward.miner, miner);
         Ok(())
     }
 
-    /// Records the account's old value in the journal, then changes it. The caller has
-    /// checked that the change cannot overflow.
-    fn modify(
+    /// Applies one transaction that [`State::check_transaction`] accepted. Every change is
+    /// checked arithmetic all the same, so a rule missed there is an error here, never a
+    /// wrapped balance.
+    fn apply_transaction(
         &mut self,
+        tx: &Transaction,
         journal: &mut Journal,
-        address: Address,
-        change: impl FnOnce(&mut Account),
-    ) {
-        let mut account = self.account(&address);
-        journal.record(address, account);
-        change(&mut account);
+    ) -> Result<(), TxError> {
+        let cost = tx.total_cost().ok_or(TxError::AmountOverflow)?;
+        let mut sender = self.account(&tx.sender);
+        sender.balance = sender
+            .balance
+            .checked_sub(cost)
+            .ok_or(TxError::InsufficientBalance {
+                balance: sender.balance,
+                needed: cost,
+            })?;
+        sender.nonce = sender.nonce.checked_add(1).ok_or(TxError::NonceExhausted)?;
+        self.replace(journal, tx.sender, sender);
+        // Read after the sender's change: a transfer to oneself credits the debited account.
+        let mut receiver = self.account(&tx.receiver);
+        receiver.balance = receiver
+            .balance
+            .checked_add(tx.native_amount())
+            .ok_or(TxError::ReceiverBalanceOverflow)?;
+        self.replace(journal, tx.receiver, receiver);
+        match tx.kind() {
+            TxKind::Transfer => {}
+            TxKind::TokenTransfer { token } => {
+                let held = self.token_balance(&tx.sender, token);
+                let left =
+                    held.checked_sub(tx.amount)
+                        .ok_or(TxError::InsufficientTokenBalance {
+                            balance: held,
+                            needed: tx.amount,
+                        })?;
+                self.replace_token(journal, tx.sender, *token, left);
+                let credited = self
+                    .token_balance(&tx.receiver, token)
+                    .checked_add(tx.amount)
+                    .ok_or(TxError::TokenBalanceOverflow)?;
+                self.replace_token(journal, tx.receiver, *token, credited);
+            }
+            TxKind::Issue { symbol, decimals } => {
+                let token = token_id(&tx.sender, tx.nonce);
+                self.tokens.insert(
+                    token,
+                    TokenInfo {
+                        symbol: symbol.clone(),
+                        decimals: *decimals,
+                        supply: tx.amount,
+                        issuer: tx.sender,
+                        issue_txid: tx.id(),
+                    },
+                );
+                journal.issued.push(token);
+                self.replace_token(journal, tx.sender, token, tx.amount);
+            }
+        }
+        Ok(())
+    }
+
+    /// Records the account's old value in the journal, then sets the new one.
+    fn replace(&mut self, journal: &mut Journal, address: Address, account: Account) {
+        journal.record(address, self.account(&address));
         self.set(address, account);
     }
 
-    /// Records the token balance's old value in the journal, then changes it. The caller
-    /// has checked that the change cannot underflow or overflow.
-    fn modify_token(
+    /// Records the token balance's old value in the journal, then sets the new one.
+    fn replace_token(
         &mut self,
         journal: &mut Journal,
         address: Address,
         token: TokenId,
-        change: impl FnOnce(u64) -> u64,
+        balance: Amount,
     ) {
-        let balance = self.token_balance(&address, &token);
-        journal.record_token(address, token, balance);
-        self.set_token_balance(address, token, change(balance));
+        journal.record_token(address, token, self.token_balance(&address, &token));
+        self.set_token_balance(address, token, balance);
     }
 
     /// Puts back every account and token balance a block touched, and removes the tokens
@@ -416,7 +434,7 @@ pub fn check_against(sender: &Account, tx: &Transaction) -> Result<(), TxError> 
 struct Journal {
     previous: Vec<(Address, Account)>,
     seen: std::collections::HashSet<Address>,
-    token_balances: Vec<(Address, TokenId, u64)>,
+    token_balances: Vec<(Address, TokenId, Amount)>,
     seen_tokens: std::collections::HashSet<(Address, TokenId)>,
     issued: Vec<TokenId>,
 }
@@ -428,7 +446,7 @@ impl Journal {
         }
     }
 
-    fn record_token(&mut self, address: Address, token: TokenId, balance: u64) {
+    fn record_token(&mut self, address: Address, token: TokenId, balance: Amount) {
         if self.seen_tokens.insert((address, token)) {
             self.token_balances.push((address, token, balance));
         }

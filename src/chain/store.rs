@@ -11,6 +11,7 @@ use super::index::IndexEntry;
 use super::memory_store::MemoryTables;
 use super::state::{Account, BlockUndo, TokenInfo};
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use redb::{Database, Durability, ReadableTable, TableDefinition};
@@ -50,6 +51,9 @@ pub enum StoreError {
     Database(String),
     /// A record does not decode or contradicts another.
     Corrupt(String),
+    /// A record could not be encoded for storage (never expected for our own types;
+    /// reported rather than written as an empty record).
+    Encode(String),
     /// The data directory holds another network's chain.
     WrongChain {
         stored: BlockHash,
@@ -62,6 +66,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Database(reason) => write!(f, "database error: {reason}"),
             StoreError::Corrupt(reason) => write!(f, "stored data is corrupt: {reason}"),
+            StoreError::Encode(reason) => write!(f, "cannot encode a record to store: {reason}"),
             StoreError::WrongChain { stored, expected } => write!(
                 f,
                 "the data directory holds a chain with genesis {stored}, but these chain \
@@ -78,8 +83,9 @@ fn db_error(error: impl Into<redb::Error>) -> StoreError {
     StoreError::Database(error.into().to_string())
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_cbor::to_vec(value).map_err(|error| StoreError::Corrupt(error.to_string()))
+/// The CBOR encoding of a record to store.
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_cbor::to_vec(value).map_err(|error| StoreError::Encode(error.to_string()))
 }
 
 fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
@@ -105,7 +111,7 @@ pub struct StoreBatch {
     /// Final state of touched tokens; `None` deletes (a disconnected issue).
     pub tokens: HashMap<TokenId, Option<TokenInfo>>,
     /// Final values of touched token balances; zero is deleted.
-    pub token_balances: HashMap<(Address, TokenId), u64>,
+    pub token_balances: HashMap<(Address, TokenId), Amount>,
     pub undo: Vec<(BlockHash, BlockUndo)>,
     pub tx_remove: Vec<TxId>,
     pub tx_add: Vec<(TxId, BlockHash, u32)>,
@@ -136,7 +142,7 @@ pub struct Loaded {
     pub active: Vec<BlockHash>,
     pub accounts: Vec<(Address, Account)>,
     pub tokens: Vec<(TokenId, TokenInfo)>,
-    pub token_balances: Vec<(Address, TokenId, u64)>,
+    pub token_balances: Vec<(Address, TokenId, Amount)>,
     pub tip: BlockHash,
 }
 
@@ -307,7 +313,11 @@ impl Store {
             let bytes = <[u8; 32]>::try_from(address.value())
                 .map_err(|_| StoreError::Corrupt("account key is not 32 bytes".into()))?;
             let (balance, nonce) = value.value();
-            accounts.push((Address::from_bytes(bytes), Account { balance, nonce }));
+            let account = Account {
+                balance: Amount::new(balance),
+                nonce,
+            };
+            accounts.push((Address::from_bytes(bytes), account));
         }
         let mut tokens = Vec::new();
         for item in txn
@@ -344,7 +354,7 @@ impl Store {
             token_balances.push((
                 Address::from_bytes(address),
                 TokenId::from_bytes(token),
-                balance.value(),
+                Amount::new(balance.value()),
             ));
         }
         let tip = self
@@ -501,7 +511,7 @@ impl Store {
                     accounts.remove(key).map_err(db_error)?;
                 } else {
                     accounts
-                        .insert(key, (account.balance, account.nonce))
+                        .insert(key, (account.balance.get(), account.nonce))
                         .map_err(db_error)?;
                 }
             }
@@ -524,11 +534,11 @@ impl Store {
                 let mut key = [0u8; 64];
                 key[..32].copy_from_slice(address.as_bytes());
                 key[32..].copy_from_slice(token.as_bytes());
-                if *balance == 0 {
+                if balance.is_zero() {
                     token_balances.remove(key.as_slice()).map_err(db_error)?;
                 } else {
                     token_balances
-                        .insert(key.as_slice(), *balance)
+                        .insert(key.as_slice(), balance.get())
                         .map_err(db_error)?;
                 }
             }

@@ -149,7 +149,7 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
                 .count()
             + stored
                 .all_token_balances()
-                .filter(|(address, token, _)| state.token_balance(address, token) == 0)
+                .filter(|(address, token, _)| state.token_balance(address, token).is_zero())
                 .count();
         return Err(VerifyError::StateMismatch {
             accounts_differing: differing,

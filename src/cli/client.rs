@@ -194,7 +194,7 @@ pub fn balance(args: BalanceArgs) -> Result<(), String> {
         return Err(node.unexpected(&reply));
     };
     let display = |holding: &crate::net::message::TokenHolding| {
-        crate::consensus::token::format_units(holding.balance, holding.decimals)
+        crate::consensus::token::format_units(holding.balance.get(), holding.decimals)
     };
     if args.opts.json {
         return print_json(&account_json(shown, &account, next_nonce, &tokens));

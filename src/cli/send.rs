@@ -13,6 +13,7 @@ use super::rpc::NodeConnection;
 use crate::chain::mempool::relay_policy;
 use crate::chain::state::TokenInfo;
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::token::parse_units;
 use crate::consensus::transaction::{Transaction, TxKind, UnsignedTransaction, MAX_MESSAGE_BYTES};
@@ -168,8 +169,8 @@ pub fn send(args: SendArgs) -> Result<(), String> {
     let genesis = *node.genesis();
     let unsigned = UnsignedTransaction {
         receiver,
-        amount,
-        fee: args.fee,
+        amount: Amount::new(amount),
+        fee: Amount::new(args.fee),
         nonce,
         message: args.message,
     };

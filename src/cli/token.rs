@@ -6,6 +6,7 @@ use super::client::NodeOpts;
 use super::format::print_json;
 use super::send::{coins, next_nonce, parse_token, submit_and_report, token_info, WaitOpts};
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::token::{format_units, parse_units, token_id};
 use crate::consensus::transaction::{TxKind, UnsignedTransaction};
 use crate::view::token_json;
@@ -66,6 +67,7 @@ pub fn run(command: TokenCommand) -> Result<(), String> {
 
 fn issue(args: IssueArgs) -> Result<(), String> {
     let supply = parse_units(&args.supply, args.decimals)
+        .map(Amount::new)
         .map_err(|e| format!("--supply {}: {e}", args.supply))?;
     crate::consensus::token::check_issue(&args.symbol, args.decimals, supply)
         .map_err(|e| e.to_string())?;
@@ -80,7 +82,7 @@ fn issue(args: IssueArgs) -> Result<(), String> {
     let tx = UnsignedTransaction {
         receiver: issuer,
         amount: supply,
-        fee: args.fee,
+        fee: Amount::new(args.fee),
         nonce,
         message: String::new(),
     }
@@ -103,7 +105,10 @@ fn info(args: InfoArgs) -> Result<(), String> {
     crate::outln!("token     {token}");
     crate::outln!("symbol    {}", info.symbol);
     crate::outln!("decimals  {}", info.decimals);
-    crate::outln!("supply    {}", format_units(info.supply, info.decimals));
+    crate::outln!(
+        "supply    {}",
+        format_units(info.supply.get(), info.decimals)
+    );
     crate::outln!("issuer    {}", info.issuer);
     crate::outln!("issued by {}", info.issue_txid);
     Ok(())

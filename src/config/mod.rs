@@ -343,6 +343,7 @@ fn merge(base: &mut toml::Table, overlay: toml::Table) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::amount::Amount;
 
     #[test]
     fn embedded_default_is_valid() {
@@ -362,7 +363,7 @@ mod tests {
     #[test]
     fn a_file_overrides_only_its_keys() {
         let config = parse_over_default("[chain]\nblock_reward = 7\n").unwrap();
-        assert_eq!(config.chain.block_reward, 7);
+        assert_eq!(config.chain.block_reward, Amount::new(7));
         assert_eq!(config.chain.min_fee, Config::embedded().chain.min_fee);
     }
 

@@ -100,6 +100,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for BoundedSeq<T> {
 mod tests {
     use super::*;
     use crate::consensus::address::Address;
+    use crate::consensus::amount::Amount;
     use crate::consensus::block::{Block, BlockHeader};
     use crate::consensus::target::CompactTarget;
     use crate::consensus::transaction::Reward;
@@ -159,7 +160,7 @@ mod tests {
             },
             reward: Reward {
                 miner: Address::from_bytes([3; 32]),
-                amount: 50,
+                amount: Amount::new(50),
                 height: 1,
             },
             txs: (0..count).map(crate::testkit::unsigned_transfer).collect(),

@@ -2,6 +2,7 @@
 //! message a person understands. These travel back to peers and clients as reasons.
 
 use super::address::Address;
+use super::amount::Amount;
 use super::hash::{BlockHash, TokenId, TxId};
 use super::target::{CompactTarget, CompactTargetError};
 use std::fmt;
@@ -14,8 +15,8 @@ pub enum TxError {
         max: usize,
     },
     FeeTooLow {
-        fee: u64,
-        min: u64,
+        fee: Amount,
+        min: Amount,
     },
     AmountOverflow,
     InvalidSenderKey,
@@ -30,8 +31,8 @@ pub enum TxError {
     },
     NonceExhausted,
     InsufficientBalance {
-        balance: u64,
-        needed: u64,
+        balance: Amount,
+        needed: Amount,
     },
     ReceiverBalanceOverflow,
     AlreadyInMempool,
@@ -39,7 +40,7 @@ pub enum TxError {
         nonce: u64,
     },
     MempoolFull {
-        lowest_fee: u64,
+        lowest_fee: Amount,
     },
     /// Mempool policy, not consensus: a transfer of nothing only costs its sender the fee.
     ZeroAmount,
@@ -81,15 +82,15 @@ pub enum TxError {
     ZeroSupply,
     IssueReceiverNotIssuer,
     IssueFeeTooLow {
-        fee: u64,
-        min: u64,
+        fee: Amount,
+        min: Amount,
     },
     UnknownToken {
         token: TokenId,
     },
     InsufficientTokenBalance {
-        balance: u64,
-        needed: u64,
+        balance: Amount,
+        needed: Amount,
     },
     TokenBalanceOverflow,
 }
@@ -273,9 +274,12 @@ pub enum BlockError {
         error: TxError,
     },
     FeeOverflow,
+    /// The chain's cumulative work up to this block passes 2^256 - 1: unreachable with
+    /// any real proof of work, but a consensus sum must not wrap or stand still silently.
+    WorkOverflow,
     BadReward {
-        expected: u64,
-        got: u64,
+        expected: Amount,
+        got: Amount,
     },
 }
 
@@ -346,6 +350,9 @@ impl fmt::Display for BlockError {
                 )
             }
             BlockError::FeeOverflow => write!(f, "sum of fees overflows a 64-bit integer"),
+            BlockError::WorkOverflow => {
+                write!(f, "cumulative work overflows a 256-bit integer")
+            }
             BlockError::BadReward { expected, got } => write!(
                 f,
                 "reward record pays {got}, expected block reward + fees = {expected}"

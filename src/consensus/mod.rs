@@ -5,6 +5,7 @@
 //! storage) live in [`crate::chain`] and build on these types.
 
 pub mod address;
+pub mod amount;
 pub mod block;
 pub mod bounded;
 pub mod bytes;

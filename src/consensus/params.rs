@@ -6,6 +6,7 @@
 //! genesis check refuses peers of another network.
 
 use super::address::Address;
+use super::amount::Amount;
 use super::block::{Block, BlockHeader, BLOCK_VERSION};
 use super::hash::{sha256_parts, MerkleRoot};
 use super::target::{CompactTarget, Target};
@@ -18,7 +19,7 @@ use std::fmt;
 #[serde(deny_unknown_fields)]
 pub struct Allocation {
     pub address: Address,
-    pub amount: u64,
+    pub amount: Amount,
 }
 
 /// The consensus parameters every node of one network shares.
@@ -38,13 +39,13 @@ pub struct ChainParams {
     /// Blocks between difficulty adjustments.
     pub retarget_interval: u64,
     /// New coins paid to each block's miner, on top of the block's fees.
-    pub block_reward: u64,
+    pub block_reward: Amount,
     /// Most transactions in a block, the reward record not counted.
     pub max_block_txs: u32,
     /// Largest consensus-encoded block, in bytes.
     pub max_block_bytes: u64,
     /// Lowest fee a transaction may pay.
-    pub min_fee: u64,
+    pub min_fee: Amount,
     /// How far ahead of the local clock a block's timestamp may be.
     pub max_future_drift_ms: u64,
     /// Extra fee a token issue must pay on top of `min_fee`. It is part of the issue's
@@ -52,14 +53,14 @@ pub struct ChainParams {
     /// exactly the allocations plus the block rewards. Left out of the genesis commitment
     /// when zero, so networks that do not set it keep their genesis hash.
     #[serde(default, skip_serializing_if = "is_zero")]
-    pub token_issue_fee: u64,
+    pub token_issue_fee: Amount,
     /// Starting balances.
     #[serde(default)]
     pub allocations: Vec<Allocation>,
 }
 
-fn is_zero(value: &u64) -> bool {
-    *value == 0
+fn is_zero(value: &Amount) -> bool {
+    value.is_zero()
 }
 
 /// An inconsistent chain parameter: which key and why.
@@ -114,7 +115,7 @@ impl ChainParams {
         if self.max_block_bytes < 1024 {
             return Err(invalid("max_block_bytes", "must be at least 1024"));
         }
-        let mut supply: u64 = 0;
+        let mut supply = Amount::ZERO;
         // A set, not a scan of the earlier entries: 1,000,000 allocations (the balance
         // benchmark) would otherwise take 5 * 10^11 comparisons.
         let mut seen = std::collections::HashSet::with_capacity(self.allocations.len());
@@ -164,7 +165,7 @@ impl ChainParams {
             },
             reward: Reward {
                 miner: Address::from_bytes([0; 32]),
-                amount: 0,
+                amount: Amount::ZERO,
                 height: 0,
             },
             txs: Vec::new(),

@@ -318,6 +318,7 @@ fn first_failure_in(
 mod tests {
     use super::*;
     use crate::consensus::address::Address;
+    use crate::consensus::amount::Amount;
     use crate::consensus::hash::sha256;
     use crate::consensus::transaction::Signature as TxSignature;
     use crate::testkit;
@@ -378,8 +379,8 @@ mod tests {
         Transaction {
             sender: Address::from_bytes(sender),
             receiver: testkit::address(99),
-            amount,
-            fee: 1,
+            amount: Amount::new(amount),
+            fee: Amount::new(1),
             nonce: 0,
             message: String::new(),
             signature: TxSignature::from_bytes([0; 64]),
@@ -560,7 +561,7 @@ mod tests {
     fn verify_bodies_answers_per_body() {
         let genesis = genesis();
         let mut txs = signed(100, &genesis);
-        txs[45].amount += 1;
+        txs[45].amount = Amount::new(txs[45].amount.get() + 1);
         let bodies: Vec<&[Transaction]> =
             vec![&txs[..40], &[], &txs[40..50], &txs[50..51], &txs[51..]];
         let answers: Vec<bool> = verify_bodies(&bodies, &genesis)
@@ -596,7 +597,7 @@ mod tests {
                 },
                 reward: Reward {
                     miner: testkit::address(0),
-                    amount: 0,
+                    amount: Amount::ZERO,
                     height: 1,
                 },
                 txs,
@@ -613,12 +614,15 @@ mod tests {
         };
         let mut txs = signed(80, &genesis);
         assert_eq!(body(txs.clone()), Ok(()));
-        txs[50].amount += 1;
-        txs[60].fee = 0;
+        txs[50].amount = Amount::new(txs[50].amount.get() + 1);
+        txs[60].fee = Amount::ZERO;
         assert_eq!(body(txs.clone()), Err((50, TxError::BadSignature)));
         // A field failure before the first bad signature wins; at one index, fields first.
-        txs[20].fee = 0;
-        let too_low = TxError::FeeTooLow { fee: 0, min: 1 };
+        txs[20].fee = Amount::ZERO;
+        let too_low = TxError::FeeTooLow {
+            fee: Amount::ZERO,
+            min: Amount::new(1),
+        };
         assert_eq!(body(txs.clone()), Err((20, too_low)));
     }
 
@@ -640,7 +644,7 @@ mod tests {
     fn one_bad_signature_among_many_is_named() {
         let genesis = genesis();
         let mut txs = signed(200, &genesis);
-        txs[137].amount += 1;
+        txs[137].amount = Amount::new(txs[137].amount.get() + 1);
         assert!(!batch_holds(&txs, &genesis));
         assert_eq!(
             verify_everywhere(&txs, &genesis),
@@ -649,7 +653,7 @@ mod tests {
         let each = verify_each(&txs, &genesis);
         let refused: Vec<usize> = (0..each.len()).filter(|&i| each[i].is_err()).collect();
         assert_eq!(refused, [137]);
-        txs[190].amount += 1;
+        txs[190].amount = Amount::new(txs[190].amount.get() + 1);
         assert_eq!(
             verify_everywhere(&txs, &genesis),
             Err((137, TxError::BadSignature))

@@ -7,6 +7,7 @@
 //! is known before signing and cannot change with the signatures of a multisig issuer.
 
 use super::address::Address;
+use super::amount::Amount;
 use super::error::TxError;
 use super::hash::{sha256_parts, TokenId};
 use std::fmt;
@@ -28,7 +29,7 @@ pub fn token_id(issuer: &Address, nonce: u64) -> TokenId {
 
 /// The issue rules that need no state: symbol of 1–8 characters A–Z and 0–9, decimals at
 /// most 18, a nonzero supply.
-pub fn check_issue(symbol: &str, decimals: u8, supply: u64) -> Result<(), TxError> {
+pub fn check_issue(symbol: &str, decimals: u8, supply: Amount) -> Result<(), TxError> {
     let valid_symbol = (1..=MAX_SYMBOL_LEN).contains(&symbol.len())
         && symbol
             .bytes()
@@ -41,7 +42,7 @@ pub fn check_issue(symbol: &str, decimals: u8, supply: u64) -> Result<(), TxErro
     if decimals > MAX_DECIMALS {
         return Err(TxError::BadDecimals { decimals });
     }
-    if supply == 0 {
+    if supply.is_zero() {
         return Err(TxError::ZeroSupply);
     }
     Ok(())
@@ -108,19 +109,25 @@ mod tests {
 
     #[test]
     fn symbols_decimals_and_supply_follow_the_rules() {
-        assert_eq!(check_issue("GOLD", 2, 1), Ok(()));
-        assert_eq!(check_issue("A1B2C3D4", 18, u64::MAX), Ok(()));
+        assert_eq!(check_issue("GOLD", 2, Amount::new(1)), Ok(()));
+        assert_eq!(check_issue("A1B2C3D4", 18, Amount::new(u64::MAX)), Ok(()));
         for symbol in ["", "gold", "GOLD!", "ABCDEFGHI", "GÖLD"] {
             assert!(
-                matches!(check_issue(symbol, 2, 1), Err(TxError::BadSymbol { .. })),
+                matches!(
+                    check_issue(symbol, 2, Amount::new(1)),
+                    Err(TxError::BadSymbol { .. })
+                ),
                 "{symbol}"
             );
         }
         assert_eq!(
-            check_issue("GOLD", 19, 1),
+            check_issue("GOLD", 19, Amount::new(1)),
             Err(TxError::BadDecimals { decimals: 19 })
         );
-        assert_eq!(check_issue("GOLD", 2, 0), Err(TxError::ZeroSupply));
+        assert_eq!(
+            check_issue("GOLD", 2, Amount::ZERO),
+            Err(TxError::ZeroSupply)
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@
 //! always paid in the native coin.
 
 use super::address::Address;
+use super::amount::Amount;
 use super::hash::{sha256, BlockHash, TokenId, TxId};
 use super::policy::Policy;
 use super::signatures::SigningKey;
@@ -82,8 +83,8 @@ impl fmt::Debug for Signature {
 pub struct Transaction {
     pub sender: Address,
     pub receiver: Address,
-    pub amount: u64,
-    pub fee: u64,
+    pub amount: Amount,
+    pub fee: Amount,
     /// Must equal the sender's next account nonce when the transaction is applied.
     pub nonce: u64,
     /// Free text, at most [`MAX_MESSAGE_BYTES`] bytes.
@@ -144,8 +145,8 @@ pub struct TxExtension {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnsignedTransaction {
     pub receiver: Address,
-    pub amount: u64,
-    pub fee: u64,
+    pub amount: Amount,
+    pub fee: Amount,
     pub nonce: u64,
     pub message: String,
 }
@@ -260,10 +261,10 @@ impl Transaction {
     }
 
     /// Native coins the receiver gets: the amount of a native transfer, else nothing.
-    pub fn native_amount(&self) -> u64 {
+    pub fn native_amount(&self) -> Amount {
         match self.kind() {
             TxKind::Transfer => self.amount,
-            TxKind::TokenTransfer { .. } | TxKind::Issue { .. } => 0,
+            TxKind::TokenTransfer { .. } | TxKind::Issue { .. } => Amount::ZERO,
         }
     }
 
@@ -359,7 +360,7 @@ impl Transaction {
 
     /// Native coins the sender spends, `native_amount + fee`, or `None` when that
     /// overflows (such a transaction is invalid).
-    pub fn total_cost(&self) -> Option<u64> {
+    pub fn total_cost(&self) -> Option<Amount> {
         self.native_amount().checked_add(self.fee)
     }
 }
@@ -369,7 +370,7 @@ impl Transaction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reward {
     pub miner: Address,
-    pub amount: u64,
+    pub amount: Amount,
     pub height: u64,
 }
 
@@ -397,8 +398,8 @@ mod tests {
         let key = SigningKey::from([1; 32]);
         UnsignedTransaction {
             receiver: Address::from_bytes([2; 32]),
-            amount: 10,
-            fee: 1,
+            amount: Amount::new(10),
+            fee: Amount::new(1),
             nonce: 0,
             message: "hi".into(),
         }

@@ -62,7 +62,10 @@ fn check_extension(
             if tx.receiver != tx.sender {
                 return Err(TxError::IssueReceiverNotIssuer);
             }
-            let min = params.min_fee.saturating_add(params.token_issue_fee);
+            let min = params
+                .min_fee
+                .checked_add(params.token_issue_fee)
+                .ok_or(TxError::AmountOverflow)?;
             if tx.fee < min {
                 return Err(TxError::IssueFeeTooLow { fee: tx.fee, min });
             }

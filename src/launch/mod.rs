@@ -32,6 +32,7 @@ pub use summary::Summary;
 
 use crate::config::scenario::{Clock, MiningMode, StoreKind};
 use crate::config::ConfigError;
+use crate::consensus::amount::Amount;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
 use crate::consensus::transaction::UnsignedTransaction;
@@ -710,8 +711,8 @@ impl Launch<'_> {
         };
         let tx = UnsignedTransaction {
             receiver: to.address,
-            amount: transfer.amount,
-            fee: transfer.fee,
+            amount: Amount::new(transfer.amount),
+            fee: Amount::new(transfer.fee),
             nonce,
             message: format!("launch transfer {i}"),
         }

@@ -13,6 +13,7 @@ use crate::config::scenario::{
 };
 use crate::config::{Config, ConfigError, NodeConfig, DEFAULT_CONFIG};
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::hash::sha256;
 use crate::consensus::params::{Allocation, ChainParams};
 use crate::consensus::signatures::SigningKey;
@@ -411,7 +412,7 @@ impl LaunchPlan {
         for (entry, account) in sim.accounts.iter().zip(&accounts) {
             params.allocations.push(Allocation {
                 address: account.address,
-                amount: entry.balance,
+                amount: Amount::new(entry.balance),
             });
         }
         params
@@ -797,7 +798,7 @@ mod tests {
             .params
             .allocations
             .iter()
-            .any(|a| a.address == alice.address && a.amount == 70));
+            .any(|a| a.address == alice.address && a.amount == Amount::new(70)));
         let finds = plan.first_finds(50);
         assert_eq!(finds.len(), 50);
         assert!(finds.iter().all(|(_, node)| *node != 2));

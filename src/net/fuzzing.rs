@@ -9,6 +9,7 @@ use super::message::{
     MAX_ADDRS_PER_REPLY, PROTOCOL_VERSION,
 };
 use crate::chain::state::{Account, TokenInfo};
+use crate::consensus::amount::Amount;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use crate::consensus::merkle;
 use crate::consensus::params::ChainParams;
@@ -109,8 +110,8 @@ pub fn sample_params() -> ChainParams {
 pub fn sample_transfer(params: &ChainParams) -> Transaction {
     UnsignedTransaction {
         receiver: testkit::address(2),
-        amount: 250,
-        fee: 2,
+        amount: Amount::new(250),
+        fee: Amount::new(2),
         nonce: 0,
         message: "seed".into(),
     }
@@ -120,7 +121,9 @@ pub fn sample_transfer(params: &ChainParams) -> Transaction {
 /// A valid block at height 1 of [`sample_params`]'s chain carrying `txs`.
 pub fn sample_block(params: &ChainParams, txs: Vec<Transaction>) -> Block {
     let genesis = params.genesis_block();
-    let fees: u64 = txs.iter().map(|tx| tx.fee).sum();
+    let reward = Amount::checked_sum(txs.iter().map(|tx| tx.fee))
+        .and_then(|fees| params.block_reward.checked_add(fees))
+        .unwrap_or(Amount::MAX);
     let mut block = Block {
         header: BlockHeader {
             version: BLOCK_VERSION,
@@ -133,7 +136,7 @@ pub fn sample_block(params: &ChainParams, txs: Vec<Transaction>) -> Block {
         },
         reward: Reward {
             miner: testkit::address(3),
-            amount: params.block_reward + fees,
+            amount: reward,
             height: 1,
         },
         txs,
@@ -216,7 +219,7 @@ pub fn every_kind() -> Vec<(&'static str, Message)> {
         Message::Account {
             address: testkit::address(1),
             account: Account {
-                balance: 1_000_000,
+                balance: Amount::new(1_000_000),
                 nonce: 0,
             },
             next_nonce: 1,
@@ -224,14 +227,14 @@ pub fn every_kind() -> Vec<(&'static str, Message)> {
                 token: token_id(&testkit::address(1), 0),
                 symbol: "GOLD".into(),
                 decimals: 2,
-                balance: 1_000,
+                balance: Amount::new(1_000),
             }],
         },
         Message::GetToken(token_id(&testkit::address(1), 0)),
         Message::TokenReply(Some(TokenInfo {
             symbol: "GOLD".into(),
             decimals: 2,
-            supply: 1_000,
+            supply: Amount::new(1_000),
             issuer: testkit::address(1),
             issue_txid: tx.id(),
         })),

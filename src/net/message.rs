@@ -7,6 +7,7 @@
 use crate::chain::id_prefix::MAX_PREFIX_MATCHES;
 use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::block::{Block, BlockHeader};
 use crate::consensus::bounded::at_most;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
@@ -71,7 +72,7 @@ pub struct TokenHolding {
     pub token: TokenId,
     pub symbol: String,
     pub decimals: u8,
-    pub balance: u64,
+    pub balance: Amount,
 }
 
 /// A block by height on the active chain, or by hash.

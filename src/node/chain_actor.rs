@@ -29,6 +29,7 @@ use crate::chain::state::{Account, TokenInfo};
 use crate::chain::TipInfo;
 use crate::chain::{BlockOutcome, Chain, ChainError, TipChange, TxLookup};
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::block::Block;
 use crate::consensus::error::{BlockError, TxError};
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
@@ -333,7 +334,7 @@ pub struct AddressActivity {
     /// `None` while pending.
     pub height: Option<u64>,
     pub tx: Option<Transaction>,
-    pub reward: u64,
+    pub reward: Amount,
 }
 
 /// The node started (true) or finished (false) downloading a better chain.
@@ -1018,8 +1019,8 @@ impl ChainActor {
                 txid: txid.to_string(),
                 sender: tx.sender.to_string(),
                 receiver: tx.receiver.to_string(),
-                amount: tx.amount,
-                fee: tx.fee,
+                amount: tx.amount.get(),
+                fee: tx.fee.get(),
             }));
         }
         // A racing double-spender keeps its conflicting spend to itself.
@@ -1304,7 +1305,7 @@ impl Handler<GetAddressActivity> for ChainActor {
                 txid: tx.id(),
                 height: None,
                 tx: Some(tx.clone()),
-                reward: 0,
+                reward: Amount::ZERO,
             })
             .collect();
         let tip = self.chain.tip().height;
@@ -1326,7 +1327,7 @@ impl Handler<GetAddressActivity> for ChainActor {
                     txid: tx.id(),
                     height: Some(height),
                     tx: Some(tx.clone()),
-                    reward: 0,
+                    reward: Amount::ZERO,
                 });
             }
             if block.reward.miner == address {

@@ -188,6 +188,7 @@ impl Handler<BatchDone> for TxVerifierActor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::amount::Amount;
     use crate::testkit;
     use futures::future::join_all;
 
@@ -234,7 +235,7 @@ mod tests {
             let tx = transfer(1, &genesis);
             assert_eq!(answer(&verifier, tx.clone()).await.unwrap().tx(), &tx);
             let mut bad = transfer(2, &genesis);
-            bad.amount += 1;
+            bad.amount = Amount::new(bad.amount.get() + 1);
             assert_eq!(
                 answer(&verifier, bad).await.unwrap_err(),
                 TxError::BadSignature
@@ -251,8 +252,8 @@ mod tests {
         let genesis = genesis();
         let verifier = TxVerifierActor::new(genesis).start();
         let mut txs: Vec<Transaction> = (0..150).map(|n| transfer(n, &genesis)).collect();
-        txs[7].amount += 1;
-        txs[100].fee += 1;
+        txs[7].amount = Amount::new(txs[7].amount.get() + 1);
+        txs[100].fee = Amount::new(txs[100].fee.get() + 1);
         txs[120] = transfer(120, &BlockHash::from_bytes([6; 32]));
         let (alone, grouped) = txs.split_at(50);
         let mut all = join_all(alone.iter().map(|tx| answer(&verifier, tx.clone()))).await;

@@ -192,7 +192,7 @@ pub fn account_json(
         "tokens": tokens.iter().map(|holding| json!({
             "token_id": holding.token.to_string(),
             "symbol": holding.symbol,
-            "balance": format_units(holding.balance, holding.decimals),
+            "balance": format_units(holding.balance.get(), holding.decimals),
             "balance_base_units": holding.balance.to_string(),
         })).collect::<Vec<_>>(),
     })

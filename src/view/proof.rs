@@ -62,6 +62,7 @@ pub fn check_inclusion(txid: &TxId, status: &TxStatus) -> Option<ProofCheck> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consensus::amount::Amount;
     use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
     use crate::consensus::hash::BlockHash;
     use crate::consensus::merkle;
@@ -89,7 +90,7 @@ mod tests {
             },
             reward: Reward {
                 miner: address(9),
-                amount: 55,
+                amount: Amount::new(55),
                 height: 3,
             },
             txs,

@@ -12,6 +12,7 @@
 //! `signature` stays all zeros.
 
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::hash::{from_hex, to_hex, TokenId};
 use crate::consensus::policy::{parse_account, Policy};
 use crate::consensus::transaction::{
@@ -43,8 +44,8 @@ struct TxFile {
     /// A key address, or the policy address of a multisig spend.
     sender: String,
     receiver: String,
-    amount: u64,
-    fee: u64,
+    amount: Amount,
+    fee: Amount,
     nonce: u64,
     #[serde(default)]
     message: String,

@@ -101,11 +101,6 @@ impl Chain {
     }
 }
 
-pub(super) fn encode_block(block: &Block) -> Vec<u8> {
-    // Serializing a block to CBOR cannot fail: no maps with non-string keys, no floats.
-    serde_cbor::to_vec(block).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     //! Crash safety (SPEC §4): a commit that never happens (the process dies just before
@@ -116,6 +111,7 @@ mod tests {
     use crate::chain::mempool::MempoolLimits;
     use crate::chain::verify::verify_store;
     use crate::chain::{BlockOutcome, ChainError, TxLookup};
+    use crate::consensus::amount::Amount;
     use crate::consensus::params::ChainParams;
     use crate::consensus::transaction::Transaction;
     use crate::testkit::{self, address, key};
@@ -199,7 +195,10 @@ mod tests {
             BlockOutcome::Accepted(_)
         ));
         assert_eq!(chain.tip().hash, lost.hash());
-        assert_eq!(chain.state().account(&address(ALICE)).balance, 1_000 - 302);
+        assert_eq!(
+            chain.state().account(&address(ALICE)).balance,
+            Amount::new(1_000 - 302)
+        );
         drop(chain);
         assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 4);
     }
@@ -241,7 +240,10 @@ mod tests {
             }
             other => panic!("expected the reorg, got {other:?}"),
         }
-        assert_eq!(chain.state().account(&address(ALICE)).balance, 1_000);
+        assert_eq!(
+            chain.state().account(&address(ALICE)).balance,
+            Amount::new(1_000)
+        );
         let state = chain.state().clone();
         drop(chain);
         assert_eq!(verify_store(dir.path(), &params()).unwrap().height, 3);

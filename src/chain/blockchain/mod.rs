@@ -32,12 +32,12 @@ use crate::chain::mempool::{Mempool, MempoolLimits};
 use crate::chain::orphans::{OrphanLimits, OrphanPool};
 use crate::chain::rejected::{RejectedBlocks, REJECTED_CAPACITY};
 use crate::chain::state::State;
-use crate::chain::store::{Store, StoreBatch, StoreError, DB_FILE};
+use crate::chain::store::{encode, Store, StoreBatch, StoreError, DB_FILE};
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::params::ChainParams;
 use crate::consensus::target::Work;
-use commit::{encode_block, Changes};
+use commit::Changes;
 use std::fmt;
 use std::path::Path;
 
@@ -163,7 +163,7 @@ impl Chain {
             };
             let state = State::genesis(&params);
             let mut batch = StoreBatch::default();
-            batch.blocks.push((genesis, encode_block(&genesis_block)));
+            batch.blocks.push((genesis, encode(&genesis_block)?));
             batch.index.push(entry.clone());
             batch.accounts = state
                 .iter()

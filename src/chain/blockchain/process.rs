@@ -1,10 +1,11 @@
 //! Offering blocks: the checks a block must pass before it is stored in the block tree,
 //! orphans held until their parent arrives, and sync batches committed once.
 
-use super::commit::{encode_block, Changes};
+use super::commit::Changes;
 use super::{Chain, ChainError, Rejected, TipChange};
 use crate::chain::index::{BlockStatus, IndexEntry};
 use crate::chain::orphans::{Admission, Sender};
+use crate::chain::store::encode;
 use crate::consensus::block::{Block, BLOCK_VERSION};
 use crate::consensus::difficulty::{is_retarget_height, MAX_RETARGET_FACTOR};
 use crate::consensus::error::BlockError;
@@ -222,7 +223,7 @@ impl Chain {
             stored: vec![hash],
             ..Accepted::default()
         };
-        self.accept_orphans_of(hash, now_ms, changes, &mut accepted);
+        self.accept_orphans_of(hash, now_ms, changes, &mut accepted)?;
         let (tip_change, rejected) = self.activate_best_chain(changes)?;
         accepted.tip_change = tip_change;
         accepted.rejected.extend(rejected);
@@ -269,7 +270,7 @@ impl Chain {
         now_ms: u64,
         changes: &mut Changes,
         signatures: Option<BodyVerified>,
-    ) -> Result<(), BlockError> {
+    ) -> Result<(), ChainError> {
         let parent = self
             .index
             .get(&block.header.prev)
@@ -279,7 +280,8 @@ impl Chain {
         if parent.status == BlockStatus::Invalid {
             return Err(BlockError::DescendsFromInvalid {
                 ancestor: parent.hash,
-            });
+            }
+            .into());
         }
         let context = HeaderContext {
             parent_height: parent.header.height,
@@ -299,16 +301,21 @@ impl Chain {
             .to_target()
             .map_err(BlockError::InvalidTarget)?
             .work();
+        let work = parent
+            .work
+            .checked_add(block_work)
+            .ok_or(BlockError::WorkOverflow)?;
+        let encoded = encode(&block)?;
         let entry = IndexEntry {
             header: block.header,
             hash,
-            work: parent.work.checked_add(block_work).unwrap_or(parent.work),
+            work,
             status: BlockStatus::Unchecked,
             seq: self.index.take_seq(),
         };
         self.index.insert(entry);
         changes.touched_entries.insert(hash);
-        changes.batch.blocks.push((hash, encode_block(&block)));
+        changes.batch.blocks.push((hash, encoded));
         changes.new_blocks.insert(hash, block);
         changes.new_txids.insert(hash, txids);
         Ok(())
@@ -321,7 +328,7 @@ impl Chain {
         now_ms: u64,
         changes: &mut Changes,
         accepted: &mut Accepted,
-    ) {
+    ) -> Result<(), ChainError> {
         let mut parents = vec![parent];
         while let Some(parent) = parents.pop() {
             for child in self.orphans.take_children(&parent) {
@@ -331,10 +338,12 @@ impl Chain {
                         accepted.stored.push(hash);
                         parents.push(hash);
                     }
-                    Err(error) => accepted.rejected.push((hash, error)),
+                    Err(ChainError::Block(error)) => accepted.rejected.push((hash, error)),
+                    Err(store) => return Err(store),
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -514,6 +523,33 @@ mod batch_signature_tests {
         assert!(matches!(
             first_error(chain.process_blocks(batch, now)),
             BlockError::KnownInvalid { .. }
+        ));
+    }
+}
+
+#[cfg(test)]
+mod work_tests {
+    //! Cumulative work that no longer fits is refused with its own reason, instead of the
+    //! child silently getting its parent's work (and so never winning fork choice).
+
+    use super::*;
+    use crate::chain::mempool::MempoolLimits;
+    use crate::consensus::target::Work;
+    use crate::testkit::{self, address};
+
+    #[test]
+    fn cumulative_work_past_2_pow_256_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain =
+            Chain::open(dir.path(), testkit::params(&[]), MempoolLimits::default()).unwrap();
+        let mut genesis = chain.index.get(&chain.genesis_hash()).unwrap().clone();
+        genesis.work = Work::from_be_bytes([0xff; 32]);
+        chain.index.insert(genesis);
+        let block = testkit::next_block(&chain, address(9), Vec::new());
+        let now = block.header.timestamp_ms;
+        assert!(matches!(
+            chain.process_block(block, now),
+            Err(ChainError::Block(BlockError::WorkOverflow))
         ));
     }
 }

@@ -3,9 +3,11 @@
 
 use super::Chain;
 use crate::consensus::address::Address;
+use crate::consensus::amount::Amount;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use crate::consensus::target::Target;
-use crate::consensus::transaction::Reward;
+use crate::consensus::transaction::{Reward, Transaction};
+use log::warn;
 
 /// A block ready for mining: find a nonce so that the header's hash meets `target`.
 #[derive(Clone, Debug)]
@@ -25,15 +27,28 @@ impl Chain {
             .unwrap_or(tip.header.target);
         let target = compact.to_target().unwrap_or(Target::MAX);
         let timestamp_ms = now_ms.max(self.index.median_time_past(&tip.hash).saturating_add(1));
-        let txs = self.mempool.select(
+        let mut txs = self.mempool.select(
             &self.state,
             self.params.max_block_txs as usize,
             self.body_budget(),
         );
-        let fees = txs.iter().fold(0u64, |sum, tx| sum.saturating_add(tx.fee));
+        let reward_with = |txs: &[Transaction]| {
+            Amount::checked_sum(txs.iter().map(|tx| tx.fee))
+                .and_then(|fees| self.params.block_reward.checked_add(fees))
+        };
+        let amount = match reward_with(&txs) {
+            Some(amount) => amount,
+            None => {
+                // Such a block would be invalid (BlockError::FeeOverflow): mine an empty
+                // one rather than a block no node accepts.
+                warn!("the selected transactions' fees overflow the reward; mining an empty block");
+                txs.clear();
+                self.params.block_reward
+            }
+        };
         let reward = Reward {
             miner,
-            amount: self.params.block_reward.saturating_add(fees),
+            amount,
             height,
         };
         let mut block = Block {
@@ -59,7 +74,7 @@ impl Chain {
             header: self.index.tip().header,
             reward: Reward {
                 miner: Address::from_bytes([0; 32]),
-                amount: 0,
+                amount: Amount::ZERO,
                 height: 0,
             },
             txs: Vec::new(),
