@@ -169,15 +169,14 @@ impl Config {
             toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
         let mut merged = base.unwrap_or_default();
         merge(&mut merged, overlay);
+        // The path of the value that failed (`chain.allocations[1].amount`) is tracked
+        // while deserializing, so the error names the key exactly.
         let config: Config =
-            toml::Value::Table(merged.clone())
-                .try_into()
-                .map_err(|e: toml::de::Error| {
-                    error(
-                        &locate_error(&merged).unwrap_or_default(),
-                        e.message().to_string(),
-                    )
-                })?;
+            serde_path_to_error::deserialize(toml::Value::Table(merged)).map_err(|e| {
+                let path = e.path().to_string();
+                let key = if path == "." { String::new() } else { path };
+                error(&key, e.into_inner().message().to_string())
+            })?;
         config
             .chain
             .validate()
@@ -237,93 +236,6 @@ pub fn parse_peer(text: &str) -> Result<std::net::SocketAddr, String> {
     addrs
         .next()
         .ok_or_else(|| format!("\"{text}\" resolves to no address"))
-}
-
-/// The key a deserialization error of `Config` comes from: serde's messages (such as
-/// "invalid type: string, expected i64") do not say, so each suspect is tried alone.
-fn locate_error(merged: &toml::Table) -> Option<String> {
-    use crate::consensus::params::Allocation;
-    use scenario::{
-        AccountEntry, GroupEntry, LinkEntry, PartitionEntry, Simulation as Sim, TransferEntry,
-    };
-    let key = culprit::<Config>(merged)?;
-    let inner = |value: Option<&toml::Value>| value.and_then(toml::Value::as_table).cloned();
-    let path = match key.as_str() {
-        "chain" => {
-            let table = inner(merged.get("chain"))?;
-            match culprit::<ChainParams>(&table) {
-                Some(field) if field == "allocations" => {
-                    let at = failing_element::<Allocation>(table.get("allocations"))?;
-                    format!("chain.allocations[{at}]")
-                }
-                Some(field) => format!("chain.{field}"),
-                None => key,
-            }
-        }
-        "node" => {
-            let table = inner(merged.get("node"))?;
-            culprit::<NodeConfig>(&table).map_or(key, |field| format!("node.{field}"))
-        }
-        "nodes" => {
-            let at = failing_element::<NodeEntry>(merged.get("nodes"))?;
-            let table = inner(merged.get("nodes")?.as_array()?.get(at))?;
-            culprit::<NodeEntry>(&table).map_or(format!("nodes[{at}]"), |field| {
-                format!("nodes[{at}].{field}")
-            })
-        }
-        "simulation" => {
-            let table = inner(merged.get("simulation"))?;
-            let field = culprit::<Sim>(&table)?;
-            let element = match field.as_str() {
-                "links" => failing_element::<LinkEntry>(table.get("links")),
-                "partitions" => failing_element::<PartitionEntry>(table.get("partitions")),
-                "accounts" => failing_element::<AccountEntry>(table.get("accounts")),
-                "transfers" => failing_element::<TransferEntry>(table.get("transfers")),
-                "groups" => failing_element::<GroupEntry>(table.get("groups")),
-                _ => None,
-            };
-            let element_field = |at: usize| {
-                let entry = inner(table.get(&field)?.as_array()?.get(at))?;
-                match field.as_str() {
-                    "groups" => culprit::<GroupEntry>(&entry),
-                    _ => None,
-                }
-            };
-            match element {
-                Some(at) => match element_field(at) {
-                    Some(key) => format!("simulation.{field}[{at}].{key}"),
-                    None => format!("simulation.{field}[{at}]"),
-                },
-                None => format!("simulation.{field}"),
-            }
-        }
-        _ => key,
-    };
-    Some(path)
-}
-
-/// The key of `table` whose removal changes how deserializing it as `T` fails.
-fn culprit<T: serde::de::DeserializeOwned>(table: &toml::Table) -> Option<String> {
-    let message = |table: toml::Table| {
-        toml::Value::Table(table)
-            .try_into::<T>()
-            .err()
-            .map(|e| e.message().to_string())
-    };
-    let original = message(table.clone())?;
-    table.keys().find_map(|key| {
-        let mut without = table.clone();
-        without.remove(key);
-        (message(without).as_ref() != Some(&original)).then(|| key.clone())
-    })
-}
-
-/// The position of the first element of an array that does not deserialize as `T`.
-fn failing_element<T: serde::de::DeserializeOwned>(array: Option<&toml::Value>) -> Option<usize> {
-    array?
-        .as_array()?
-        .iter()
-        .position(|value| value.clone().try_into::<T>().is_err())
 }
 
 /// Deep-merges `overlay` into `base`: tables merge key by key, anything else replaces.

@@ -22,13 +22,7 @@ pub fn sha256_parts(parts: &[&[u8]]) -> [u8; 32] {
 
 /// Lowercase hex of `bytes`.
 pub fn to_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(DIGITS[usize::from(byte >> 4)] as char);
-        out.push(DIGITS[usize::from(byte & 0x0f)] as char);
-    }
-    out
+    hex::encode(bytes)
 }
 
 /// The short form of a hash in hex, wherever one is shortened (logs, summaries, the
@@ -66,8 +60,7 @@ impl std::error::Error for HexError {}
 
 /// Reads exactly `N` bytes from `2 * N` hex digits (either case).
 pub fn from_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
-    let digits = text.as_bytes();
-    if digits.len() != 2 * N {
+    if text.len() != 2 * N {
         // Characters, not bytes: "d85cc39d…" is 9 characters a person typed, 11 bytes.
         return Err(HexError::WrongLength {
             expected: 2 * N,
@@ -75,23 +68,19 @@ pub fn from_hex<const N: usize>(text: &str) -> Result<[u8; N], HexError> {
         });
     }
     let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        let high = hex_value(digits[2 * i]).ok_or(HexError::NotHex { position: 2 * i })?;
-        let low = hex_value(digits[2 * i + 1]).ok_or(HexError::NotHex {
-            position: 2 * i + 1,
-        })?;
-        *byte = (high << 4) | low;
-    }
+    hex::decode_to_slice(text, &mut out).map_err(|error| match error {
+        hex::FromHexError::InvalidHexCharacter { index, .. } => {
+            HexError::NotHex { position: index }
+        }
+        // The length was checked above; these cannot arise, but are reported truthfully.
+        hex::FromHexError::OddLength | hex::FromHexError::InvalidStringLength => {
+            HexError::WrongLength {
+                expected: 2 * N,
+                got: text.chars().count(),
+            }
+        }
+    })?;
     Ok(out)
-}
-
-fn hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        b'A'..=b'F' => Some(digit - b'A' + 10),
-        _ => None,
-    }
 }
 
 macro_rules! hash_newtype {
