@@ -1,0 +1,51 @@
+//! The binary's exit codes for command lines (SPEC §6, README): one that does not parse
+//! exits 2 with one line on stderr naming the offending argument; `--help` and
+//! `--version` exit 0. Clap's wording is not asserted, only what a script relies on.
+
+use std::process::Command;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_ironchain");
+
+fn run(args: &[&str]) -> (Option<i32>, String) {
+    let output = Command::new(BINARY)
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_command_line_that_does_not_parse_exits_2_naming_the_argument() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--port", "99999"], "--port"),
+        (&["--port", "not-a-port"], "not-a-port"),
+        (
+            &[
+                "send", "--key", "k", "--to", "x", "--fee", "1", "--amount", "-5",
+            ],
+            "--amount",
+        ),
+        (&["send", "--key", "k"], "--to"),
+        (&["--no-such-flag"], "--no-such-flag"),
+    ];
+    for (args, named) in cases {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(named),
+            "{args:?}: {stderr:?} does not name {named}"
+        );
+    }
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    for args in [&["--help"][..], &["--version"], &["send", "--help"]] {
+        let (code, stderr) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {stderr}");
+    }
+}
