@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod binary;
+
 use ironchain::chain::state::Account;
 use ironchain::consensus::address::Address;
 use ironchain::consensus::block::Block;
