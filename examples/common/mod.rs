@@ -136,13 +136,9 @@ pub fn scratch_dir(tag: &str) -> tempfile::TempDir {
 
 /// The value below which `p` percent of `samples` fall (nearest rank); 0 when empty.
 pub fn percentile(samples: &[f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
     let mut sorted = samples.to_vec();
     sorted.sort_by(|a, b| a.total_cmp(b));
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    ironchain::launch::summary::percentile(&sorted, p).unwrap_or(0.0)
 }
 
 /// Peak resident set size of this process in MiB (`VmHWM` of /proc/self/status).

@@ -271,8 +271,9 @@ pub struct RunFacts {
     pub eclipse: Option<EclipseSummary>,
 }
 
-/// Nearest-rank percentile of sorted `values`.
-fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
+/// Nearest-rank percentile `p` (0–100) of `sorted` (ascending); `None` when empty. The one
+/// definition of a percentile for launch summaries and the examples' measurements alike.
+pub fn percentile(sorted: &[f64], p: f64) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
