@@ -135,7 +135,7 @@ impl Trial {
         let merchant = LaunchAccount::new("merchant").address;
         let attacker = LaunchAccount::new("attacker").address;
         let (account, _) = chain.account(&merchant);
-        let reversed = account.balance < MERCHANT_START + PAYMENT;
+        let reversed = account.balance.get() < MERCHANT_START + PAYMENT;
         let delivered = if self.confirmations == 0 {
             summary.transactions.accepted == 2
         } else {
