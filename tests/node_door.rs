@@ -519,7 +519,7 @@ async fn pipelined_requests_are_answered_in_request_order() {
         })
         .collect();
     let mut forged = testkit::transfer(&testkit::key(2), testkit::address(3), 5, 1, 0, &genesis);
-    forged.amount += 1;
+    forged.amount = Amount::new(forged.amount.get() + 1);
     let mut requests: Vec<Message> = run.iter().cloned().map(Message::SubmitTx).collect();
     requests.insert(25, Message::SubmitTx(forged));
     requests.insert(5, Message::GetTip);

@@ -104,7 +104,7 @@ pub fn token_json(token: &TokenId, info: &TokenInfo) -> Value {
         "token_id": token.to_string(),
         "symbol": info.symbol,
         "decimals": info.decimals,
-        "supply": format_units(info.supply, info.decimals),
+        "supply": format_units(info.supply.get(), info.decimals),
         "supply_base_units": info.supply.to_string(),
         "issuer": info.issuer.to_string(),
         "issue_txid": info.issue_txid.to_string(),
