@@ -7,6 +7,8 @@
 //! Virtual timestamps are exact, so these tests assert exact delays without being timing
 //! tests: the wall clock never enters them.
 
+mod common;
+
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
 use ironchain::launch::{run, run_blocking, LaunchPlan, RunOptions, Summary};
@@ -391,7 +393,6 @@ fn a_partition_heals_the_same_way_in_virtual_and_in_real_time() {
 
 #[test]
 fn bad_virtual_network_configs_fail_in_one_line_naming_file_key_and_reason() {
-    let dir = tempfile::tempdir().unwrap();
     let one = "[[nodes]]\nname = \"a\"\n[[nodes]]\nname = \"b\"\n";
     let cases = [
         (
@@ -418,23 +419,11 @@ fn bad_virtual_network_configs_fail_in_one_line_naming_file_key_and_reason() {
             "simulation.clock: \"virtual\" needs mining = \"simulated\"",
         ),
     ];
-    for (i, (text, expected)) in cases.iter().enumerate() {
-        let file = dir.path().join(format!("bad{i}.toml"));
-        std::fs::write(&file, text).unwrap();
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_ironchain"))
-            .arg("launch")
-            .arg(&file)
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(!output.status.success());
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(stderr.lines().count(), 1, "{stderr}");
-        assert!(
-            stderr.contains(&format!("{}: {expected}", file.display())),
-            "{stderr}"
-        );
-    }
+    let cases: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(text, expected)| (text.as_str(), *expected))
+        .collect();
+    common::assert_launch_refuses(&cases);
 }
 
 #[test]
