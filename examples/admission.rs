@@ -14,6 +14,7 @@
 mod common;
 
 use actix::prelude::*;
+use clap::Parser;
 use common::BenchNode;
 use ironchain::cli::rpc::NodeConnection;
 use ironchain::consensus::address::Address;
@@ -28,10 +29,26 @@ use std::time::{Duration, Instant};
 /// Senders per client; each sends txs / clients / SENDERS transfers in nonce order.
 const SENDERS: usize = 25;
 
+/// Admission throughput of concurrent pipelining clients.
+#[derive(Parser)]
+struct Args {
+    /// Concurrent client connections.
+    #[arg(long, default_value_t = 8, value_parser = common::at_least_one::<usize>())]
+    clients: usize,
+    /// Transfers in all, shared equally by the clients.
+    #[arg(long = "txs", default_value_t = 20_000, value_parser = common::at_least_one::<usize>())]
+    total: usize,
+    /// Submissions each client keeps in flight (1: one at a time).
+    #[arg(long, default_value_t = 64, value_parser = common::at_least_one::<usize>())]
+    window: usize,
+}
+
 fn main() {
-    let [clients, total, window] =
-        common::options([("clients", 8), ("txs", 20_000), ("window", 64)]).map(|v| v as usize);
-    let window = window.max(1);
+    let Args {
+        clients,
+        total,
+        window,
+    } = Args::parse();
     let per_client = total / clients;
     let keys: Vec<SigningKey> = (0..clients * SENDERS)
         .map(|n| testkit::key(50_000 + n as u64))

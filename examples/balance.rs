@@ -10,6 +10,7 @@
 mod common;
 
 use actix::prelude::*;
+use clap::Parser;
 use common::BenchNode;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
@@ -30,9 +31,19 @@ fn account_address(n: usize) -> Address {
     Address::from_bytes(sha256(format!("balance bench account {n}").as_bytes()))
 }
 
+/// Balance query latency, in-process and over TCP.
+#[derive(Parser)]
+struct Args {
+    /// Funded accounts in the genesis block (each count is its own cached fixture).
+    #[arg(long, default_value_t = 1_000_000, value_parser = common::at_least_one::<usize>())]
+    accounts: usize,
+    /// Random balance queries each way.
+    #[arg(long, default_value_t = 20_000, value_parser = common::at_least_one::<usize>())]
+    queries: usize,
+}
+
 fn main() {
-    let [accounts, queries] =
-        common::options([("accounts", 1_000_000), ("queries", 20_000)]).map(|v| v as usize);
+    let Args { accounts, queries } = Args::parse();
     let allocations: Vec<(Address, u64)> = (0..accounts)
         .map(|n| (account_address(n), 1_000 + n as u64))
         .collect();

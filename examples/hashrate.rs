@@ -12,6 +12,7 @@
 
 mod common;
 
+use clap::Parser;
 use ironchain::consensus::block::{BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::hash::{BlockHash, MerkleRoot};
 use ironchain::consensus::pow::MidstateHasher;
@@ -88,16 +89,29 @@ fn compress_batch(seed: u8) -> u64 {
     BATCH
 }
 
-fn main() {
-    let mut seconds = 3.0f64;
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        match (flag.as_str(), args.next()) {
-            ("--seconds", Some(value)) => seconds = value.parse().expect("--seconds: a number"),
-            _ => panic!("usage: hashrate [--seconds S]"),
-        }
+/// Miner hash rate against the SHA-256 compression limit, with 1 and 2 threads.
+#[derive(Parser)]
+struct Args {
+    /// Seconds each of the four measurements runs (fractions allowed).
+    #[arg(long = "seconds", value_name = "SECONDS", default_value = "3", value_parser = parse_span)]
+    span: Duration,
+}
+
+/// A positive, finite number of seconds: `Duration::from_secs_f64` would panic on a
+/// negative, infinite or NaN value, and 0 measures nothing.
+fn parse_span(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text
+        .parse()
+        .map_err(|_| format!("\"{text}\" is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(span) if !span.is_zero() => Ok(span),
+        _ => Err(format!("{text} s: expected a positive number of seconds")),
     }
-    let span = Duration::from_secs_f64(seconds);
+}
+
+fn main() {
+    let Args { span } = Args::parse();
+    let seconds = span.as_secs_f64();
     let profile = if cfg!(debug_assertions) {
         "dev"
     } else {

@@ -11,6 +11,7 @@
 mod common;
 
 use actix::prelude::*;
+use clap::Parser;
 use common::BenchNode;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
@@ -90,9 +91,26 @@ fn regular_graph(n: usize, degree: usize, rng: &mut StdRng) -> Vec<(usize, usize
     }
 }
 
+/// Block propagation delay over a seeded random 4-regular graph of nodes.
+#[derive(Parser)]
+struct Args {
+    /// Nodes; a 4-regular graph without loops or double edges needs at least 5.
+    #[arg(long, default_value_t = 16, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(5..))]
+    nodes: usize,
+    /// Blocks handed out, one at a time.
+    #[arg(long, default_value_t = 100, value_parser = common::at_least_one::<usize>())]
+    blocks: usize,
+    /// Seed of the graph and of which node gets each block.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+}
+
 fn main() {
-    let [nodes, blocks, seed] = common::options([("nodes", 16), ("blocks", 100), ("seed", 7)]);
-    let (nodes, blocks) = (nodes as usize, blocks as usize);
+    let Args {
+        nodes,
+        blocks,
+        seed,
+    } = Args::parse();
     let params = testkit::params(&[]);
     let mut rng = StdRng::seed_from_u64(seed);
     let edges = regular_graph(nodes, 4, &mut rng);

@@ -13,6 +13,7 @@
 mod common;
 
 use actix::prelude::*;
+use clap::Parser;
 use common::BenchNode;
 use ironchain::consensus::params::ChainParams;
 use ironchain::node::chain_actor::{NodeEvent, NodeEventKind, RegisterMiner, SetEventSink};
@@ -117,9 +118,19 @@ fn run(threads: usize, blocks: u64, bits: u32) -> Vec<f64> {
     })
 }
 
+/// Miner restart delay after each accepted block.
+#[derive(Parser)]
+struct Args {
+    /// Blocks mined per miner-thread count.
+    #[arg(long, default_value_t = 100, value_parser = common::at_least_one::<u64>())]
+    blocks: u64,
+    /// Fixed difficulty in leading zero bits (chain parameters allow at most 255).
+    #[arg(long, default_value_t = 22, value_parser = clap::value_parser!(u32).range(0..=255))]
+    bits: u32,
+}
+
 fn main() {
-    let [blocks, bits] = common::options([("blocks", 100), ("bits", 22)]);
-    let bits = u32::try_from(bits).expect("--bits: at most 256");
+    let Args { blocks, bits } = Args::parse();
     for threads in [1usize, 2] {
         let delays = run(threads, blocks, bits);
         let p50 = common::percentile(&delays, 50.0);

@@ -19,6 +19,7 @@
 
 mod common;
 
+use clap::Parser;
 use ironchain::cli::rpc::NodeConnection;
 use ironchain::consensus::address::Address;
 use ironchain::consensus::amount::Amount;
@@ -295,8 +296,16 @@ fn verify(binary: &Path, config: &Path, dir: &Path) -> (bool, String) {
     }
 }
 
+/// Multi-process soak with kills and restarts.
+#[derive(Parser)]
+struct Args {
+    /// How long to soak; at most what still counts in seconds without overflow.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=u64::MAX / 60))]
+    minutes: u64,
+}
+
 fn main() -> ExitCode {
-    let [minutes] = common::options([("minutes", 10)]);
+    let Args { minutes } = Args::parse();
     let binary = default_binary();
     if !binary.exists() {
         eprintln!(

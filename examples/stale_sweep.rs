@@ -15,6 +15,7 @@
 //! (A debug build is fine: simulated miners hardly use the CPU. The committed
 //! `docs/stale_sweep.*` came from `--out docs --blocks 500`, in about two minutes.)
 
+use clap::Parser;
 use ironchain::launch::{run, LaunchPlan, RunOptions, Summary};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -23,48 +24,24 @@ use std::time::Instant;
 
 const RATIOS: [f64; 4] = [0.05, 0.1, 0.2, 0.5];
 
+/// Stale-block rate against network delay, beside the model.
+#[derive(Parser)]
 struct Args {
+    /// Where stale_sweep.csv and stale_sweep.svg are written.
+    #[arg(long, default_value = "docs")]
     out: PathBuf,
+    /// Equal miners per point, every pair connected.
+    #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=64))]
     nodes: usize,
+    /// Blocks mined per point (stale included).
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..))]
     blocks: u64,
+    /// Mean block interval T in milliseconds.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(1..))]
     target_ms: u64,
+    /// Seed of the first point (the others take the next seeds).
+    #[arg(long, default_value_t = 1)]
     seed: u64,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        out: PathBuf::from("docs"),
-        nodes: 4,
-        blocks: 500,
-        target_ms: 200,
-        seed: 1,
-    };
-    let mut words = std::env::args().skip(1);
-    while let Some(flag) = words.next() {
-        let value = words
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: \"{value}\" is not a whole number"))
-        };
-        match flag.as_str() {
-            "--out" => args.out = PathBuf::from(&value),
-            "--nodes" => args.nodes = number()? as usize,
-            "--blocks" => args.blocks = number()?,
-            "--target-ms" => args.target_ms = number()?,
-            "--seed" => args.seed = number()?,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    if args.nodes < 2 || args.nodes > 64 {
-        return Err("--nodes: between 2 and 64".into());
-    }
-    if args.blocks == 0 || args.target_ms == 0 {
-        return Err("--blocks and --target-ms must be positive".into());
-    }
-    Ok(args)
 }
 
 /// The config of one point: n equal miners, fully connected, every message delayed d.
@@ -94,13 +71,7 @@ fn model(ratio: f64, n: usize) -> f64 {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let args = match parse_args() {
-        Ok(args) => args,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let args = Args::parse();
     match sweep(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -115,8 +86,11 @@ fn sweep(args: &Args) -> Result<(), String> {
     for (i, ratio) in RATIOS.iter().enumerate() {
         let delay_ms = (ratio * args.target_ms as f64).round() as u64;
         let name = format!("stale-sweep-{ratio}.toml");
-        let plan = LaunchPlan::from_toml(&name, &config(args, delay_ms, args.seed + i as u64))
-            .map_err(|e| e.to_string())?;
+        let plan = LaunchPlan::from_toml(
+            &name,
+            &config(args, delay_ms, args.seed.wrapping_add(i as u64)),
+        )
+        .map_err(|e| e.to_string())?;
         plans.push((*ratio, delay_ms, plan));
     }
     let base = ironchain::launch::default_run_dir("stale-sweep");

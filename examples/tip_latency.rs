@@ -12,6 +12,7 @@
 mod common;
 
 use actix::prelude::*;
+use clap::Parser;
 use common::BenchNode;
 use ironchain::consensus::params::ChainParams;
 use ironchain::testkit;
@@ -19,12 +20,28 @@ use serde_json::json;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+/// `GET /api/tip` latency with many kept-alive clients while the node mines.
+#[derive(Parser)]
+struct Args {
+    /// Concurrent HTTP clients, each on its own connection.
+    #[arg(long, default_value_t = 64, value_parser = common::at_least_one::<usize>())]
+    clients: usize,
+    /// Pause between a client's requests (0: ask again as soon as answered).
+    #[arg(long, default_value_t = 10)]
+    interval_ms: u64,
+    /// How long the clients ask.
+    #[arg(long, default_value_t = 10, value_parser = common::at_least_one::<u64>())]
+    seconds: u64,
+}
+
 fn main() {
-    let [clients, interval_ms, seconds] =
-        common::options([("clients", 64), ("interval-ms", 10), ("seconds", 10)]);
-    let clients = clients.max(1) as usize;
+    let Args {
+        clients,
+        interval_ms,
+        seconds,
+    } = Args::parse();
     let interval = Duration::from_millis(interval_ms);
-    let run_for = Duration::from_secs(seconds.max(1));
+    let run_for = Duration::from_secs(seconds);
     let params = ChainParams {
         genesis_message: "ironchain tip latency bench".into(),
         // About a block a second on one thread here: the chain actor connects blocks and

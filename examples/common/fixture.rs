@@ -29,8 +29,13 @@ pub const TXS_PER_BLOCK: usize = 10;
 const SENDERS: usize = 1_000;
 /// Bump when the fixture's contents change, so a stale cache is not reused.
 const VERSION: u32 = 1;
+/// Set (to the kind's name) on the serving child, and only there. The child role is how
+/// `measure` works, not an option for people, so it stays out of the command line: each
+/// example's clap options are then exactly what its `--help` shows.
+const SERVE_ENV: &str = "IRONCHAIN_BENCH_SERVE_FIXTURE";
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which fixture; also a clap value (`empty`, `full`) for the examples that choose one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Kind {
     Empty,
     Full,
@@ -44,12 +49,9 @@ impl Kind {
         }
     }
 
+    /// The kind named `text` (as on the command line), by clap's own reading of it.
     pub fn parse(text: &str) -> Option<Kind> {
-        match text {
-            "empty" => Some(Kind::Empty),
-            "full" => Some(Kind::Full),
-            _ => None,
-        }
+        <Kind as clap::ValueEnum>::from_str(text, false).ok()
     }
 
     pub fn transactions(self) -> u64 {
@@ -194,7 +196,7 @@ pub fn measure(kind: Kind) -> SyncRun {
     // Generate here first (in a child, so our RSS stays the syncing node's).
     let exe = std::env::current_exe().expect("own executable");
     let mut child = Command::new(exe)
-        .args(["--serve", kind.name()])
+        .env(SERVE_ENV, kind.name())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -248,18 +250,18 @@ pub fn measure(kind: Kind) -> SyncRun {
     }
 }
 
-/// Handles `--serve KIND` (the child role); returns false if this is not the child.
+/// Serves the fixture and returns true if this process is `measure`'s serving child;
+/// returns false in the example's own process, which goes on to parse its options.
 pub fn serve_if_child() -> bool {
-    let args: Vec<String> = std::env::args().collect();
-    match args.iter().position(|arg| arg == "--serve") {
-        Some(at) => {
-            let kind = args
-                .get(at + 1)
-                .and_then(|text| Kind::parse(text))
-                .expect("--serve empty|full");
-            serve(kind);
-            true
+    let Some(value) = std::env::var_os(SERVE_ENV) else {
+        return false;
+    };
+    match value.to_str().and_then(Kind::parse) {
+        Some(kind) => serve(kind),
+        None => {
+            eprintln!("error: {SERVE_ENV}={value:?}: expected empty or full");
+            std::process::exit(2);
         }
-        None => false,
     }
+    true
 }

@@ -1,6 +1,8 @@
 //! Shared plumbing of the examples: for the whole-system benchmarks (issue 6), node
 //! settings built in ONE place (so a change to `NodeSettings`/`NodeOptions` is a one-line
-//! fix here), `--name N` options, percentiles, peak RSS, where fixtures and scratch
+//! fix here), the clap parser of positive whole-number options (each example declares its
+//! own options as a clap derive struct, so `--help` works and a bad option is clap's usage
+//! error, exit 2), percentiles, peak RSS, where fixtures and scratch
 //! directories live, and the one readable line plus one JSON line every benchmark prints;
 //! for the launch demos, running one config file; for the attack experiments, a chart.
 //!
@@ -167,30 +169,14 @@ fn proc_status_kib(process: &str, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// The command line's `--name N` options: `defaults` names each option and its value when
-/// absent; the values come back in the same order. Panics with the usage on anything
-/// else (a benchmark's own command line, not user input to a node).
-pub fn options<const N: usize>(defaults: [(&str, u64); N]) -> [u64; N] {
-    let usage = || {
-        let names: Vec<String> = defaults
-            .iter()
-            .map(|(name, _)| format!("--{name} N"))
-            .collect();
-        format!("options: {}", names.join(" "))
-    };
-    let mut values = defaults.map(|(_, value)| value);
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let at = defaults
-            .iter()
-            .position(|(name, _)| flag.strip_prefix("--") == Some(*name))
-            .unwrap_or_else(|| panic!("unknown option {flag}; {}", usage()));
-        values[at] = args
-            .next()
-            .and_then(|value| value.parse().ok())
-            .unwrap_or_else(|| panic!("{flag} needs a number; {}", usage()));
-    }
-    values
+/// clap's parser of a whole number of at least 1, for the options (client counts, block
+/// counts, durations) where 0 would divide by zero, loop forever or measure nothing: a 0
+/// on the command line is a usage error (exit 2) rather than a panic or a silent run.
+pub fn at_least_one<T>() -> clap::builder::RangedU64ValueParser<T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+{
+    clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
 /// Runs `ironchain launch FILE` through the library, as the launch demos do.
