@@ -2,12 +2,13 @@
 //! `std::net::TcpStream` with read and write timeouts, the client handshake, and
 //! requests answered in the order they were sent (one at a time, or pipelined).
 //!
-//! Frames are the node's own (4-byte big-endian length, then CBOR). The length prefix is
-//! checked against [`MAX_FRAME_BYTES`] before any of the body is read, so a confused or
-//! hostile server cannot make the client allocate more than that.
+//! Frames are the node's own, read and written by `net::frame`'s code (4-byte big-endian
+//! length, then CBOR): the length prefix is checked against its `MAX_FRAME_BYTES` before
+//! any of the body is read, so a confused or hostile server cannot make the client
+//! allocate more than that. Here its errors only become the client's wording.
 
 use crate::consensus::hash::BlockHash;
-use crate::net::frame::{encode_frame, MAX_FRAME_BYTES};
+use crate::net::frame::{encode_frame, Decoded, FrameCodec, FrameError};
 use crate::net::message::{Message, PROTOCOL_VERSION};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
@@ -201,30 +202,25 @@ impl std::fmt::Display for ReplyError {
     }
 }
 
-/// Reads one frame: checks the length prefix against [`MAX_FRAME_BYTES`], then reads and
-/// decodes exactly that many bytes.
+/// Reads one frame through the node's framing ([`FrameCodec::read_blocking`]) and says
+/// what went wrong in the client's terms: a length over the limit or a body that does
+/// not decode means the bytes are not an ironchain frame at all.
 pub fn read_frame(reader: &mut impl Read) -> Result<Message, ReplyError> {
-    let io = |e: io::Error| match e.kind() {
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ReplyError::TimedOut,
-        _ => ReplyError::Io(describe(&e)),
-    };
-    let mut prefix = [0u8; 4];
-    reader.read_exact(&mut prefix).map_err(io)?;
-    let length = u32::from_be_bytes(prefix) as usize;
-    if length > MAX_FRAME_BYTES {
-        return Err(ReplyError::Foreign(format!(
-            "frame of {length} bytes exceeds the limit of {MAX_FRAME_BYTES}"
-        )));
+    match FrameCodec::default().read_blocking(reader) {
+        Ok(Decoded::Message(message)) => Ok(*message),
+        Ok(Decoded::Malformed(reason)) => Err(ReplyError::Foreign(reason)),
+        Err(FrameError::Io(error)) => Err(match error.kind() {
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ReplyError::TimedOut,
+            _ => ReplyError::Io(describe(&error)),
+        }),
+        Err(other) => Err(ReplyError::Foreign(other.to_string())),
     }
-    let mut body = vec![0u8; length];
-    reader.read_exact(&mut body).map_err(io)?;
-    serde_cbor::from_slice(&body)
-        .map_err(|e| ReplyError::Foreign(format!("undecodable message: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::frame::MAX_FRAME_BYTES;
     use std::net::TcpListener;
 
     #[test]

@@ -4,12 +4,16 @@
 //! so a hostile length prefix costs the node nothing. A body that does not decode is
 //! reported as a [`Decoded::Malformed`] item rather than a stream error: the frame
 //! boundary is still known, so the connection can answer with a reason and go on.
+//!
+//! Both ends use this one implementation: the node's connections through the tokio
+//! [`FrameCodec`], the blocking command-line client through [`FrameCodec::read_blocking`]
+//! and [`encode_frame`], so the prefix, the limit and their errors cannot drift apart.
 
 use super::message::Message;
 use crate::consensus::bounded::{with_max_block_txs, MAX_DECODABLE_BLOCK_TXS};
 use bytes::{Buf, BufMut, BytesMut};
 use std::fmt;
-use std::io;
+use std::io::{self, Read};
 use tokio_util::codec::{Decoder, Encoder};
 
 /// Largest frame body accepted or sent: room for a full block plus CBOR overhead.
@@ -78,6 +82,39 @@ impl FrameCodec {
     pub fn for_network(max_block_txs: usize) -> Self {
         FrameCodec { max_block_txs }
     }
+
+    /// Reads exactly one frame from a blocking reader (a client's `TcpStream`): the
+    /// prefix, checked against the limit before any of the body is read, then exactly the
+    /// body, so replies pipelined behind it stay in the socket for the next call.
+    pub fn read_blocking(&self, reader: &mut impl Read) -> Result<Decoded, FrameError> {
+        let mut prefix = [0u8; LENGTH_BYTES];
+        reader.read_exact(&mut prefix)?;
+        let length = body_length(prefix)?;
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body)?;
+        Ok(self.decode_body(&body))
+    }
+
+    /// One frame's body as a message, or the reason it is not one.
+    fn decode_body(&self, body: &[u8]) -> Decoded {
+        let decoded = with_max_block_txs(self.max_block_txs, || {
+            serde_cbor::from_slice::<Message>(body)
+        });
+        match decoded {
+            Ok(message) => Decoded::Message(Box::new(message)),
+            Err(error) => Decoded::Malformed(format!("undecodable message: {error}")),
+        }
+    }
+}
+
+/// The body length a prefix announces, refused if over [`MAX_FRAME_BYTES`] (the check that
+/// comes before any of the body is buffered).
+fn body_length(prefix: [u8; LENGTH_BYTES]) -> Result<usize, FrameError> {
+    let length = u32::from_be_bytes(prefix) as usize;
+    if length > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLarge { length });
+    }
+    Ok(length)
 }
 
 impl Decoder for FrameCodec {
@@ -90,23 +127,14 @@ impl Decoder for FrameCodec {
         };
         let mut length_bytes = [0u8; LENGTH_BYTES];
         length_bytes.copy_from_slice(prefix);
-        let length = u32::from_be_bytes(length_bytes) as usize;
-        if length > MAX_FRAME_BYTES {
-            return Err(FrameError::TooLarge { length });
-        }
+        let length = body_length(length_bytes)?;
         if src.len() < LENGTH_BYTES + length {
             src.reserve(LENGTH_BYTES + length - src.len());
             return Ok(None);
         }
         src.advance(LENGTH_BYTES);
         let body = src.split_to(length);
-        let decoded = with_max_block_txs(self.max_block_txs, || {
-            serde_cbor::from_slice::<Message>(&body)
-        });
-        Ok(Some(match decoded {
-            Ok(message) => Decoded::Message(Box::new(message)),
-            Err(error) => Decoded::Malformed(format!("undecodable message: {error}")),
-        }))
+        Ok(Some(self.decode_body(&body)))
     }
 }
 
@@ -197,6 +225,41 @@ mod tests {
         assert!(matches!(
             FrameCodec::default().decode(&mut buffer).unwrap(),
             Some(Decoded::Message(_))
+        ));
+    }
+
+    #[test]
+    fn blocking_reads_take_exactly_one_frame_and_refuse_oversize_before_the_body() {
+        let codec = FrameCodec::default();
+        let mut stream = encode_frame(Message::Ping { nonce: 1 }).unwrap();
+        stream.extend_from_slice(&encode_frame(Message::Ping { nonce: 2 }).unwrap());
+        let mut reader = stream.as_slice();
+        for nonce in [1, 2] {
+            match codec.read_blocking(&mut reader).unwrap() {
+                Decoded::Message(message) => assert_eq!(*message, Message::Ping { nonce }),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert!(reader.is_empty());
+
+        // Only the prefix is there: refused from it, not by running out of body.
+        let huge = u32::MAX.to_be_bytes();
+        match codec.read_blocking(&mut huge.as_slice()) {
+            Err(FrameError::TooLarge { length }) => assert_eq!(length, u32::MAX as usize),
+            other => panic!("unexpected {other:?}"),
+        }
+
+        let mut garbage = 3u32.to_be_bytes().to_vec();
+        garbage.extend_from_slice(&[0xff, 0x00, 0x13]);
+        assert!(matches!(
+            codec.read_blocking(&mut garbage.as_slice()),
+            Ok(Decoded::Malformed(reason)) if reason.starts_with("undecodable message")
+        ));
+
+        let truncated = &stream[..stream.len() / 2 - 1];
+        assert!(matches!(
+            codec.read_blocking(&mut &truncated[..]),
+            Err(FrameError::Io(error)) if error.kind() == io::ErrorKind::UnexpectedEof
         ));
     }
 
