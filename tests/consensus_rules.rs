@@ -3,11 +3,16 @@
 //! back, and that a refused transaction or block leaves the mempool, tip, balances and
 //! stored data as they were.
 
+mod common;
+
+use common::chain::{
+    block_error, expect_tx_refused, offer, open_chain, open_chain_with, pay, pending_ids,
+};
 use ironchain::chain::index::BlockStatus;
 use ironchain::chain::mempool::{Mempool, MempoolLimits};
 use ironchain::chain::state::{Account, State};
 use ironchain::chain::verify::verify_store;
-use ironchain::chain::{BlockOutcome, Chain, ChainError};
+use ironchain::chain::{BlockOutcome, Chain};
 use ironchain::consensus::address::Address;
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BLOCK_VERSION};
@@ -30,33 +35,8 @@ fn funded_params() -> ChainParams {
     testkit::params(&[(address(ALICE), FUNDS), (address(BOB), FUNDS)])
 }
 
-fn open(params: ChainParams) -> (TempDir, Chain) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
-    (dir, chain)
-}
-
 fn setup() -> (TempDir, Chain) {
-    open(funded_params())
-}
-
-/// A transfer from test key `from` on `chain`'s network.
-fn pay(chain: &Chain, from: u64, to: u64, amount: u64, fee: u64, nonce: u64) -> Transaction {
-    testkit::transfer(
-        &key(from),
-        address(to),
-        amount,
-        fee,
-        nonce,
-        &chain.genesis_hash(),
-    )
-}
-
-/// Offers `block` with the local clock at the block's own timestamp.
-fn offer(chain: &mut Chain, block: Block) -> Result<BlockOutcome, ChainError> {
-    let now = block.header.timestamp_ms;
-    chain.process_block(block, now)
+    open_chain(funded_params())
 }
 
 fn accept(chain: &mut Chain, block: Block) {
@@ -70,23 +50,6 @@ fn accept(chain: &mut Chain, block: Block) {
         }
         other => panic!("block refused: {other:?}"),
     }
-}
-
-fn pending_ids(chain: &Chain) -> Vec<TxId> {
-    let mut ids: Vec<TxId> = chain
-        .mempool()
-        .transactions()
-        .map(Transaction::id)
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// Submits `tx`, expects exactly `expected`, and checks the mempool did not change.
-fn expect_tx_refused(chain: &mut Chain, tx: Transaction, expected: TxError) {
-    let before = pending_ids(chain);
-    assert_eq!(chain.submit_transaction(tx), Err(expected));
-    assert_eq!(pending_ids(chain), before);
 }
 
 /// What a refused block must leave untouched.
@@ -106,19 +69,12 @@ fn snapshot(chain: &Chain) -> Snapshot {
     }
 }
 
-fn error_of(result: Result<BlockOutcome, ChainError>) -> BlockError {
-    match result {
-        Err(ChainError::Block(error)) => error,
-        other => panic!("expected a block error, got {other:?}"),
-    }
-}
-
 /// Offers a block that breaks a stateless rule: exactly `expected` comes back, and
 /// nothing is stored or changed.
 fn expect_block_refused(chain: &mut Chain, block: Block, expected: BlockError) {
     let before = snapshot(chain);
     let hash = block.hash();
-    assert_eq!(error_of(offer(chain, block)), expected);
+    assert_eq!(block_error(offer(chain, block)), expected);
     assert_eq!(chain.tip(), before.tip);
     assert_eq!(chain.state(), &before.state);
     assert_eq!(chain.index().len(), before.blocks);
@@ -134,7 +90,7 @@ fn expect_block_refused(chain: &mut Chain, block: Block, expected: BlockError) {
 fn expect_block_invalid_on_connect(chain: &mut Chain, block: Block, expected: BlockError) {
     let before = snapshot(chain);
     let hash = block.hash();
-    assert_eq!(error_of(offer(chain, block)), expected);
+    assert_eq!(block_error(offer(chain, block)), expected);
     assert_eq!(chain.tip(), before.tip);
     assert_eq!(chain.state(), &before.state);
     assert_eq!(pending_ids(chain), before.pending);
@@ -204,7 +160,7 @@ fn message_longer_than_256_bytes_is_message_too_long() {
 fn fee_below_minimum_is_fee_too_low() {
     let mut params = funded_params();
     params.min_fee = Amount::new(5);
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let tx = pay(&chain, ALICE, BOB, 10, 4, 0);
     expect_tx_refused(
         &mut chain,
@@ -236,7 +192,7 @@ fn sender_that_is_not_a_curve_point_is_invalid_sender_key() {
     let bogus = invalid_key_address();
     // Fund the bogus address so that only the key check can refuse it.
     let params = testkit::params(&[(bogus, FUNDS)]);
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let mut tx = pay(&chain, ALICE, BOB, 10, 1, 0);
     tx.sender = bogus;
     assert_eq!(
@@ -360,7 +316,7 @@ fn spending_more_than_the_balance_is_insufficient_balance() {
 fn rich_chain() -> (TempDir, Chain) {
     let mut params = testkit::params(&[(address(ALICE), u64::MAX - 10)]);
     params.block_reward = Amount::new(100);
-    let (dir, mut chain) = open(params);
+    let (dir, mut chain) = open_chain(params);
     testkit::extend(&mut chain, address(MINER), 2);
     assert_eq!(
         chain.state().account(&address(MINER)).balance,
@@ -416,7 +372,6 @@ fn second_transaction_with_a_pending_nonce_is_nonce_pending() {
 
 #[test]
 fn full_mempool_refuses_a_fee_not_above_the_lowest_as_mempool_full() {
-    let dir = tempfile::tempdir().unwrap();
     let params = testkit::params(&[
         (address(ALICE), FUNDS),
         (address(BOB), FUNDS),
@@ -426,7 +381,7 @@ fn full_mempool_refuses_a_fee_not_above_the_lowest_as_mempool_full() {
         max_count: 2,
         max_bytes: 1 << 20,
     };
-    let mut chain = Chain::open(dir.path(), params, limits).unwrap();
+    let (_dir, mut chain) = open_chain_with(params, limits);
     chain
         .submit_transaction(pay(&chain, ALICE, MINER, 10, 3, 0))
         .unwrap();
@@ -572,7 +527,7 @@ fn target_other_than_expected_is_bad_target() {
 #[test]
 fn undecodable_compact_target_is_invalid_target() {
     let params = funded_params();
-    let (_dir, mut chain) = open(params.clone());
+    let (_dir, mut chain) = open_chain(params.clone());
     let zero = CompactTarget::from_consensus(0);
     let negative = CompactTarget::from_consensus(0x2080_ffff);
 
@@ -615,7 +570,7 @@ fn break_proof_of_work(block: &mut Block, target: &Target) {
 fn hash_above_target_is_insufficient_proof_of_work() {
     let mut params = funded_params();
     params.initial_difficulty_bits = 12;
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let mut block = testkit::next_block(&chain, address(MINER), Vec::new());
     let target = block.header.target.to_target().unwrap();
     assert_eq!(target.leading_zero_bits(), 12);
@@ -642,7 +597,7 @@ fn hash_above_target_is_insufficient_proof_of_work() {
 fn orphan_easier_than_pow_limit_is_insufficient_proof_of_work() {
     let mut params = funded_params();
     params.pow_limit_bits = 1;
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let mut orphan = testkit::next_block(&chain, address(MINER), Vec::new());
     orphan.header.prev = BlockHash::from_bytes([7; 32]);
     orphan.header.target = Target::MAX.to_compact();
@@ -695,7 +650,7 @@ fn timestamp_beyond_the_drift_is_too_far_in_future_and_can_be_retried() {
     testkit::seal(&mut block);
     let before = snapshot(&chain);
     let hash = block.hash();
-    let error = error_of(chain.process_block(block.clone(), now));
+    let error = block_error(chain.process_block(block.clone(), now));
     assert_eq!(
         error,
         BlockError::TimestampTooFarInFuture {
@@ -718,7 +673,7 @@ fn timestamp_beyond_the_drift_is_too_far_in_future_and_can_be_retried() {
 fn more_than_max_block_txs_is_too_many_transactions() {
     let mut params = funded_params();
     params.max_block_txs = 2;
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let txs: Vec<Transaction> = (0..3)
         .map(|nonce| pay(&chain, ALICE, BOB, 1, 1, nonce))
         .collect();
@@ -736,7 +691,7 @@ fn more_than_max_block_txs_is_too_many_transactions() {
 fn more_than_max_block_bytes_is_too_large() {
     let mut params = funded_params();
     params.max_block_bytes = 1_024;
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let genesis = chain.genesis_hash();
     let txs: Vec<Transaction> = (0..3)
         .map(|nonce| {
@@ -831,7 +786,7 @@ fn block_with_a_badly_signed_transaction_is_invalid_transaction() {
 fn block_with_a_stateless_invalid_transaction_names_the_inner_error() {
     let mut params = funded_params();
     params.min_fee = Amount::new(2);
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let cheap = pay(&chain, ALICE, CAROL, 10, 1, 0);
     let block = testkit::next_block(&chain, address(MINER), vec![cheap.clone()]);
     expect_block_refused(
@@ -905,7 +860,7 @@ fn fees_summing_past_u64_max_are_fee_overflow() {
 fn block_reward_plus_fees_past_u64_max_is_fee_overflow() {
     let mut params = funded_params();
     params.block_reward = Amount::new(u64::MAX);
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     let mut block = testkit::next_block(&chain, address(MINER), Vec::new());
     block.txs = vec![pay(&chain, ALICE, BOB, 10, 1, 0)];
     testkit::seal(&mut block);

@@ -3,11 +3,13 @@
 //! for a better one and refuses the rest without changing; transactions a connected block
 //! includes leave the pool.
 
+mod common;
+
+use common::chain::{open_chain_with, pay, pending_ids, sorted_ids};
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{BlockOutcome, Chain};
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::error::TxError;
-use ironchain::consensus::hash::TxId;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::{Transaction, UnsignedTransaction, TX_BASE_SIZE};
 use ironchain::consensus::validation::VerifiedTx;
@@ -32,52 +34,27 @@ fn params() -> ChainParams {
 }
 
 fn open(limits: MempoolLimits) -> (TempDir, Chain) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params(), limits).unwrap();
-    chain.set_sync_each_commit(false);
-    (dir, chain)
+    open_chain_with(params(), limits)
 }
 
-fn pay(chain: &Chain, from: u64, fee: u64, nonce: u64) -> Transaction {
-    testkit::transfer(
-        &key(from),
-        address(SINK),
-        10,
-        fee,
-        nonce,
-        &chain.genesis_hash(),
-    )
+/// 10 coins from `from` to the sink: these tests vary only fees and nonces.
+fn pay_sink(chain: &Chain, from: u64, fee: u64, nonce: u64) -> Transaction {
+    pay(chain, from, SINK, 10, fee, nonce)
 }
 
 fn submit(chain: &mut Chain, tx: &Transaction) {
     chain.submit_transaction(tx.clone()).unwrap();
 }
 
-fn pending_ids(chain: &Chain) -> Vec<TxId> {
-    let mut ids: Vec<TxId> = chain
-        .mempool()
-        .transactions()
-        .map(Transaction::id)
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn sorted(txs: &[&Transaction]) -> Vec<TxId> {
-    let mut ids: Vec<TxId> = txs.iter().map(|tx| tx.id()).collect();
-    ids.sort();
-    ids
-}
-
 #[test]
 fn template_takes_highest_fee_first_but_keeps_each_senders_nonce_order() {
     let (_dir, mut chain) = open(MempoolLimits::default());
     // Alice's cheap nonce 0 gates her expensive nonce 1.
-    let a0 = pay(&chain, ALICE, 1, 0);
-    let a1 = pay(&chain, ALICE, 10, 1);
-    let b0 = pay(&chain, BOB, 5, 0);
-    let c0 = pay(&chain, CAROL, 3, 0);
-    let c1 = pay(&chain, CAROL, 2, 1);
+    let a0 = pay_sink(&chain, ALICE, 1, 0);
+    let a1 = pay_sink(&chain, ALICE, 10, 1);
+    let b0 = pay_sink(&chain, BOB, 5, 0);
+    let c0 = pay_sink(&chain, CAROL, 3, 0);
+    let c1 = pay_sink(&chain, CAROL, 2, 1);
     for tx in [&a1, &c1] {
         // Out of order is refused, so the pool never holds a gap.
         assert_eq!(
@@ -124,9 +101,9 @@ fn template_respects_max_block_txs_and_leaves_the_rest_pending() {
     let mut params = params();
     params.max_block_txs = 2;
     let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    let a0 = pay(&chain, ALICE, 4, 0);
-    let b0 = pay(&chain, BOB, 6, 0);
-    let c0 = pay(&chain, CAROL, 5, 0);
+    let a0 = pay_sink(&chain, ALICE, 4, 0);
+    let b0 = pay_sink(&chain, BOB, 6, 0);
+    let c0 = pay_sink(&chain, CAROL, 5, 0);
     for tx in [&a0, &b0, &c0] {
         submit(&mut chain, tx);
     }
@@ -136,7 +113,7 @@ fn template_respects_max_block_txs_and_leaves_the_rest_pending() {
     let mut block = template.block;
     testkit::mine(&mut block.header, &template.target);
     chain.process_block(block, now).unwrap();
-    assert_eq!(pending_ids(&chain), sorted(&[&a0]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a0]));
 }
 
 #[test]
@@ -145,25 +122,25 @@ fn full_mempool_evicts_the_lowest_fee_for_a_higher_one() {
         max_count: 3,
         max_bytes: 1 << 20,
     });
-    let a0 = pay(&chain, ALICE, 2, 0);
-    let b0 = pay(&chain, BOB, 1, 0);
-    let c0 = pay(&chain, CAROL, 3, 0);
+    let a0 = pay_sink(&chain, ALICE, 2, 0);
+    let b0 = pay_sink(&chain, BOB, 1, 0);
+    let c0 = pay_sink(&chain, CAROL, 3, 0);
     for tx in [&a0, &b0, &c0] {
         submit(&mut chain, tx);
     }
     // Not above the lowest fee (1): refused.
-    let d_cheap = pay(&chain, DAVE, 1, 0);
+    let d_cheap = pay_sink(&chain, DAVE, 1, 0);
     assert_eq!(
         chain.submit_transaction(d_cheap),
         Err(TxError::MempoolFull {
             lowest_fee: Amount::new(1)
         })
     );
-    assert_eq!(pending_ids(&chain), sorted(&[&a0, &b0, &c0]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a0, &b0, &c0]));
     // Above it: Bob's fee-1 transaction makes room.
-    let d0 = pay(&chain, DAVE, 4, 0);
+    let d0 = pay_sink(&chain, DAVE, 4, 0);
     submit(&mut chain, &d0);
-    assert_eq!(pending_ids(&chain), sorted(&[&a0, &c0, &d0]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a0, &c0, &d0]));
     assert_eq!(chain.account(&address(BOB)).1, 0);
 }
 
@@ -174,15 +151,15 @@ fn eviction_takes_the_end_of_a_run_never_its_middle() {
         max_bytes: 1 << 20,
     });
     // Alice's run: fee 1 then fee 9; Bob: fee 5. The lowest *run end* is Bob's 5.
-    let a0 = pay(&chain, ALICE, 1, 0);
-    let a1 = pay(&chain, ALICE, 9, 1);
-    let b0 = pay(&chain, BOB, 5, 0);
+    let a0 = pay_sink(&chain, ALICE, 1, 0);
+    let a1 = pay_sink(&chain, ALICE, 9, 1);
+    let b0 = pay_sink(&chain, BOB, 5, 0);
     for tx in [&a0, &a1, &b0] {
         submit(&mut chain, tx);
     }
-    let c0 = pay(&chain, CAROL, 6, 0);
+    let c0 = pay_sink(&chain, CAROL, 6, 0);
     submit(&mut chain, &c0);
-    assert_eq!(pending_ids(&chain), sorted(&[&a0, &a1, &c0]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a0, &a1, &c0]));
 }
 
 #[test]
@@ -192,9 +169,9 @@ fn a_refused_transaction_evicts_nothing() {
         max_count: 100,
         max_bytes: 3 * TX_BASE_SIZE,
     });
-    let a0 = pay(&chain, ALICE, 1, 0);
-    let b0 = pay(&chain, BOB, 5, 0);
-    let c0 = pay(&chain, CAROL, 9, 0);
+    let a0 = pay_sink(&chain, ALICE, 1, 0);
+    let b0 = pay_sink(&chain, BOB, 5, 0);
+    let c0 = pay_sink(&chain, CAROL, 9, 0);
     for tx in [&a0, &b0, &c0] {
         submit(&mut chain, tx);
     }
@@ -214,7 +191,7 @@ fn a_refused_transaction_evicts_nothing() {
             lowest_fee: Amount::new(5)
         })
     );
-    assert_eq!(pending_ids(&chain), sorted(&[&a0, &b0, &c0]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a0, &b0, &c0]));
     assert_eq!(chain.mempool().bytes(), 3 * TX_BASE_SIZE);
 
     // Paying 6, it is worth both evictions.
@@ -227,16 +204,16 @@ fn a_refused_transaction_evicts_nothing() {
     }
     .sign(&key(DAVE), &chain.genesis_hash());
     submit(&mut chain, &big);
-    assert_eq!(pending_ids(&chain), sorted(&[&c0, &big]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&c0, &big]));
     assert_eq!(chain.mempool().bytes(), 2 * TX_BASE_SIZE + 100);
 }
 
 #[test]
 fn connected_blocks_remove_their_transactions() {
     let (_dir, mut chain) = open(MempoolLimits::default());
-    let a0 = pay(&chain, ALICE, 1, 0);
-    let a1 = pay(&chain, ALICE, 1, 1);
-    let b0 = pay(&chain, BOB, 1, 0);
+    let a0 = pay_sink(&chain, ALICE, 1, 0);
+    let a1 = pay_sink(&chain, ALICE, 1, 1);
+    let b0 = pay_sink(&chain, BOB, 1, 0);
     for tx in [&a0, &a1, &b0] {
         submit(&mut chain, tx);
     }
@@ -245,7 +222,7 @@ fn connected_blocks_remove_their_transactions() {
     chain
         .process_block(block.clone(), block.header.timestamp_ms)
         .unwrap();
-    assert_eq!(pending_ids(&chain), sorted(&[&a1, &b0]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a1, &b0]));
     assert_eq!(chain.account(&address(ALICE)).1, 2);
 
     // A block with a conflicting transaction for Bob's nonce 0 drops Bob's pending one.
@@ -254,7 +231,7 @@ fn connected_blocks_remove_their_transactions() {
     chain
         .process_block(block.clone(), block.header.timestamp_ms)
         .unwrap();
-    assert_eq!(pending_ids(&chain), sorted(&[&a1]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a1]));
     assert_eq!(chain.account(&address(BOB)).1, 1);
     assert_eq!(chain.mempool().bytes(), a1.encoded_size());
 }
@@ -264,7 +241,7 @@ fn connected_blocks_remove_their_transactions() {
 #[test]
 fn verified_elsewhere_is_admitted_once_and_only_for_its_own_network() {
     let (_dir, mut chain) = open(MempoolLimits::default());
-    let tx = pay(&chain, ALICE, 2, 0);
+    let tx = pay_sink(&chain, ALICE, 2, 0);
     let id = chain.precheck_transaction(&tx).unwrap();
     assert_eq!(id, tx.id());
 
@@ -321,7 +298,7 @@ fn zero_amounts_and_unspendable_receivers_are_refused_by_policy() {
     }
     assert_eq!(chain.mempool().transactions().count(), 0);
     // An ordinary transfer still gets in.
-    let ordinary = pay(&chain, ALICE, 1, 0);
+    let ordinary = pay_sink(&chain, ALICE, 1, 0);
     submit(&mut chain, &ordinary);
 }
 
@@ -331,17 +308,17 @@ fn zero_amounts_and_unspendable_receivers_are_refused_by_policy() {
 #[test]
 fn a_pipelined_run_is_prechecked_in_order() {
     let (_dir, mut chain) = open(MempoolLimits::default());
-    let pending = pay(&chain, BOB, 2, 0);
+    let pending = pay_sink(&chain, BOB, 2, 0);
     submit(&mut chain, &pending);
     let run = [
-        pay(&chain, ALICE, 2, 0),
-        pay(&chain, ALICE, 2, 1),
-        pay(&chain, ALICE, 2, 3),
-        pay(&chain, ALICE, 2, 2),
-        pay(&chain, BOB, 3, 0),
-        pay(&chain, BOB, 2, 1),
-        pay(&chain, CAROL, 2, 1),
-        pay(&chain, DAVE, 0, 0),
+        pay_sink(&chain, ALICE, 2, 0),
+        pay_sink(&chain, ALICE, 2, 1),
+        pay_sink(&chain, ALICE, 2, 3),
+        pay_sink(&chain, ALICE, 2, 2),
+        pay_sink(&chain, BOB, 3, 0),
+        pay_sink(&chain, BOB, 2, 1),
+        pay_sink(&chain, CAROL, 2, 1),
+        pay_sink(&chain, DAVE, 0, 0),
     ];
     let checked = chain.precheck_transactions(&run);
     assert_eq!(checked[0], Ok(run[0].id()));

@@ -4,12 +4,13 @@
 //! moves, a policy's own nonce and replay protection, a reorg through a block with an
 //! issue and token transfers, and golden vectors of the new encodings.
 
-use ironchain::chain::mempool::MempoolLimits;
+mod common;
+
+use common::chain::{expect_tx_refused, offer, open_chain, pending_ids};
 use ironchain::chain::state::{Account, State, TokenInfo};
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
 use ironchain::consensus::address::Address;
 use ironchain::consensus::amount::Amount;
-use ironchain::consensus::block::Block;
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::hash::{to_hex, BlockHash, TokenId, TxId};
 use ironchain::consensus::params::ChainParams;
@@ -43,15 +44,8 @@ fn params() -> ChainParams {
     ])
 }
 
-fn open(params: ChainParams) -> (TempDir, Chain) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
-    (dir, chain)
-}
-
 fn setup() -> (TempDir, Chain) {
-    open(params())
+    open_chain(params())
 }
 
 fn genesis(chain: &Chain) -> BlockHash {
@@ -78,11 +72,6 @@ fn gold(chain: &Chain, supply: u64, nonce: u64) -> Transaction {
     testkit::issue(&key(ALICE), "GOLD", 2, supply, 1, nonce, &genesis(chain))
 }
 
-fn offer(chain: &mut Chain, block: Block) -> Result<BlockOutcome, ChainError> {
-    let now = block.header.timestamp_ms;
-    chain.process_block(block, now)
-}
-
 fn mine(chain: &mut Chain, txs: Vec<Transaction>) -> BlockHash {
     let block = testkit::next_block(chain, address(MINER), txs);
     let hash = block.hash();
@@ -91,23 +80,6 @@ fn mine(chain: &mut Chain, txs: Vec<Transaction>) -> BlockHash {
         other => panic!("block refused: {other:?}"),
     }
     hash
-}
-
-fn pending_ids(chain: &Chain) -> Vec<TxId> {
-    let mut ids: Vec<TxId> = chain
-        .mempool()
-        .transactions()
-        .map(Transaction::id)
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// Submits `tx`, expects exactly `expected`, and checks the mempool did not change.
-fn expect_refused(chain: &mut Chain, tx: Transaction, expected: TxError) {
-    let before = pending_ids(chain);
-    assert_eq!(chain.submit_transaction(tx), Err(expected));
-    assert_eq!(pending_ids(chain), before);
 }
 
 /// Offers a block holding `tx` alone: exactly `expected` comes back for it and the tip
@@ -166,7 +138,7 @@ fn two_of_three_spend_is_accepted_mined_and_uses_the_policy_nonce() {
     // Members' own accounts are untouched: the policy has its own nonce.
     assert_eq!(chain.state().account(&address(ALICE)).nonce, 0);
     // The same spend again is a replay.
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         tx.clone(),
         TxError::NonceTooLow {
@@ -193,7 +165,7 @@ fn one_signature_of_two_required_is_refused_with_its_message() {
         required: 2,
     };
     assert_eq!(expected.to_string(), "1 of 2 required signatures");
-    expect_refused(&mut chain, tx.clone(), expected.clone());
+    expect_tx_refused(&mut chain, tx.clone(), expected.clone());
     expect_block_refused(&mut chain, tx, expected);
 }
 
@@ -203,7 +175,7 @@ fn a_signer_twice_is_refused() {
     let mut tx = spend(&chain, &[BOB], 100, 0);
     let spend = tx.extension.as_mut().unwrap().policy.as_mut().unwrap();
     spend.signatures.push(spend.signatures[0].clone());
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         tx,
         TxError::DuplicateSigner {
@@ -231,7 +203,7 @@ fn a_signer_outside_the_policy_is_refused() {
         .unwrap()
         .signatures
         .push(dave);
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         tx,
         TxError::SignerNotMember {
@@ -254,7 +226,7 @@ fn a_policy_that_does_not_hash_to_the_sender_is_refused() {
     let mut tx = testkit::unsigned(address(DAVE), 100, 1, 0).for_policy(TxKind::Transfer, easier);
     tx.sender = policy_account();
     tx.cosign(&key(ALICE), &genesis(&chain));
-    expect_refused(&mut chain, tx, TxError::PolicyMismatch);
+    expect_tx_refused(&mut chain, tx, TxError::PolicyMismatch);
 }
 
 #[test]
@@ -263,7 +235,7 @@ fn a_bad_threshold_is_refused() {
     let mut tx = spend(&chain, &[ALICE, BOB], 100, 0);
     let spend = tx.extension.as_mut().unwrap().policy.as_mut().unwrap();
     spend.policy.threshold = 4;
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         tx,
         TxError::BadThreshold {
@@ -279,7 +251,7 @@ fn unsorted_or_duplicate_members_are_refused() {
     let mut tx = spend(&chain, &[ALICE, BOB], 100, 0);
     let spend = tx.extension.as_mut().unwrap().policy.as_mut().unwrap();
     spend.policy.members[1] = spend.policy.members[0];
-    expect_refused(&mut chain, tx, TxError::PolicyMembersNotCanonical);
+    expect_tx_refused(&mut chain, tx, TxError::PolicyMembersNotCanonical);
 }
 
 #[test]
@@ -287,7 +259,7 @@ fn a_key_signature_on_a_policy_spend_is_refused() {
     let (_dir, mut chain) = setup();
     let mut tx = spend(&chain, &[ALICE, BOB], 100, 0);
     tx.signature = Signature::from_bytes([1; 64]);
-    expect_refused(&mut chain, tx, TxError::StraySignature);
+    expect_tx_refused(&mut chain, tx, TxError::StraySignature);
 }
 
 #[test]
@@ -296,7 +268,7 @@ fn a_cosignature_that_does_not_verify_is_refused() {
     let mut tx = spend(&chain, &[ALICE], 100, 0);
     // Bob signs for another network.
     tx.cosign(&key(BOB), &BlockHash::from_bytes([7; 32]));
-    expect_refused(&mut chain, tx.clone(), TxError::BadSignature);
+    expect_tx_refused(&mut chain, tx.clone(), TxError::BadSignature);
     expect_block_refused(&mut chain, tx, TxError::BadSignature);
 }
 
@@ -306,7 +278,7 @@ fn a_member_key_of_small_order_is_refused() {
     // "sign" for it, so the signature rule refuses the key.
     let zero = Address::from_bytes([0; 32]);
     let weak = Policy::new(1, vec![zero]).unwrap();
-    let (_dir, mut chain) = open(testkit::params(&[(weak.address().account(), FUNDS)]));
+    let (_dir, mut chain) = open_chain(testkit::params(&[(weak.address().account(), FUNDS)]));
     let mut tx = testkit::unsigned(address(DAVE), 1, 1, 0).for_policy(TxKind::Transfer, weak);
     tx.extension
         .as_mut()
@@ -319,14 +291,14 @@ fn a_member_key_of_small_order_is_refused() {
             signer: zero,
             signature: Signature::from_bytes([0; 64]),
         });
-    expect_refused(&mut chain, tx, TxError::InvalidSignerKey { signer: zero });
+    expect_tx_refused(&mut chain, tx, TxError::InvalidSignerKey { signer: zero });
 }
 
 #[test]
 fn a_policy_cannot_spend_more_than_it_holds() {
     let (_dir, mut chain) = setup();
     let tx = spend(&chain, &[ALICE, BOB], FUNDS, 0);
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         tx,
         TxError::InsufficientBalance {
@@ -344,7 +316,7 @@ fn a_plain_transfer_in_the_new_encoding_is_refused() {
         kind: TxKind::Transfer,
         policy: None,
     }));
-    expect_refused(&mut chain, tx, TxError::NeedlessExtension);
+    expect_tx_refused(&mut chain, tx, TxError::NeedlessExtension);
 }
 
 // ---- token rules ----
@@ -396,7 +368,7 @@ fn a_bad_symbol_is_refused() {
     let (_dir, mut chain) = setup();
     for symbol in ["", "gold", "TOOLONGXX", "GO-LD"] {
         let tx = testkit::issue(&key(ALICE), symbol, 2, 1, 1, 0, &genesis(&chain));
-        expect_refused(
+        expect_tx_refused(
             &mut chain,
             tx,
             TxError::BadSymbol {
@@ -410,14 +382,14 @@ fn a_bad_symbol_is_refused() {
 fn too_many_decimals_are_refused() {
     let (_dir, mut chain) = setup();
     let tx = testkit::issue(&key(ALICE), "GOLD", 19, 1, 1, 0, &genesis(&chain));
-    expect_refused(&mut chain, tx, TxError::BadDecimals { decimals: 19 });
+    expect_tx_refused(&mut chain, tx, TxError::BadDecimals { decimals: 19 });
 }
 
 #[test]
 fn a_zero_supply_is_refused() {
     let (_dir, mut chain) = setup();
     let tx = gold(&chain, 0, 0);
-    expect_refused(&mut chain, tx.clone(), TxError::ZeroSupply);
+    expect_tx_refused(&mut chain, tx.clone(), TxError::ZeroSupply);
     let block = testkit::next_block(&chain, address(MINER), vec![tx.clone()]);
     match offer(&mut chain, block) {
         Err(ChainError::Block(BlockError::InvalidTransaction { error, .. })) => {
@@ -438,17 +410,17 @@ fn an_issue_to_someone_else_is_refused() {
         &key(ALICE),
         &genesis(&chain),
     );
-    expect_refused(&mut chain, tx, TxError::IssueReceiverNotIssuer);
+    expect_tx_refused(&mut chain, tx, TxError::IssueReceiverNotIssuer);
 }
 
 #[test]
 fn an_issue_must_pay_the_token_issue_fee_which_goes_to_the_miner() {
-    let (_dir, mut chain) = open(ChainParams {
+    let (_dir, mut chain) = open_chain(ChainParams {
         token_issue_fee: Amount::new(50),
         ..params()
     });
     let cheap = gold(&chain, 10, 0);
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         cheap,
         TxError::IssueFeeTooLow {
@@ -476,7 +448,7 @@ fn an_unknown_token_is_refused() {
     let (_dir, mut chain) = setup();
     let token = TokenId::from_bytes([5; 32]);
     let tx = testkit::token_transfer(&key(ALICE), address(BOB), token, 1, 1, 0, &genesis(&chain));
-    expect_refused(&mut chain, tx.clone(), TxError::UnknownToken { token });
+    expect_tx_refused(&mut chain, tx.clone(), TxError::UnknownToken { token });
     expect_block_refused(&mut chain, tx, TxError::UnknownToken { token });
 }
 
@@ -490,11 +462,11 @@ fn an_overdraw_of_tokens_is_refused() {
         balance: Amount::new(100_000),
         needed: Amount::new(100_001),
     };
-    expect_refused(&mut chain, too_much.clone(), expected.clone());
+    expect_tx_refused(&mut chain, too_much.clone(), expected.clone());
     expect_block_refused(&mut chain, too_much, expected);
     // Bob holds none.
     let bob = testkit::token_transfer(&key(BOB), address(ALICE), token, 1, 1, 0, &g);
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         bob,
         TxError::InsufficientTokenBalance {
@@ -506,7 +478,7 @@ fn an_overdraw_of_tokens_is_refused() {
     let first = testkit::token_transfer(&key(ALICE), address(BOB), token, 60_000, 1, 1, &g);
     chain.submit_transaction(first).unwrap();
     let second = testkit::token_transfer(&key(ALICE), address(BOB), token, 60_000, 1, 2, &g);
-    expect_refused(
+    expect_tx_refused(
         &mut chain,
         second,
         TxError::InsufficientTokenBalance {

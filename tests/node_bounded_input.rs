@@ -6,29 +6,20 @@
 
 mod common;
 
+use common::read_message;
 use common::*;
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::transaction::Reward;
-use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
+use ironchain::net::frame::encode_frame;
 use ironchain::net::message::{Message, PROTOCOL_VERSION};
 use ironchain::testkit::{self, address, key};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 const LONG: Duration = Duration::from_secs(30);
-
-async fn read_message(stream: &mut TcpStream) -> Option<Message> {
-    let mut length = [0u8; 4];
-    stream.read_exact(&mut length).await.ok()?;
-    let length = u32::from_be_bytes(length) as usize;
-    assert!(length <= MAX_FRAME_BYTES);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.ok()?;
-    Some(serde_cbor::from_slice(&body).expect("the node sends valid messages"))
-}
 
 /// The next reply that `pick` accepts, skipping the rest (`None`: closed or timed out).
 async fn next<T>(stream: &mut TcpStream, pick: impl Fn(Message) -> Option<T>) -> Option<T> {

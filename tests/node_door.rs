@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::read_message;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
@@ -30,7 +31,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::rc::Rc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 const LONG: Duration = Duration::from_secs(60);
@@ -65,17 +66,6 @@ async fn connect_from(ip: IpAddr, node: SocketAddr) -> std::io::Result<TcpStream
     let socket = TcpSocket::new_v4()?;
     socket.bind(SocketAddr::new(ip, 0))?;
     socket.connect(node).await
-}
-
-/// Reads one frame; `None` when the connection ends.
-async fn read_message(stream: &mut (impl AsyncRead + Unpin)) -> Option<Message> {
-    let mut length = [0u8; 4];
-    stream.read_exact(&mut length).await.ok()?;
-    let length = u32::from_be_bytes(length) as usize;
-    assert!(length <= MAX_FRAME_BYTES);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.ok()?;
-    Some(serde_cbor::from_slice(&body).expect("the node sends valid messages"))
 }
 
 async fn send(stream: &mut TcpStream, message: Message) {

@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::read_message;
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::Chain;
@@ -15,7 +16,7 @@ use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::target::Work;
-use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
+use ironchain::net::frame::encode_frame;
 use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
 use ironchain::node::peer_manager::{GetAddressInfo, IsBanned};
 use ironchain::testkit;
@@ -25,17 +26,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 const LONG: Duration = Duration::from_secs(60);
-
-/// Reads one frame; `None` when the node closed the connection.
-async fn read_message(stream: &mut TcpStream) -> Option<Message> {
-    let mut length = [0u8; 4];
-    stream.read_exact(&mut length).await.ok()?;
-    let length = u32::from_be_bytes(length) as usize;
-    assert!(length <= MAX_FRAME_BYTES);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).await.ok()?;
-    Some(serde_cbor::from_slice(&body).expect("the node sends valid messages"))
-}
 
 /// Reads frames until a `Reject`, returning its reason (`None` if the stream ends).
 async fn next_reject(stream: &mut TcpStream) -> Option<String> {

@@ -5,6 +5,9 @@
 //! between commits are covered by the unit tests in `src/chain/blockchain/commit.rs`, which can
 //! reach the store's failure hook.)
 
+mod common;
+
+use common::chain::pay;
 use ironchain::chain::index::{BlockStatus, IndexEntry};
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::store::{StoreError, DB_FILE};
@@ -13,7 +16,7 @@ use ironchain::chain::{BlockOutcome, Chain, ChainError, TxLookup};
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Transaction;
-use ironchain::testkit::{self, address, key};
+use ironchain::testkit::{self, address};
 use std::path::Path;
 
 const FUNDS: u64 = 1_000;
@@ -30,17 +33,6 @@ fn open(dir: &Path) -> Chain {
     Chain::open(dir, params(), MempoolLimits::default()).unwrap()
 }
 
-fn pay(chain: &Chain, from: u64, to: u64, amount: u64, nonce: u64) -> Transaction {
-    testkit::transfer(
-        &key(from),
-        address(to),
-        amount,
-        1,
-        nonce,
-        &chain.genesis_hash(),
-    )
-}
-
 fn entries(chain: &Chain) -> Vec<IndexEntry> {
     let mut entries: Vec<IndexEntry> = chain.index().entries().cloned().collect();
     entries.sort_by_key(|entry| entry.hash);
@@ -53,9 +45,9 @@ fn build(dir: &Path) -> Vec<Transaction> {
     let mut chain = open(dir);
     testkit::extend(&mut chain, address(MINER), 1);
     let txs = vec![
-        pay(&chain, ALICE, CAROL, 100, 0),
-        pay(&chain, BOB, CAROL, 200, 0),
-        pay(&chain, ALICE, BOB, 50, 1),
+        pay(&chain, ALICE, CAROL, 100, 1, 0),
+        pay(&chain, BOB, CAROL, 200, 1, 0),
+        pay(&chain, ALICE, BOB, 50, 1, 1),
     ];
     let block = testkit::next_block(&chain, address(MINER), txs[..2].to_vec());
     let side_parent = chain.tip().hash;
@@ -79,7 +71,7 @@ fn build(dir: &Path) -> Vec<Transaction> {
         chain.process_block(side.clone(), side.header.timestamp_ms),
         Ok(BlockOutcome::Accepted(_))
     ));
-    let overspend = pay(&chain, CAROL, ALICE, 10_000, 0);
+    let overspend = pay(&chain, CAROL, ALICE, 10_000, 1, 0);
     let invalid = testkit::next_block(&chain, address(MINER), vec![overspend]);
     assert!(chain
         .process_block(invalid.clone(), invalid.header.timestamp_ms)
@@ -148,7 +140,7 @@ fn reopened_chain_has_the_same_tip_balances_and_block_tree() {
     assert_eq!(hashes, active[1..]);
 
     // And it carries on.
-    let next = pay(&chain, ALICE, CAROL, 1, 2);
+    let next = pay(&chain, ALICE, CAROL, 1, 1, 2);
     chain.submit_transaction(next.clone()).unwrap();
     let now = chain.tip().timestamp_ms + 1_000;
     let template = chain.template(address(MINER), now);

@@ -5,6 +5,9 @@
 //! mempool, ones the winning branch includes or makes invalid do not; a heavier branch
 //! that turns out invalid leaves the chain where it was.
 
+mod common;
+
+use common::chain::{open_chain_in, pay, pending_ids, sorted_ids};
 use ironchain::chain::index::BlockStatus;
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::verify::verify_store;
@@ -12,10 +15,10 @@ use ironchain::chain::{Accepted, BlockOutcome, Chain, TxLookup};
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::error::{BlockError, TxError};
-use ironchain::consensus::hash::{BlockHash, TxId};
+use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Transaction;
-use ironchain::testkit::{self, address, key};
+use ironchain::testkit::{self, address};
 use tempfile::TempDir;
 
 const FUNDS: u64 = 1_000;
@@ -35,20 +38,7 @@ fn params() -> ChainParams {
 }
 
 fn open(dir: &TempDir) -> Chain {
-    let mut chain = Chain::open(dir.path(), params(), MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
-    chain
-}
-
-fn pay(chain: &Chain, from: u64, to: u64, amount: u64, fee: u64, nonce: u64) -> Transaction {
-    testkit::transfer(
-        &key(from),
-        address(to),
-        amount,
-        fee,
-        nonce,
-        &chain.genesis_hash(),
-    )
+    open_chain_in(dir.path(), params(), MempoolLimits::default())
 }
 
 /// A block on `parent` at `genesis + offset_ms`.
@@ -64,8 +54,7 @@ fn block_on(
 }
 
 fn offer(chain: &mut Chain, block: &Block) -> Accepted {
-    let now = block.header.timestamp_ms;
-    match chain.process_block(block.clone(), now) {
+    match common::chain::offer(chain, block.clone()) {
         Ok(BlockOutcome::Accepted(accepted)) => accepted,
         other => panic!("block {} not accepted: {other:?}", block.hash()),
     }
@@ -75,22 +64,6 @@ fn offer(chain: &mut Chain, block: &Block) -> Accepted {
 fn account(chain: &Chain, n: u64) -> (u64, u64) {
     let account = chain.state().account(&address(n));
     (account.balance.get(), account.nonce)
-}
-
-fn pending_ids(chain: &Chain) -> Vec<TxId> {
-    let mut ids: Vec<TxId> = chain
-        .mempool()
-        .transactions()
-        .map(Transaction::id)
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn sorted(txs: &[&Transaction]) -> Vec<TxId> {
-    let mut ids: Vec<TxId> = txs.iter().map(|tx| tx.id()).collect();
-    ids.sort();
-    ids
 }
 
 /// The active-chain block holding `tx`, checking its merkle proof.
@@ -144,7 +117,7 @@ fn heavier_branch_wins_and_switching_back_restores_everything() {
         assert_eq!(account(chain, MINER0), (REWARD, 0));
         assert_eq!(account(chain, MINER_A), ((height - 1) * REWARD + 3, 0));
         assert_eq!(account(chain, MINER_B), (0, 0));
-        assert_eq!(pending_ids(chain), sorted(&[&next]));
+        assert_eq!(pending_ids(chain), sorted_ids(&[&next]));
         assert_eq!(chain.account(&address(ALICE)).1, 2);
         assert_eq!(containing_block(chain, &a0), Some(a1.hash()));
         assert_eq!(containing_block(chain, &x0), Some(a1.hash()));
@@ -183,7 +156,7 @@ fn heavier_branch_wins_and_switching_back_restores_everything() {
         Some(Amount::new(2 * FUNDS + 4 * REWARD))
     );
     // Alice's returned transfer and the one she queued after it are both pending.
-    assert_eq!(pending_ids(&chain), sorted(&[&a0, &next]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&a0, &next]));
     assert_eq!(chain.account(&address(ALICE)).1, 2);
     assert_eq!(containing_block(&chain, &x0), Some(b1.hash()));
     assert_eq!(containing_block(&chain, &a0), None);
@@ -299,7 +272,7 @@ fn heavier_branch_with_an_invalid_block_leaves_the_chain_where_it_was() {
     );
     assert_eq!(chain.tip(), tip);
     assert_eq!(chain.state(), &state);
-    assert_eq!(pending_ids(&chain), sorted(&[&pending]));
+    assert_eq!(pending_ids(&chain), sorted_ids(&[&pending]));
     for invalid in [b2.hash(), b3.hash()] {
         assert_eq!(
             chain.index().get(&invalid).map(|entry| entry.status),

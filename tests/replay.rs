@@ -3,14 +3,15 @@
 //! a transaction signed for another network (another genesis hash) never verifies here
 //! (`BadSignature`), neither in the mempool nor in a block.
 
-use ironchain::chain::mempool::MempoolLimits;
-use ironchain::chain::{BlockOutcome, Chain, ChainError};
+mod common;
+
+use common::chain::{block_error, open_chain};
+use ironchain::chain::{BlockOutcome, Chain};
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::error::{BlockError, TxError};
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Transaction;
 use ironchain::testkit::{self, address, key};
-use tempfile::TempDir;
 
 const FUNDS: u64 = 1_000;
 const ALICE: u64 = 1;
@@ -19,13 +20,6 @@ const MINER: u64 = 9;
 
 fn params() -> ChainParams {
     testkit::params(&[(address(ALICE), FUNDS)])
-}
-
-fn open(params: ChainParams) -> (TempDir, Chain) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
-    (dir, chain)
 }
 
 /// Submits `tx` and mines it alone into the next block.
@@ -43,16 +37,9 @@ fn mine_transaction(chain: &mut Chain, tx: &Transaction) {
     assert!(chain.mempool().is_empty());
 }
 
-fn block_error(result: Result<BlockOutcome, ChainError>) -> BlockError {
-    match result {
-        Err(ChainError::Block(error)) => error,
-        other => panic!("expected a block error, got {other:?}"),
-    }
-}
-
 #[test]
 fn mined_transaction_offered_again_to_the_mempool_is_nonce_too_low() {
-    let (_dir, mut chain) = open(params());
+    let (_dir, mut chain) = open_chain(params());
     let tx = testkit::transfer(&key(ALICE), address(BOB), 100, 1, 0, &chain.genesis_hash());
     mine_transaction(&mut chain, &tx);
     assert_eq!(
@@ -75,7 +62,7 @@ fn mined_transaction_offered_again_to_the_mempool_is_nonce_too_low() {
 
 #[test]
 fn mined_transaction_replayed_in_a_later_block_is_invalid_with_nonce_too_low() {
-    let (_dir, mut chain) = open(params());
+    let (_dir, mut chain) = open_chain(params());
     let tx = testkit::transfer(&key(ALICE), address(BOB), 100, 1, 0, &chain.genesis_hash());
     mine_transaction(&mut chain, &tx);
     let tip = chain.tip();
@@ -106,7 +93,7 @@ fn mined_transaction_replayed_in_a_later_block_is_invalid_with_nonce_too_low() {
 
 #[test]
 fn same_transaction_twice_in_one_block_is_refused() {
-    let (_dir, mut chain) = open(params());
+    let (_dir, mut chain) = open_chain(params());
     let tx = testkit::transfer(&key(ALICE), address(BOB), 100, 1, 0, &chain.genesis_hash());
     let block = testkit::next_block(&chain, address(MINER), vec![tx.clone(), tx.clone()]);
     let now = block.header.timestamp_ms;
@@ -119,7 +106,7 @@ fn same_transaction_twice_in_one_block_is_refused() {
 
 #[test]
 fn transaction_signed_for_another_network_is_bad_signature() {
-    let (_dir, mut chain) = open(params());
+    let (_dir, mut chain) = open_chain(params());
     // Same keys and allocations, another genesis message: another network.
     let mut other = params();
     other.genesis_message = "some other ironchain network".into();
@@ -150,6 +137,6 @@ fn transaction_signed_for_another_network_is_bad_signature() {
     );
 
     // On its own network the very same transaction is fine.
-    let (_other_dir, mut other_chain) = open(other);
+    let (_other_dir, mut other_chain) = open_chain(other);
     assert!(other_chain.submit_transaction(foreign).is_ok());
 }

@@ -4,13 +4,14 @@
 //! target; a block carrying any other target is `BadTarget`. The expected compact values
 //! are written out literally (computed by hand from the `nBits` encoding).
 
-use ironchain::chain::mempool::MempoolLimits;
+mod common;
+
+use common::chain::open_chain;
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
 use ironchain::consensus::error::BlockError;
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::target::CompactTarget;
 use ironchain::testkit::{self, address};
-use tempfile::TempDir;
 
 const MINER: u64 = 9;
 
@@ -23,13 +24,6 @@ fn params(pow_limit_bits: u32, initial_difficulty_bits: u32) -> ChainParams {
     params.initial_difficulty_bits = initial_difficulty_bits;
     params.validate().unwrap();
     params
-}
-
-fn open(params: ChainParams) -> (TempDir, Chain) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
-    (dir, chain)
 }
 
 fn compact(bits: u32) -> CompactTarget {
@@ -76,7 +70,7 @@ fn initial_target_encodings() {
 
 #[test]
 fn interval_four_times_too_fast_or_faster_shrinks_target_by_a_quarter() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     // Span 300 ms of the expected 3 000: a factor of 1/10, clamped to 1/4.
     let target = first_retarget(&mut chain, [100, 200, 300]);
     // 0x0fffff << 232, divided by 4, is 0x3ffff.c << 232: truncated to 0x03ffff.
@@ -86,21 +80,21 @@ fn interval_four_times_too_fast_or_faster_shrinks_target_by_a_quarter() {
 
 #[test]
 fn interval_twice_too_fast_halves_target() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     let target = first_retarget(&mut chain, [500, 1_000, 1_500]);
     assert_eq!(target, compact(0x2007_ffff));
 }
 
 #[test]
 fn interval_twice_too_slow_doubles_target() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     let target = first_retarget(&mut chain, [2_000, 4_000, 6_000]);
     assert_eq!(target, compact(0x201f_fffe));
 }
 
 #[test]
 fn interval_four_times_too_slow_or_slower_grows_target_fourfold() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     // Span 30 s of the expected 3 s: a factor of 10, clamped to 4.
     let target = first_retarget(&mut chain, [10_000, 20_000, 30_000]);
     assert_eq!(target, compact(0x203f_fffc));
@@ -111,7 +105,7 @@ fn interval_four_times_too_slow_or_slower_grows_target_fourfold() {
 fn growth_stops_at_the_pow_limit() {
     let params = params(1, 2);
     let limit = params.pow_limit();
-    let (_dir, mut chain) = open(params);
+    let (_dir, mut chain) = open_chain(params);
     // Four times 0x3fffff << 232 would exceed 2^255 - 1, the 1-bit limit.
     let target = first_retarget(&mut chain, [10_000, 20_000, 30_000]);
     assert_eq!(target, compact(0x207f_ffff));
@@ -128,7 +122,7 @@ fn growth_stops_at_the_pow_limit() {
 
 #[test]
 fn blocks_between_retargets_keep_the_target_and_on_time_keeps_it_again() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     let first = first_retarget(&mut chain, [100, 200, 300]);
     assert_eq!(first, compact(0x2003_ffff));
     // Heights 5..=7 keep it; then 4..=7 spanning exactly 3 000 ms keeps it at height 8.
@@ -141,7 +135,7 @@ fn blocks_between_retargets_keep_the_target_and_on_time_keeps_it_again() {
 
 #[test]
 fn block_keeping_the_old_target_at_a_retarget_height_is_bad_target() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     for offset in [100, 200, 300] {
         mine_at(&mut chain, offset);
     }
@@ -166,7 +160,7 @@ fn block_keeping_the_old_target_at_a_retarget_height_is_bad_target() {
 
 #[test]
 fn each_branch_retargets_from_its_own_timestamps() {
-    let (_dir, mut chain) = open(params(0, 4));
+    let (_dir, mut chain) = open_chain(params(0, 4));
     for offset in [100, 200, 300] {
         mine_at(&mut chain, offset);
     }

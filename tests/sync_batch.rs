@@ -2,7 +2,8 @@
 //! together over the cores) is judged exactly as its blocks are one by one
 //! (`Chain::process_block`): same outcomes, same first error, same tip and balances.
 
-use ironchain::chain::mempool::MempoolLimits;
+mod common;
+
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
 use ironchain::consensus::address::Address;
 use ironchain::consensus::amount::Amount;
@@ -24,10 +25,7 @@ fn params() -> ChainParams {
 }
 
 fn open() -> (TempDir, Chain) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params(), MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
-    (dir, chain)
+    common::chain::open_chain(params())
 }
 
 /// Every sender pays the next one, with `nonce`.

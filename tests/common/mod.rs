@@ -1,16 +1,19 @@
 //! Helpers for tests that run real nodes on loopback inside one actix system: settings
 //! with OS-assigned ports and tiny difficulty, polling with a timeout instead of sleeps,
-//! and short-hand queries to a node's actors.
+//! short-hand queries to a node's actors, and reading the node's frames off a raw socket.
+//! `chain` holds the helpers of tests that drive a `Chain` without any node.
 
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod chain;
 
 use ironchain::chain::state::Account;
 use ironchain::consensus::address::Address;
 use ironchain::consensus::block::Block;
 use ironchain::consensus::params::ChainParams;
-use ironchain::net::message::BlockRef;
+use ironchain::net::frame::MAX_FRAME_BYTES;
+use ironchain::net::message::{BlockRef, Message};
 use ironchain::node::chain_actor::{ChainSummary, GetAccount, GetBlock, GetSummary};
 use ironchain::node::limits::NetLimits;
 use ironchain::node::peer_manager::GetPeers;
@@ -20,6 +23,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt};
 
 /// Chain parameters for node tests: blocks come quickly, retargeting toward 100 ms.
 pub fn fast_params(allocations: &[(Address, u64)]) -> ChainParams {
@@ -201,4 +205,17 @@ pub fn assert_launch_refuses(cases: &[(&str, &str)]) {
             "{stderr}"
         );
     }
+}
+
+/// Reads one frame off a raw socket, as a hostile or hand-written peer would; `None` when
+/// the connection ends. Deliberately written from the framing rules rather than through
+/// the node's own codec, so these tests check the node against the protocol.
+pub async fn read_message(stream: &mut (impl AsyncRead + Unpin)) -> Option<Message> {
+    let mut length = [0u8; 4];
+    stream.read_exact(&mut length).await.ok()?;
+    let length = u32::from_be_bytes(length) as usize;
+    assert!(length <= MAX_FRAME_BYTES);
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).await.ok()?;
+    Some(serde_cbor::from_slice(&body).expect("the node sends valid messages"))
 }
