@@ -54,11 +54,19 @@ impl Verdict {
     }
 }
 
+/// Blocks, mined by anyone, after which a trial against a merchant waiting `confirmations`
+/// blocks stops: enough for the payment's z confirmations and a race to the give-up
+/// deficit and back.
+pub fn block_cap(confirmations: u64) -> u64 {
+    confirmations
+        .saturating_mul(2)
+        .saturating_add(4 * GIVE_UP_DEFICIT)
+}
+
 impl Trial {
-    /// Blocks after which a trial stops: enough for the payment's z confirmations and a
-    /// race to the give-up deficit and back.
+    /// Blocks after which the trial stops ([`block_cap`]).
     pub fn block_cap(&self) -> u64 {
-        2 * self.confirmations + 4 * GIVE_UP_DEFICIT
+        block_cap(self.confirmations)
     }
 
     pub fn config(&self) -> String {
@@ -166,42 +174,5 @@ impl Trial {
             delivered,
             reversed,
         })
-    }
-}
-
-/// Nakamoto's probability (whitepaper §11) that an attacker with share `q` ever catches up
-/// from z blocks behind, the attacker's progress while the merchant waits being Poisson.
-pub fn nakamoto(q: f64, z: u64) -> f64 {
-    let p = 1.0 - q;
-    let lambda = z as f64 * q / p;
-    let mut sum = 1.0;
-    let mut poisson = (-lambda).exp();
-    for k in 0..=z {
-        if k > 0 {
-            poisson *= lambda / k as f64;
-        }
-        sum -= poisson * (1.0 - (q / p).powi((z - k) as i32));
-    }
-    sum
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn nakamoto_matches_the_whitepaper_table() {
-        // §11's table for q = 0.1 and q = 0.3.
-        for (q, z, expected) in [
-            (0.1, 0, 1.0),
-            (0.1, 1, 0.2045873),
-            (0.1, 5, 0.0009137),
-            (0.1, 10, 0.0000012),
-            (0.3, 5, 0.1773523),
-            (0.3, 10, 0.0416605),
-        ] {
-            let got = nakamoto(q, z);
-            assert!((got - expected).abs() < 5e-7, "q {q} z {z}: {got}");
-        }
     }
 }

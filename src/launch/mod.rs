@@ -22,6 +22,7 @@
 pub mod double_spend;
 pub mod eclipse;
 pub mod plan;
+pub mod race_odds;
 pub mod revenue;
 pub mod stats;
 pub mod summary;
