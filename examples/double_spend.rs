@@ -5,10 +5,12 @@
 //! merchant delivered after z confirmations, and its balance then lost the payment.
 //! The attacker gives up 12 blocks behind; a trial also stops after 2z + 48 blocks.
 //!
-//! Beside each measured rate: Nakamoto's formula, the probability that the attacker ever
-//! *catches up*. On a real network catching up (a tie) is not enough — the attacker's
-//! branch must be longer for the nodes to switch — so the measured rate is expected
-//! below the formula, and close to it with z + 1 in place of z at the race's end.
+//! Beside each measured rate, three theories (`launch::race_odds`): Nakamoto's formula at
+//! z, the probability that the attacker ever *catches up* (on a real network a tie is not
+//! enough: the attacker's branch must be longer for the nodes to switch); the same at
+//! z + 1, a rough allowance for that; and the exact model of the race as the nodes run
+//! it (`RaceRules::of_trial`: get ahead, negative binomial progress, the give-up and the
+//! block cap), against which the measured rates are judged.
 //! Intervals are Wilson's 95 % score intervals (trials are independent).
 //! Writes `double_spend.csv` and `double_spend.svg` into `--out` and prints the table as
 //! Markdown. Run from the repository root:
@@ -18,8 +20,10 @@
 
 mod common;
 
+use clap::Parser;
 use common::chart::{Chart, Curve, Points};
-use ironchain::launch::double_spend::{nakamoto, Trial};
+use ironchain::launch::double_spend::Trial;
+use ironchain::launch::race_odds::{nakamoto, RaceRules};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -30,45 +34,24 @@ const QS: [f64; 5] = [0.1, 0.15, 0.2, 0.25, 0.3];
 const ZS: [u64; 7] = [0, 1, 2, 4, 6, 8, 10];
 const COLOURS: [&str; 5] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"];
 
+/// The double-spend race on real nodes, beside Nakamoto's formula and the exact model.
+#[derive(Parser)]
 struct Args {
+    /// Where double_spend.csv and double_spend.svg are written.
+    #[arg(long, default_value = "docs")]
     out: PathBuf,
+    /// Trials per (q, z) point.
+    #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=100_000))]
     trials: u64,
+    /// Equal honest miners beside the attacker and the merchant's node.
+    #[arg(long, default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=16))]
     honest: usize,
+    /// Trials run at a time.
+    #[arg(long, default_value_t = 2, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=64))]
     jobs: usize,
+    /// The first trial's seed; trial i of point k gets seed + k × trials + i.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
-}
-
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        out: PathBuf::from("docs"),
-        trials: 200,
-        honest: 3,
-        jobs: 2,
-        seed: 1,
-    };
-    let mut words = std::env::args().skip(1);
-    while let Some(flag) = words.next() {
-        let value = words
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: \"{value}\" is not a whole number"))
-        };
-        match flag.as_str() {
-            "--out" => args.out = PathBuf::from(&value),
-            "--trials" => args.trials = number()?,
-            "--honest" => args.honest = number()? as usize,
-            "--jobs" => args.jobs = number()? as usize,
-            "--seed" => args.seed = number()?,
-            other => return Err(format!("unknown option {other}")),
-        }
-    }
-    if !(1..=16).contains(&args.honest) || args.trials == 0 || args.jobs == 0 {
-        return Err("--honest: 1 to 16; --trials and --jobs: at least 1".into());
-    }
-    Ok(args)
 }
 
 /// Wilson's 95 % score interval of `successes` in `trials`: (centre, half-width).
@@ -83,7 +66,9 @@ fn wilson(successes: u64, trials: u64) -> (f64, f64) {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
-    match parse_args().and_then(|args| sweep(&args)) {
+    // A bad option is clap's usage error (exit 2).
+    let args = Args::parse();
+    match sweep(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -106,11 +91,16 @@ fn sweep(args: &Args) -> Result<(), String> {
         for (zi, z) in ZS.iter().enumerate() {
             for t in 0..args.trials {
                 let point = (qi * ZS.len() + zi) as u64;
+                let seed = point
+                    .checked_mul(args.trials)
+                    .and_then(|first| first.checked_add(t))
+                    .and_then(|offset| offset.checked_add(args.seed))
+                    .ok_or("--seed and --trials: the trials' seeds overflow")?;
                 trials.push(Trial {
                     q: *q,
                     confirmations: *z,
                     honest: args.honest,
-                    seed: args.seed + point * args.trials + t,
+                    seed,
                 });
             }
         }
@@ -180,25 +170,34 @@ fn sweep(args: &Args) -> Result<(), String> {
     let seconds = started.elapsed().as_secs_f64();
 
     let mut csv = String::from(
-        "q,z,trials,successes,measured_success_rate,ci95,nakamoto,nakamoto_z_plus_1\n",
+        "q,z,trials,successes,measured_success_rate,ci95,nakamoto,nakamoto_z_plus_1,exact_model\n",
     );
     let mut table = String::from(
-        "| q | z | trials | successes | measured | 95 % interval | Nakamoto (z) | Nakamoto (z + 1) |\n\
-         |---|---|---|---|---|---|---|---|\n",
+        "| q | z | trials | successes | measured | 95 % interval | Nakamoto (z) | Nakamoto (z + 1) | exact model |\n\
+         |---|---|---|---|---|---|---|---|---|\n",
     );
+    // Points whose interval holds the exact model, and those that do not.
+    let mut within = 0;
+    let mut outside = Vec::new();
     for tally in &tallies {
         let rate = tally.successes as f64 / args.trials as f64;
         let (centre, spread) = wilson(tally.successes, args.trials);
         let (low, high) = ((centre - spread).max(0.0), (centre + spread).min(1.0));
         let (formula, formula_next) = (nakamoto(tally.q, tally.z), nakamoto(tally.q, tally.z + 1));
+        let model = RaceRules::of_trial(tally.z).odds(tally.q).success;
+        if (low..=high).contains(&model) {
+            within += 1;
+        } else {
+            outside.push(format!("q = {} z = {}", tally.q, tally.z));
+        }
         let _ = writeln!(
             csv,
-            "{},{},{},{},{rate:.4},{:.4},{formula:.6},{formula_next:.6}",
+            "{},{},{},{},{rate:.4},{:.4},{formula:.6},{formula_next:.6},{model:.6}",
             tally.q, tally.z, args.trials, tally.successes, spread
         );
         let _ = writeln!(
             table,
-            "| {:.2} | {} | {} | {} | {rate:.3} | {low:.3} – {high:.3} | {formula:.4} | {formula_next:.4} |",
+            "| {:.2} | {} | {} | {} | {rate:.3} | {low:.3} – {high:.3} | {formula:.4} | {formula_next:.4} | {model:.4} |",
             tally.q, tally.z, args.trials, tally.successes
         );
     }
@@ -207,6 +206,15 @@ fn sweep(args: &Args) -> Result<(), String> {
     write(&args.out.join("double_spend.csv"), &csv)?;
     write(&args.out.join("double_spend.svg"), &svg(&tallies, args))?;
     println!("\n{table}");
+    println!(
+        "{within} of {} points have the exact model within their 95 % interval{}",
+        tallies.len(),
+        if outside.is_empty() {
+            String::new()
+        } else {
+            format!("; outside: {}", outside.join(", "))
+        }
+    );
     println!(
         "took {seconds:.0} s; wrote {} and {}",
         args.out.join("double_spend.csv").display(),
@@ -219,17 +227,31 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
     std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
-/// Success rate against z, one colour per q: Nakamoto's formula as a line, the measured
-/// rates as points with their Wilson interval.
+/// Success rate against z, one colour per q: the exact model as a solid line, Nakamoto's
+/// formula as a dashed one (the reference the experiment was set up against), the
+/// measured rates as points with their Wilson interval.
 fn svg(tallies: &[Tally], args: &Args) -> String {
     let curves: Vec<Curve> = QS
         .iter()
         .zip(COLOURS)
-        .map(|(q, colour)| Curve {
-            label: format!("Nakamoto, q = {q}"),
-            colour,
-            dashed: false,
-            points: ZS.iter().map(|z| (*z as f64, nakamoto(*q, *z))).collect(),
+        .flat_map(|(q, colour)| {
+            [
+                Curve {
+                    label: format!("exact model, q = {q}"),
+                    colour,
+                    dashed: false,
+                    points: ZS
+                        .iter()
+                        .map(|z| (*z as f64, RaceRules::of_trial(*z).odds(*q).success))
+                        .collect(),
+                },
+                Curve {
+                    label: format!("Nakamoto, q = {q}"),
+                    colour,
+                    dashed: true,
+                    points: ZS.iter().map(|z| (*z as f64, nakamoto(*q, *z))).collect(),
+                },
+            ]
         })
         .collect();
     let points: Vec<Points> = QS
