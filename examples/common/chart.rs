@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 /// A curve drawn as a line.
 pub struct Curve {
+    /// Its legend entry; an empty label leaves it out of the legend (a chart with many
+    /// curves of one kind explains the kind once).
     pub label: String,
     pub colour: &'static str,
     /// Dashed (a reference line) or solid.
@@ -16,6 +18,7 @@ pub struct Curve {
 
 /// Measured points: (x, y, half-width of the 95 % interval).
 pub struct Points {
+    /// Its legend entry; empty: none, as for [`Curve::label`].
     pub label: String,
     pub colour: &'static str,
     pub points: Vec<(f64, f64, f64)>,
@@ -136,7 +139,9 @@ impl Chart {
                 );
             }
         }
-        let entries = curves.len() + points.len();
+        let curves_listed = curves.iter().filter(|curve| !curve.label.is_empty());
+        let points_listed = points.iter().filter(|set| !set.label.is_empty());
+        let entries = curves_listed.clone().count() + points_listed.clone().count();
         let (lx, ly) = (x0 + 20.0, y1 + 15.0);
         let _ = writeln!(
             out,
@@ -146,7 +151,7 @@ impl Chart {
             entries * 20 + 6
         );
         let mut row = ly;
-        for curve in curves {
+        for curve in curves_listed {
             let _ = writeln!(
                 out,
                 r#"<line x1="{lx:.1}" y1="{row:.1}" x2="{:.1}" y2="{row:.1}" stroke="{}" stroke-width="2"{}/><text x="{:.1}" y="{:.1}">{}</text>"#,
@@ -163,7 +168,7 @@ impl Chart {
             );
             row += 20.0;
         }
-        for set in points {
+        for set in points_listed {
             let _ = writeln!(
                 out,
                 r#"<circle cx="{:.1}" cy="{row:.1}" r="4" fill="{}"/><text x="{:.1}" y="{:.1}">{}</text>"#,
