@@ -17,6 +17,9 @@
 //!
 //!     cargo run --release --example double_spend -- [--out docs] [--trials 200]
 //!         [--honest 3] [--jobs 2] [--seed 1]
+//!
+//! With `--replot docs/double_spend.csv` it runs no trial: it rewrites the theory
+//! columns, the table and the plot from the measured columns of that file.
 
 mod common;
 
@@ -52,6 +55,11 @@ struct Args {
     /// The first trial's seed; trial i of point k gets seed + k × trials + i.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Instead of running trials, take the measured columns of this double_spend.csv and
+    /// rewrite the theory columns, the table and the plot: for when only the theory or
+    /// the plot changed, which should not cost a sweep of thousands of launches.
+    #[arg(long, value_name = "CSV")]
+    replot: Option<PathBuf>,
 }
 
 /// Wilson's 95 % score interval of `successes` in `trials`: (centre, half-width).
@@ -68,7 +76,11 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("error")).init();
     // A bad option is clap's usage error (exit 2).
     let args = Args::parse();
-    match sweep(&args) {
+    let tallies = match &args.replot {
+        Some(csv) => read_tallies(csv).map(|tallies| (tallies, None)),
+        None => run_trials(&args).map(|(tallies, seconds)| (tallies, Some(seconds))),
+    };
+    match tallies.and_then(|(tallies, seconds)| report(&tallies, &args.out, seconds)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -81,10 +93,12 @@ fn main() -> ExitCode {
 struct Tally {
     q: f64,
     z: u64,
+    trials: u64,
     successes: u64,
 }
 
-fn sweep(args: &Args) -> Result<(), String> {
+/// Runs every point's trials; returns the tallies and the seconds it took.
+fn run_trials(args: &Args) -> Result<(Vec<Tally>, f64), String> {
     let base = ironchain::launch::default_run_dir("double-spend");
     let mut trials = Vec::new();
     for (qi, q) in QS.iter().enumerate() {
@@ -156,6 +170,7 @@ fn sweep(args: &Args) -> Result<(), String> {
             ZS.iter().map(|z| Tally {
                 q: *q,
                 z: *z,
+                trials: args.trials,
                 successes: 0,
             })
         })
@@ -167,8 +182,58 @@ fn sweep(args: &Args) -> Result<(), String> {
             }
         }
     }
-    let seconds = started.elapsed().as_secs_f64();
+    Ok((tallies, started.elapsed().as_secs_f64()))
+}
 
+/// The tallies in the measured columns (q, z, trials, successes) of a double_spend.csv.
+fn read_tallies(path: &Path) -> Result<Vec<Tally>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let mut tallies = Vec::new();
+    for (at, line) in text.lines().enumerate().skip(1) {
+        let bad = |why: &str| format!("{} line {}: {why}", path.display(), at + 1);
+        let cells: Vec<&str> = line.split(',').collect();
+        let [q, z, trials, successes, ..] = cells[..] else {
+            return Err(bad("expected q,z,trials,successes,…"));
+        };
+        let q: f64 = q.parse().map_err(|_| bad("q is not a number"))?;
+        let z: u64 = z.parse().map_err(|_| bad("z is not a whole number"))?;
+        let trials: u64 = trials
+            .parse()
+            .map_err(|_| bad("trials is not a whole number"))?;
+        let successes: u64 = successes
+            .parse()
+            .map_err(|_| bad("successes is not a whole number"))?;
+        if !QS.contains(&q) || !ZS.contains(&z) {
+            return Err(bad("not one of the sweep's (q, z) points"));
+        }
+        if trials == 0 || successes > trials {
+            return Err(bad(
+                "needs 1 or more trials and no more successes than trials",
+            ));
+        }
+        if tallies
+            .first()
+            .is_some_and(|first: &Tally| first.trials != trials)
+        {
+            return Err(bad("every point must have the same number of trials"));
+        }
+        tallies.push(Tally {
+            q,
+            z,
+            trials,
+            successes,
+        });
+    }
+    if tallies.is_empty() {
+        return Err(format!("{} has no points", path.display()));
+    }
+    Ok(tallies)
+}
+
+/// Writes the CSV and the plot into `out` and prints the table; `seconds`, the run's time
+/// when trials were run.
+fn report(tallies: &[Tally], out: &Path, seconds: Option<f64>) -> Result<(), String> {
     let mut csv = String::from(
         "q,z,trials,successes,measured_success_rate,ci95,nakamoto,nakamoto_z_plus_1,exact_model\n",
     );
@@ -179,9 +244,9 @@ fn sweep(args: &Args) -> Result<(), String> {
     // Points whose interval holds the exact model, and those that do not.
     let mut within = 0;
     let mut outside = Vec::new();
-    for tally in &tallies {
-        let rate = tally.successes as f64 / args.trials as f64;
-        let (centre, spread) = wilson(tally.successes, args.trials);
+    for tally in tallies {
+        let rate = tally.successes as f64 / tally.trials as f64;
+        let (centre, spread) = wilson(tally.successes, tally.trials);
         let (low, high) = ((centre - spread).max(0.0), (centre + spread).min(1.0));
         let (formula, formula_next) = (nakamoto(tally.q, tally.z), nakamoto(tally.q, tally.z + 1));
         let model = RaceRules::of_trial(tally.z).odds(tally.q).success;
@@ -193,18 +258,17 @@ fn sweep(args: &Args) -> Result<(), String> {
         let _ = writeln!(
             csv,
             "{},{},{},{},{rate:.4},{:.4},{formula:.6},{formula_next:.6},{model:.6}",
-            tally.q, tally.z, args.trials, tally.successes, spread
+            tally.q, tally.z, tally.trials, tally.successes, spread
         );
         let _ = writeln!(
             table,
             "| {:.2} | {} | {} | {} | {rate:.3} | {low:.3} – {high:.3} | {formula:.4} | {formula_next:.4} | {model:.4} |",
-            tally.q, tally.z, args.trials, tally.successes
+            tally.q, tally.z, tally.trials, tally.successes
         );
     }
-    std::fs::create_dir_all(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    write(&args.out.join("double_spend.csv"), &csv)?;
-    write(&args.out.join("double_spend.svg"), &svg(&tallies, args))?;
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    write(&out.join("double_spend.csv"), &csv)?;
+    write(&out.join("double_spend.svg"), &svg(tallies))?;
     println!("\n{table}");
     println!(
         "{within} of {} points have the exact model within their 95 % interval{}",
@@ -215,10 +279,13 @@ fn sweep(args: &Args) -> Result<(), String> {
             format!("; outside: {}", outside.join(", "))
         }
     );
+    if let Some(seconds) = seconds {
+        println!("took {seconds:.0} s");
+    }
     println!(
-        "took {seconds:.0} s; wrote {} and {}",
-        args.out.join("double_spend.csv").display(),
-        args.out.join("double_spend.svg").display()
+        "wrote {} and {}",
+        out.join("double_spend.csv").display(),
+        out.join("double_spend.svg").display()
     );
     Ok(())
 }
@@ -229,52 +296,61 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 
 /// Success rate against z, one colour per q: the exact model as a solid line, Nakamoto's
 /// formula as a dashed one (the reference the experiment was set up against), the
-/// measured rates as points with their Wilson interval.
-fn svg(tallies: &[Tally], args: &Args) -> String {
-    let curves: Vec<Curve> = QS
+/// measured rates as points with their Wilson interval. The legend names the colours
+/// once (with the model's lines) and the dashes and dots once each: fifteen entries would
+/// cover the points.
+fn svg(tallies: &[Tally]) -> String {
+    let mut curves: Vec<Curve> = QS
         .iter()
         .zip(COLOURS)
-        .flat_map(|(q, colour)| {
-            [
-                Curve {
-                    label: format!("exact model, q = {q}"),
-                    colour,
-                    dashed: false,
-                    points: ZS
-                        .iter()
-                        .map(|z| (*z as f64, RaceRules::of_trial(*z).odds(*q).success))
-                        .collect(),
-                },
-                Curve {
-                    label: format!("Nakamoto, q = {q}"),
-                    colour,
-                    dashed: true,
-                    points: ZS.iter().map(|z| (*z as f64, nakamoto(*q, *z))).collect(),
-                },
-            ]
+        .map(|(q, colour)| Curve {
+            label: format!("exact model, q = {q}"),
+            colour,
+            dashed: false,
+            points: ZS
+                .iter()
+                .map(|z| (*z as f64, RaceRules::of_trial(*z).odds(*q).success))
+                .collect(),
         })
         .collect();
+    for (i, (q, colour)) in QS.iter().zip(COLOURS).enumerate() {
+        curves.push(Curve {
+            label: if i == 0 {
+                "dashed: Nakamoto (z), same colours".into()
+            } else {
+                String::new()
+            },
+            colour,
+            dashed: true,
+            points: ZS.iter().map(|z| (*z as f64, nakamoto(*q, *z))).collect(),
+        });
+    }
     let points: Vec<Points> = QS
         .iter()
         .zip(COLOURS)
-        .map(|(q, colour)| Points {
-            label: format!("measured, q = {q} (95 %)"),
+        .enumerate()
+        .map(|(i, (q, colour))| Points {
+            label: if i == 0 {
+                "dots: measured, 95 % interval".into()
+            } else {
+                String::new()
+            },
             colour,
             points: tallies
                 .iter()
                 .filter(|tally| tally.q == *q)
                 .map(|tally| {
-                    let rate = tally.successes as f64 / args.trials as f64;
-                    let (_, spread) = wilson(tally.successes, args.trials);
+                    let rate = tally.successes as f64 / tally.trials as f64;
+                    let (_, spread) = wilson(tally.successes, tally.trials);
                     (tally.z as f64, rate, spread)
                 })
                 .collect(),
         })
         .collect();
+    let trials = tallies.first().map_or(0, |tally| tally.trials);
     Chart {
         title: format!(
-            "Double spend: success rate against confirmations ({} trials a point)",
-            args.trials
+            "Double spend: success rate against confirmations ({trials} trials a point)"
         ),
         x_label: "confirmations the merchant waits for (z)".into(),
         y_label: "attacker's success rate".into(),
