@@ -29,7 +29,9 @@ fn full_block() -> (ChainParams, Block) {
         max_block_txs,
         ..testkit::params(&allocations)
     };
-    let genesis = params.genesis_block();
+    let genesis = params
+        .genesis_block()
+        .expect("the benchmark's chain parameters encode");
     let genesis_hash = genesis.hash();
     let txs: Vec<_> = (0..count)
         .map(|n| {
@@ -63,7 +65,10 @@ fn full_block() -> (ChainParams, Block) {
 
 fn block(c: &mut Criterion) {
     let (params, block) = full_block();
-    let genesis = params.genesis_block().hash();
+    let genesis = params
+        .genesis_block()
+        .expect("the benchmark's chain parameters encode")
+        .hash();
     let state = State::genesis(&params);
     // Both must succeed, or the benchmark would time an early exit.
     if let Err(error) = check_body(&block, &params, &genesis, None) {

@@ -58,7 +58,10 @@ fn main() {
         .map(|key| (Address::of(key), 1_000_000_000))
         .collect();
     let params = testkit::params(&allocations);
-    let genesis = params.genesis_block().hash();
+    let genesis = params
+        .genesis_block()
+        .expect("the benchmark's chain parameters encode")
+        .hash();
     let receiver = testkit::address(7);
 
     // Sign everything first, a client's share per thread.

@@ -509,6 +509,7 @@ fn bad_transactions_and_bad_input_each_get_their_own_reason() {
     let placeholder = ironchain::config::Config::embedded()
         .chain
         .genesis_block()
+        .unwrap()
         .reward
         .id();
     let error = fails(&["tx", &placeholder.to_string(), "--node", at]).0;

@@ -262,7 +262,7 @@ fn skipped_nonce_is_nonce_too_high() {
 #[test]
 fn account_at_last_nonce_is_nonce_exhausted() {
     let params = funded_params();
-    let genesis = params.genesis_block().hash();
+    let genesis = params.genesis_block().unwrap().hash();
     let state = State::from_accounts([(
         address(ALICE),
         Account {

@@ -109,7 +109,7 @@ const DEFAULT_GENESIS_HEX: &str =
 
 #[test]
 fn default_genesis_hash() {
-    let genesis = Config::embedded().chain.genesis_block();
+    let genesis = Config::embedded().chain.genesis_block().unwrap();
     assert_eq!(genesis.hash().to_string(), DEFAULT_GENESIS_HEX);
 }
 

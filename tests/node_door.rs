@@ -496,7 +496,7 @@ async fn pipelined_requests_are_answered_in_request_order() {
         (testkit::address(1), 1_000_000),
         (testkit::address(2), 1_000_000),
     ]);
-    let genesis = params.genesis_block().hash();
+    let genesis = params.genesis_block().unwrap().hash();
     let dir = tempfile::tempdir().unwrap();
     let mut settings = node_settings(&params, dir.path(), &[], false, 9);
     settings.limits.max_txs_in_flight = 4;

@@ -211,7 +211,7 @@ fn data_directory_of_another_network_is_refused() {
     let genesis = open(dir.path()).genesis_hash();
     let mut other = params();
     other.genesis_message = "another network".into();
-    let other_genesis = other.genesis_block().hash();
+    let other_genesis = other.genesis_block().unwrap().hash();
     assert_ne!(genesis, other_genesis);
     match Chain::open(dir.path(), other, MempoolLimits::default()) {
         Err(ChainError::Store(StoreError::WrongChain { stored, expected })) => {

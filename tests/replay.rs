@@ -110,7 +110,7 @@ fn transaction_signed_for_another_network_is_bad_signature() {
     // Same keys and allocations, another genesis message: another network.
     let mut other = params();
     other.genesis_message = "some other ironchain network".into();
-    let other_genesis = other.genesis_block().hash();
+    let other_genesis = other.genesis_block().unwrap().hash();
     assert_ne!(other_genesis, chain.genesis_hash());
     let foreign = testkit::transfer(&key(ALICE), address(BOB), 100, 1, 0, &other_genesis);
 

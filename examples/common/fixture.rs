@@ -96,7 +96,10 @@ pub fn ensure(kind: Kind) -> PathBuf {
         dir.display()
     );
     let params = params(kind);
-    let genesis = params.genesis_block().hash();
+    let genesis = params
+        .genesis_block()
+        .expect("the benchmark's chain parameters encode")
+        .hash();
     let txs: Vec<Transaction> = match kind {
         Kind::Empty => Vec::new(),
         Kind::Full => sign_all(&genesis),

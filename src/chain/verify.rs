@@ -66,7 +66,9 @@ impl From<StoreError> for VerifyError {
 
 /// Re-validates the active chain stored in `dir`.
 pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, VerifyError> {
-    let genesis_block = params.genesis_block();
+    let genesis_block = params
+        .genesis_block()
+        .map_err(|error| StoreError::Encode(error.to_string()))?;
     let genesis = genesis_block.hash();
     if !dir.join(super::store::DB_FILE).exists() {
         return Err(StoreError::Database(format!("no chain stored in {}", dir.display())).into());

@@ -330,11 +330,7 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
 
 /// The id of the genesis block's reward record, the same on every network.
 fn genesis_placeholder_id() -> TxId {
-    crate::config::Config::embedded()
-        .chain
-        .genesis_block()
-        .reward
-        .id()
+    crate::consensus::params::genesis_reward().id()
 }
 
 /// `ironchain tx`: prints the transaction and checks its merkle proof.

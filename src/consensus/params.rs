@@ -78,6 +78,38 @@ impl fmt::Display for ParamsError {
 
 impl std::error::Error for ParamsError {}
 
+/// The parameters could not be CBOR-encoded for the genesis commitment. Not expected: a
+/// `Vec` writer cannot fail and every field's serialization is infallible. It is an error
+/// rather than a fallback because committing to an empty encoding would give every
+/// network whose parameters fail to encode the same genesis hash, and so let their nodes
+/// take each other for peers of one network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GenesisEncodingError {
+    pub reason: String,
+}
+
+impl fmt::Display for GenesisEncodingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "the chain parameters cannot be encoded for the genesis block's commitment: {}",
+            self.reason
+        )
+    }
+}
+
+impl std::error::Error for GenesisEncodingError {}
+
+/// The genesis block's reward record: it pays nothing (genesis is never mined; the
+/// allocations are the starting state), and is the same on every network.
+pub fn genesis_reward() -> Reward {
+    Reward {
+        miner: Address::from_bytes([0; 32]),
+        amount: Amount::ZERO,
+        height: 0,
+    }
+}
+
 fn invalid(key: &str, reason: impl Into<String>) -> ParamsError {
     ParamsError {
         key: key.to_string(),
@@ -149,11 +181,13 @@ impl ChainParams {
     }
 
     /// The genesis block. It is never mined: its merkle root commits to these parameters.
-    pub fn genesis_block(&self) -> Block {
+    pub fn genesis_block(&self) -> Result<Block, GenesisEncodingError> {
         // CBOR of a derived struct is deterministic: fields in declaration order.
-        let committed = serde_cbor::to_vec(self).unwrap_or_default();
+        let committed = serde_cbor::to_vec(self).map_err(|error| GenesisEncodingError {
+            reason: error.to_string(),
+        })?;
         let merkle_root = MerkleRoot::from_bytes(sha256_parts(&[b"ironchain-genesis", &committed]));
-        Block {
+        Ok(Block {
             header: BlockHeader {
                 version: BLOCK_VERSION,
                 height: 0,
@@ -163,12 +197,48 @@ impl ChainParams {
                 target: self.initial_target(),
                 nonce: 0,
             },
-            reward: Reward {
-                miner: Address::from_bytes([0; 32]),
-                amount: Amount::ZERO,
-                height: 0,
-            },
+            reward: genesis_reward(),
             txs: Vec::new(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a silent fallback to an empty encoding would break: the genesis hash must
+    /// change with every parameter, the last allocation included.
+    #[test]
+    fn the_genesis_hash_commits_to_every_parameter() {
+        let base = crate::testkit::params(&[(crate::testkit::address(1), 10)]);
+        let hash = |params: &ChainParams| params.genesis_block().unwrap().hash();
+        type Change = fn(&mut ChainParams);
+        let changes: [(&str, Change); 13] = [
+            ("genesis_message", |p| p.genesis_message.push('!')),
+            ("genesis_timestamp_ms", |p| p.genesis_timestamp_ms += 1),
+            ("pow_limit_bits", |p| p.pow_limit_bits += 1),
+            ("initial_difficulty_bits", |p| {
+                p.initial_difficulty_bits += 1
+            }),
+            ("target_block_time_ms", |p| p.target_block_time_ms += 1),
+            ("retarget_interval", |p| p.retarget_interval += 1),
+            ("block_reward", |p| p.block_reward = Amount::new(7)),
+            ("max_block_txs", |p| p.max_block_txs += 1),
+            ("max_block_bytes", |p| p.max_block_bytes += 1),
+            ("min_fee", |p| p.min_fee = Amount::new(7)),
+            ("max_future_drift_ms", |p| p.max_future_drift_ms += 1),
+            ("token_issue_fee", |p| p.token_issue_fee = Amount::new(7)),
+            ("allocations", |p| p.allocations[0].amount = Amount::new(11)),
+        ];
+        let mut seen = std::collections::HashSet::from([hash(&base)]);
+        for (field, change) in changes {
+            let mut params = base.clone();
+            change(&mut params);
+            assert!(
+                seen.insert(hash(&params)),
+                "changing {field} left a genesis hash seen before"
+            );
         }
     }
 }

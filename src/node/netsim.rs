@@ -304,7 +304,7 @@ mod tests {
             block_fill_bytes: 500_000,
             ..LinkDelay::default()
         };
-        let block = crate::testkit::params(&[]).genesis_block();
+        let block = crate::testkit::params(&[]).genesis_block().unwrap();
         let blocks = Message::Blocks {
             blocks: vec![block.clone(), block.clone(), block.clone()],
             more: false,

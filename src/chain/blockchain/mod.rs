@@ -33,6 +33,7 @@ use crate::chain::orphans::{OrphanLimits, OrphanPool};
 use crate::chain::rejected::{RejectedBlocks, REJECTED_CAPACITY};
 use crate::chain::state::State;
 use crate::chain::store::{encode, Store, StoreBatch, StoreError, DB_FILE};
+use crate::consensus::block::Block;
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::params::ChainParams;
@@ -123,7 +124,7 @@ impl Chain {
         params: ChainParams,
         limits: MempoolLimits,
     ) -> Result<Chain, ChainError> {
-        let genesis = params.genesis_block().hash();
+        let genesis = genesis_of(&params)?.hash();
         let store = Store::open(dir, &genesis)?;
         Chain::with_store(store, params, limits)
     }
@@ -133,7 +134,7 @@ impl Chain {
         params: ChainParams,
         limits: MempoolLimits,
     ) -> Result<Chain, ChainError> {
-        let genesis_block = params.genesis_block();
+        let genesis_block = genesis_of(&params)?;
         let genesis = genesis_block.hash();
         let mut chain = if store.is_initialised()? {
             let loaded = store.load()?;
@@ -194,4 +195,12 @@ impl Chain {
     pub fn set_sync_each_commit(&mut self, sync: bool) {
         self.store.set_sync_each_commit(sync);
     }
+}
+
+/// The genesis block of `params`, or the store-side error the genesis block is stored
+/// under: it is the store's first record and names the network the store belongs to.
+fn genesis_of(params: &ChainParams) -> Result<Block, StoreError> {
+    params
+        .genesis_block()
+        .map_err(|error| StoreError::Encode(error.to_string()))
 }
