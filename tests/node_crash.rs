@@ -10,7 +10,6 @@ mod common;
 
 use common::binary::{number_after, BinaryNode};
 use ironchain::chain::mempool::MempoolLimits;
-use ironchain::chain::Chain;
 use ironchain::config::Config;
 use ironchain::testkit;
 use rand::rngs::StdRng;
@@ -110,8 +109,7 @@ fn killed_at_random_moments_while_mining_restarts_valid_and_mines_on() {
 /// Builds a chain of [`SOURCE_BLOCKS`] empty blocks in `data` on `config`'s network.
 fn build_source_chain(data: &Path, config: &Path) {
     let params = Config::load(config).unwrap().chain;
-    let mut chain = Chain::open(data, params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
+    let mut chain = common::chain::open_chain_in(data, params, MempoolLimits::default());
     testkit::extend(&mut chain, testkit::address(9), SOURCE_BLOCKS);
 }
 

@@ -333,8 +333,7 @@ async fn lying_peers_are_dropped_sync_completes_and_mining_goes_on() {
 /// Blocks of 1,000 transfers carrying 256-byte messages: a `GetBlocks` from genesis is
 /// answered with about 2 MB.
 fn fat_chain(dir: &Path, params: &ChainParams, blocks: u64) {
-    let mut chain = Chain::open(dir, params.clone(), MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
+    let mut chain = common::chain::open_chain_in(dir, params.clone(), MempoolLimits::default());
     let genesis = chain.genesis_hash();
     let sender = testkit::key(1);
     for b in 0..blocks {

@@ -6,7 +6,6 @@ mod common;
 
 use common::*;
 use ironchain::chain::mempool::MempoolLimits;
-use ironchain::chain::Chain;
 use ironchain::net::message::MAX_BLOCKS_PER_BATCH;
 use ironchain::node::peer_manager::AddPeer;
 use ironchain::testkit;
@@ -35,8 +34,7 @@ async fn sync_carries_on_from_another_peer_when_the_first_leaves() {
     );
     {
         let mut chain =
-            Chain::open(dir_a.path(), params.clone(), MempoolLimits::default()).unwrap();
-        chain.set_sync_each_commit(false);
+            common::chain::open_chain_in(dir_a.path(), params.clone(), MempoolLimits::default());
         testkit::extend(&mut chain, testkit::address(1), CHAIN_LENGTH as usize);
     }
     copy_dir(dir_a.path(), dir_b.path());

@@ -5,8 +5,9 @@
 //! and the total supply is exactly the genesis allocations plus `block_reward` × height
 //! (fees move from senders to miners, so they conserve).
 
-use ironchain::chain::mempool::MempoolLimits;
-use ironchain::chain::{BlockOutcome, Chain};
+mod common;
+
+use ironchain::chain::BlockOutcome;
 use ironchain::consensus::transaction::Transaction;
 use ironchain::testkit::{self, address, key};
 use proptest::prelude::*;
@@ -79,9 +80,7 @@ fn run(plans: Vec<BlockPlan>) -> Result<(), TestCaseError> {
     let allocations: Vec<_> = (1..=FUNDED).map(|n| (address(n), FUNDS)).collect();
     let params = testkit::params(&allocations);
     let reward = params.block_reward.get();
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
+    let (_dir, mut chain) = common::chain::open_chain(params);
     let genesis = chain.genesis_hash();
 
     let mut model = Model::default();

@@ -6,8 +6,9 @@
 //! allocations plus `block_reward` × height. Balances are u64, so "never negative" means
 //! no rule ever had to refuse or wrap: every planned transaction is accepted.
 
-use ironchain::chain::mempool::MempoolLimits;
-use ironchain::chain::{BlockOutcome, Chain};
+mod common;
+
+use ironchain::chain::BlockOutcome;
 use ironchain::consensus::amount::Amount;
 use ironchain::consensus::hash::TokenId;
 use ironchain::consensus::token::token_id;
@@ -90,9 +91,7 @@ fn run(blocks: Vec<(bool, Vec<Op>)>) -> Result<(), TestCaseError> {
     let allocations: Vec<_> = (1..=ACCOUNTS).map(|n| (address(n), FUNDS)).collect();
     let params = testkit::params(&allocations);
     let reward = params.block_reward.get();
-    let dir = tempfile::tempdir().unwrap();
-    let mut chain = Chain::open(dir.path(), params, MempoolLimits::default()).unwrap();
-    chain.set_sync_each_commit(false);
+    let (_dir, mut chain) = common::chain::open_chain(params);
     let genesis = chain.genesis_hash();
     let mut model = Model::default();
     for n in 1..=ACCOUNTS {
