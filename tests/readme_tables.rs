@@ -3,6 +3,7 @@
 //! and this test fails if the README was not updated with it (issue 11 item 20); the same
 //! for `selfish_sweep` and `double_spend` (issue 16).
 
+use ironchain::launch::race_odds::RaceRules;
 use std::path::Path;
 
 fn read(relative: &str) -> String {
@@ -135,9 +136,18 @@ fn the_readme_double_spend_table_shows_the_csv() {
         .collect();
     assert!(!rows.is_empty(), "docs/double_spend.csv has no rows");
     for row in rows {
-        // q, z, trials, successes, measured_success_rate, ci95, nakamoto, nakamoto_z_plus_1
+        // q, z, trials, successes, measured_success_rate, ci95, nakamoto, nakamoto_z_plus_1,
+        // exact_model
         let cells = readme_row(&readme, &format!("| {:.2} | {} |", number(&row, 0), row[1]));
         assert_eq!((cells[2], cells[3]), (row[2], row[3]), "{row:?}");
-        assert_cells(&cells, &row, &[(4, 4), (6, 6), (7, 7)], 0.00056);
+        assert_cells(&cells, &row, &[(4, 4), (6, 6), (7, 7), (8, 8)], 0.00056);
+        // The model column is the library's model of today, not of an older run.
+        let z: u64 = row[1].parse().unwrap();
+        let model = RaceRules::of_trial(z).odds(number(&row, 0)).success;
+        assert!(
+            (number(&row, 8) - model).abs() < 5e-7,
+            "exact_model {} is not RaceRules::of_trial({z}) = {model}: {row:?}",
+            row[8]
+        );
     }
 }
