@@ -581,8 +581,16 @@ impl Launch<'_> {
         }
         actions.sort_by_key(|(at, _)| *at);
 
-        let far = self.epoch + Duration::from_secs(86_400 * 365);
-        let stop_at = plan.duration.map_or(far, |duration| self.epoch + duration);
+        // No deadline means none: a virtual-clock run of a million blocks covers decades.
+        let epoch = self.epoch;
+        let at_most = |deadline: Option<Instant>| async move {
+            match deadline {
+                Some(deadline) => sleep_until(deadline).await,
+                None => futures::future::pending().await,
+            }
+        };
+        let stop = at_most(plan.duration.map(|duration| epoch + duration)).fuse();
+        futures::pin_mut!(stop);
         let blocks_reached = match plan.stop_after_blocks {
             Some(blocks) => {
                 let (sender, receiver) = oneshot::channel();
@@ -591,18 +599,18 @@ impl Launch<'_> {
                     sender,
                 ));
                 // Do not wait for ever for lost finds.
-                let fallback = last_find.map_or(far, |at| {
-                    self.epoch
+                let fallback = at_most(last_find.map(|at| {
+                    epoch
                         + at
                         + Duration::from_secs(2)
                         + Duration::from_millis(plan.params.target_block_time_ms) * 5
-                });
+                }));
                 async move {
                     tokio::select! {
                         // In a fixed order: a virtual-time run must not draw at random.
                         biased;
                         _ = receiver => {}
-                        _ = sleep_until(fallback) => {}
+                        _ = fallback => {}
                     }
                 }
                 .boxed_local()
@@ -614,13 +622,13 @@ impl Launch<'_> {
         futures::pin_mut!(interrupt);
         let mut next = 0;
         loop {
-            let next_at = actions.get(next).map_or(far, |(at, _)| self.epoch + *at);
+            let next_at = actions.get(next).map(|(at, _)| epoch + *at);
             tokio::select! {
                 biased;
                 _ = &mut interrupt => return "interrupt".into(),
                 _ = &mut blocks_reached => return "blocks".into(),
-                _ = sleep_until(stop_at) => return "duration".into(),
-                _ = sleep_until(next_at) => {
+                _ = &mut stop => return "duration".into(),
+                _ = at_most(next_at) => {
                     if let Some((_, action)) = actions.get(next).copied() {
                         next += 1;
                         self.act(action).await;
