@@ -14,15 +14,19 @@
 //!
 //! The mean block interval is 600 s, so the 5 ms and 200 ms only decide races, not the
 //! honest stale rate. The 95 % interval comes from batch means (`launch::revenue`), since
-//! consecutive blocks are correlated. Points run `--jobs` at a time, one thread each.
-//! Writes `selfish_sweep.csv` and `selfish_sweep.svg` into `--out` and prints the table as
+//! consecutive blocks are correlated. A point whose first run (`--blocks`) leaves an
+//! interval wider than `--target-ci95` (± 1 point) runs again for as many blocks as that
+//! takes: the variance grows fast with α (a lead can last hundreds of blocks), so α = 0.45
+//! needs about ten times the blocks of α = 0.3. Points run `--jobs` at a time, one
+//! thread each. Writes `selfish_sweep.csv` and `selfish_sweep.svg` into `--out` and prints the table as
 //! Markdown. Run from the repository root (release: tens of thousands of blocks a point):
 //!
-//!     cargo run --release --example selfish_sweep -- [--out docs] [--blocks 40000]
-//!         [--honest 5] [--jobs 2] [--seed 1]
+//!     cargo run --release --example selfish_sweep -- [--out docs] [--blocks 20000]
+//!         [--target-ci95 0.01] [--max-blocks 400000] [--honest 5] [--jobs 2] [--seed 1]
 
 mod common;
 
+use clap::Parser;
 use common::chart::{Chart, Curve, Points};
 use ironchain::launch::revenue::best_chain_share;
 use ironchain::launch::{run_blocking, LaunchPlan, RunOptions};
@@ -38,48 +42,45 @@ const LAYOUTS: [&str; 2] = ["well_connected", "poorly_connected"];
 const NEAR_MS: u64 = 5;
 const FAR_MS: u64 = 200;
 
+/// The sweep's options (`--help` lists them).
+#[derive(Parser)]
+#[command(about = "Selfish mining on real nodes: relative revenue against Eyal & Sirer")]
 struct Args {
+    /// Where selfish_sweep.csv and selfish_sweep.svg are written.
+    #[arg(long, default_value = "docs")]
     out: PathBuf,
+    /// Blocks mined (stale included) in each point's first run.
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..))]
     blocks: u64,
-    honest: usize,
-    jobs: usize,
+    /// Half-width of the 95 % interval each point must reach: a point whose first run
+    /// is wider runs again, longer (see `blocks_for_target`).
+    #[arg(long, default_value_t = 0.01)]
+    target_ci95: f64,
+    /// The most blocks one run may mine, whatever its interval.
+    #[arg(long, default_value_t = 400_000, value_parser = clap::value_parser!(u64).range(100..))]
+    max_blocks: u64,
+    /// Honest nodes beside the pool.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(2..=32))]
+    honest: u64,
+    /// Points run at the same time, one thread each.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..))]
+    jobs: u64,
+    /// The first point's launch seed; the others follow it.
+    #[arg(long, default_value_t = 1)]
     seed: u64,
 }
 
-fn parse_args() -> Result<Args, String> {
-    let mut args = Args {
-        out: PathBuf::from("docs"),
-        blocks: 40_000,
-        honest: 5,
-        jobs: 2,
-        seed: 1,
-    };
-    let mut words = std::env::args().skip(1);
-    while let Some(flag) = words.next() {
-        let value = words
-            .next()
-            .ok_or_else(|| format!("{flag} needs a value"))?;
-        let number = || {
-            value
-                .parse::<u64>()
-                .map_err(|_| format!("{flag}: \"{value}\" is not a whole number"))
-        };
-        match flag.as_str() {
-            "--out" => args.out = PathBuf::from(&value),
-            "--blocks" => args.blocks = number()?,
-            "--honest" => args.honest = number()? as usize,
-            "--jobs" => args.jobs = number()? as usize,
-            "--seed" => args.seed = number()?,
-            other => return Err(format!("unknown option {other}")),
-        }
+/// Blocks to mine so that a run whose `mined` blocks gave an interval of `ci95` reaches
+/// `target`: the half-width shrinks as one over the square root of the blocks, and 10 %
+/// more covers the noise of the interval's own estimate (20 batches). `None` when the
+/// run already reached the target.
+fn blocks_for_target(mined: u64, ci95: f64, target: f64) -> Option<u64> {
+    if ci95.is_nan() || ci95 > target {
+        let ratio = if ci95.is_nan() { 2.0 } else { ci95 / target };
+        Some((mined as f64 * ratio * ratio * 1.1).ceil() as u64)
+    } else {
+        None
     }
-    if !(2..=32).contains(&args.honest) {
-        return Err("--honest: between 2 and 32".into());
-    }
-    if args.blocks < 100 || args.jobs == 0 {
-        return Err("--blocks: at least 100; --jobs: at least 1".into());
-    }
-    Ok(args)
 }
 
 /// Eyal & Sirer's relative revenue of a selfish pool of share `alpha`.
@@ -91,7 +92,7 @@ fn closed_form(alpha: f64, gamma: f64) -> f64 {
 }
 
 /// One point's launch: the pool "s" and the honest "h0", "h1", …
-fn config(args: &Args, layout: &str, alpha: f64, seed: u64) -> String {
+fn config(args: &Args, layout: &str, alpha: f64, seed: u64, blocks: u64) -> String {
     let (pool_ms, honest_ms) = match layout {
         "well_connected" => (NEAR_MS, FAR_MS),
         _ => (FAR_MS, NEAR_MS),
@@ -116,7 +117,7 @@ fn config(args: &Args, layout: &str, alpha: f64, seed: u64) -> String {
          name_prefix = \"h\"\n\
          count = {}\n\
          total_hash_power = {}\n",
-        args.blocks,
+        blocks,
         args.honest,
         1.0 - alpha
     );
@@ -133,6 +134,9 @@ fn config(args: &Args, layout: &str, alpha: f64, seed: u64) -> String {
 struct Point {
     layout: &'static str,
     alpha: f64,
+    /// Blocks mined in the reported run, stale included (its `stop_after_blocks`).
+    mined: u64,
+    /// Blocks on the final best chain.
     blocks: u64,
     revenue: f64,
     ci95: f64,
@@ -142,8 +146,12 @@ struct Point {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let result = parse_args().and_then(|args| sweep(&args));
-    match result {
+    let args = Args::parse();
+    if !(args.target_ci95 > 0.0 && args.target_ci95 < 0.5) {
+        eprintln!("error: --target-ci95 must be between 0 and 0.5");
+        return ExitCode::from(2);
+    }
+    match sweep(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error}");
@@ -158,23 +166,19 @@ fn sweep(args: &Args) -> Result<(), String> {
     for (l, layout) in LAYOUTS.iter().enumerate() {
         for (a, alpha) in ALPHAS.iter().enumerate() {
             let seed = args.seed + (l * ALPHAS.len() + a) as u64;
-            let name = format!("selfish-{layout}-{alpha}.toml");
-            let plan = LaunchPlan::from_toml(&name, &config(args, layout, *alpha, seed))
-                .map_err(|e| e.to_string())?;
-            let options = RunOptions {
-                run_dir: base.join(format!("{layout}-{alpha}")),
-                announce: false,
-                progress: false,
-                page: None,
-            };
-            work.push((*layout, *alpha, plan, options));
+            work.push((*layout, *alpha, seed));
         }
     }
+    // The largest α need the most blocks: start them first so the jobs end together.
+    work.sort_by(|a, b| b.1.total_cmp(&a.1));
     println!(
-        "{} points, 1 selfish + {} honest nodes, {} blocks each, {} at a time; run data in {}",
+        "{} points, 1 selfish + {} honest nodes, {} blocks a first run, longer runs until \
+         ± {} (at most {} blocks), {} at a time; run data in {}",
         work.len(),
         args.honest,
         args.blocks,
+        args.target_ci95,
+        args.max_blocks,
         args.jobs,
         base.display()
     );
@@ -185,31 +189,13 @@ fn sweep(args: &Args) -> Result<(), String> {
         for _ in 0..args.jobs {
             let sender = sender.clone();
             let queue = &queue;
+            let base = &base;
             scope.spawn(move || loop {
                 let next = queue.lock().ok().and_then(|mut queue| queue.next());
-                let Some((layout, alpha, plan, options)) = next else {
+                let Some((layout, alpha, seed)) = next else {
                     break;
                 };
-                let began = Instant::now();
-                let result = run_blocking(&plan, &options)
-                    .map_err(|e| format!("{layout} α = {alpha}: {e}"))
-                    .map(|summary| {
-                        let share = best_chain_share(&summary, "s");
-                        let point = Point {
-                            layout,
-                            alpha,
-                            blocks: share.blocks,
-                            revenue: share.share,
-                            ci95: share.ci95.unwrap_or(f64::NAN),
-                            stale_rate: summary.stale_rate,
-                            wall_s: began.elapsed().as_secs_f64(),
-                        };
-                        eprintln!(
-                            "{layout} α = {alpha}: revenue {:.4} ± {:.4} over {} blocks, {:.0} s",
-                            point.revenue, point.ci95, point.blocks, point.wall_s
-                        );
-                        point
-                    });
+                let result = measure(args, base, layout, alpha, seed);
                 if sender.send(result).is_err() {
                     break;
                 }
@@ -229,7 +215,7 @@ fn sweep(args: &Args) -> Result<(), String> {
 
     let mut csv = String::from(
         "layout,alpha,blocks,measured_revenue,ci95,closed_form_gamma0,closed_form_gamma1,\
-         stale_rate\n",
+         stale_rate,mined\n",
     );
     let mut table = String::from(
         "| layout | α | blocks | measured revenue | 95 % interval | γ = 0 | γ = 1 | stale rate |\n\
@@ -239,8 +225,14 @@ fn sweep(args: &Args) -> Result<(), String> {
         let (g0, g1) = (closed_form(point.alpha, 0.0), closed_form(point.alpha, 1.0));
         let _ = writeln!(
             csv,
-            "{},{},{},{:.4},{:.4},{g0:.4},{g1:.4},{:.4}",
-            point.layout, point.alpha, point.blocks, point.revenue, point.ci95, point.stale_rate
+            "{},{},{},{:.4},{:.4},{g0:.4},{g1:.4},{:.4},{}",
+            point.layout,
+            point.alpha,
+            point.blocks,
+            point.revenue,
+            point.ci95,
+            point.stale_rate,
+            point.mined
         );
         let _ = writeln!(
             table,
@@ -264,6 +256,52 @@ fn sweep(args: &Args) -> Result<(), String> {
         args.out.join("selfish_sweep.svg").display()
     );
     Ok(())
+}
+
+/// One point: a first run of `--blocks`, then, while its interval is wider than
+/// `--target-ci95`, a longer run from the same seed, sized to reach it. Only the last
+/// run is reported: a point is one run, never runs pooled.
+fn measure(
+    args: &Args,
+    base: &Path,
+    layout: &'static str,
+    alpha: f64,
+    seed: u64,
+) -> Result<Point, String> {
+    let began = Instant::now();
+    let mut mined = args.blocks.min(args.max_blocks);
+    loop {
+        let name = format!("selfish-{layout}-{alpha}.toml");
+        let plan = LaunchPlan::from_toml(&name, &config(args, layout, alpha, seed, mined))
+            .map_err(|e| e.to_string())?;
+        let options = RunOptions {
+            run_dir: base.join(format!("{layout}-{alpha}-{mined}")),
+            announce: false,
+            progress: false,
+            page: None,
+        };
+        let summary =
+            run_blocking(&plan, &options).map_err(|e| format!("{layout} α = {alpha}: {e}"))?;
+        let share = best_chain_share(&summary, "s");
+        let point = Point {
+            layout,
+            alpha,
+            mined,
+            blocks: share.blocks,
+            revenue: share.share,
+            ci95: share.ci95.unwrap_or(f64::NAN),
+            stale_rate: summary.stale_rate,
+            wall_s: began.elapsed().as_secs_f64(),
+        };
+        eprintln!(
+            "{layout} α = {alpha}: revenue {:.4} ± {:.4} over {} blocks ({mined} mined), {:.0} s",
+            point.revenue, point.ci95, point.blocks, point.wall_s
+        );
+        match blocks_for_target(mined, point.ci95, args.target_ci95) {
+            Some(more) if mined < args.max_blocks => mined = more.min(args.max_blocks),
+            _ => return Ok(point),
+        }
+    }
 }
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
@@ -293,8 +331,8 @@ fn svg(points: &[Point], args: &Args) -> String {
     };
     Chart {
         title: format!(
-            "Selfish mining: 1 selfish + {} honest nodes, {} blocks a point",
-            args.honest, args.blocks
+            "Selfish mining: 1 selfish + {} honest nodes, 95 % intervals of ± {}",
+            args.honest, args.target_ci95
         ),
         x_label: "pool's hash share α".into(),
         y_label: "pool's share of the best chain".into(),
