@@ -482,14 +482,21 @@ impl Store {
         let mut txn = self.db()?.begin_write().map_err(db_error)?;
         txn.set_durability(self.durability);
         {
+            // Every keyed table is written in key order. The keys (hashes, txids,
+            // addresses) are random, and redb's write buffer is a tenth of its cache
+            // (3.2 MiB): written in arrival order, a sync batch's ~11,000 tx-index entries
+            // dirtied leaf pages all over the tree, which were evicted to the file and
+            // read back again and again within one commit (44 % of a full sync's samples
+            // were this commit). In key order each leaf is finished before the next.
+            // Stable sorts: a key written twice in one batch keeps its last value.
             let mut blocks = txn.open_table(BLOCKS).map_err(db_error)?;
-            for (hash, bytes) in &batch.blocks {
+            for (hash, bytes) in sorted_by_key(&batch.blocks, |(hash, _)| *hash) {
                 blocks
                     .insert(hash.as_bytes().as_slice(), bytes.as_slice())
                     .map_err(db_error)?;
             }
             let mut index = txn.open_table(INDEX).map_err(db_error)?;
-            for entry in &batch.index {
+            for entry in sorted_by_key(&batch.index, |entry| entry.hash) {
                 index
                     .insert(entry.hash.as_bytes().as_slice(), encode(entry)?.as_slice())
                     .map_err(db_error)?;
@@ -505,7 +512,9 @@ impl Store {
                     .map_err(db_error)?;
             }
             let mut accounts = txn.open_table(ACCOUNTS).map_err(db_error)?;
-            for (address, account) in &batch.accounts {
+            let mut touched: Vec<(&Address, &Account)> = batch.accounts.iter().collect();
+            touched.sort_unstable_by_key(|(address, _)| **address);
+            for (address, account) in touched {
                 let key = address.as_bytes().as_slice();
                 if *account == Account::default() {
                     accounts.remove(key).map_err(db_error)?;
@@ -543,17 +552,17 @@ impl Store {
                 }
             }
             let mut undo = txn.open_table(UNDO).map_err(db_error)?;
-            for (hash, record) in &batch.undo {
+            for (hash, record) in sorted_by_key(&batch.undo, |(hash, _)| *hash) {
                 undo.insert(hash.as_bytes().as_slice(), encode(record)?.as_slice())
                     .map_err(db_error)?;
             }
             let mut tx_index = txn.open_table(TX_INDEX).map_err(db_error)?;
-            for txid in &batch.tx_remove {
+            for txid in sorted_by_key(&batch.tx_remove, |txid| *txid) {
                 tx_index
                     .remove(txid.as_bytes().as_slice())
                     .map_err(db_error)?;
             }
-            for (txid, hash, position) in &batch.tx_add {
+            for (txid, hash, position) in sorted_by_key(&batch.tx_add, |(txid, _, _)| *txid) {
                 tx_index
                     .insert(
                         txid.as_bytes().as_slice(),
@@ -580,6 +589,19 @@ impl Store {
         }
         txn.commit().map_err(db_error)
     }
+}
+
+/// `items` in the order of `key`, stably (see [`Store::commit`] for why).
+fn sorted_by_key<'a, T, K: Ord>(
+    items: impl IntoIterator<Item = &'a T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<&'a T>
+where
+    T: 'a,
+{
+    let mut items: Vec<&T> = items.into_iter().collect();
+    items.sort_by_key(|item| key(item));
+    items
 }
 
 #[cfg(test)]
