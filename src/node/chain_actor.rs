@@ -81,7 +81,7 @@ pub struct SubmitBlocks {
 }
 
 /// What happened to a [`SubmitBlocks`].
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct SubmitOutcome {
     /// Blocks newly stored in the tree.
     pub stored: usize,
@@ -93,6 +93,9 @@ pub struct SubmitOutcome {
     pub invalid: Option<BlockError>,
     /// Set when a block was only refused for now (e.g. timestamp ahead of our clock).
     pub deferred: Option<BlockError>,
+    /// The height of the tip this node shows once the blocks were processed, so the
+    /// connection need not ask again (a second round trip behind the next sync batch).
+    pub shown_height: u64,
 }
 
 /// Whether transactions would be admitted now, in this order, signature aside
@@ -956,11 +959,15 @@ impl Handler<SubmitBlocks> for ChainActor {
     type Result = MessageResult<SubmitBlocks>;
 
     fn handle(&mut self, message: SubmitBlocks, ctx: &mut Self::Context) -> Self::Result {
-        if let (true, Some(peer)) = (self.racing(), message.origin.peer()) {
-            return MessageResult(self.hold(message.blocks, peer));
-        }
-        let outcome = self.process(message.blocks, message.origin, None);
-        self.stop_if_store_failed(ctx);
+        let mut outcome = match (self.racing(), message.origin.peer()) {
+            (true, Some(peer)) => self.hold(message.blocks, peer),
+            _ => {
+                let outcome = self.process(message.blocks, message.origin, None);
+                self.stop_if_store_failed(ctx);
+                outcome
+            }
+        };
+        outcome.shown_height = self.shown_tip().height;
         MessageResult(outcome)
     }
 }

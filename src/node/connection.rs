@@ -44,6 +44,7 @@ use crate::net::frame::{frame_len, Decoded, FrameCodec, FrameError, MAX_FRAME_BY
 use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
+use futures::future::{FutureExt, Shared};
 use log::{debug, info, warn};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -155,11 +156,18 @@ pub struct ConnectionActor {
     /// The locator of our last `GetBlocks` built from our own chain; a request sent ahead
     /// puts the last block received in front of it.
     last_locator: Vec<BlockHash>,
+    /// The chain actor's answer to the last batch of blocks handed to it (see
+    /// [`ConnectionActor::on_blocks`]).
+    batch_at_chain: Option<BatchAtChain>,
     /// Set once the connection is closing: input is ignored while the reason flushes.
     closing: bool,
     /// Why the connection ends, for the peer manager's log.
     close_reason: Option<String>,
 }
+
+/// The chain actor's answer to a [`SubmitBlocks`], awaited by two: the outcome's handler
+/// and the next batch.
+type BatchAtChain = Shared<actix::dev::Request<ChainActor, SubmitBlocks>>;
 
 impl ConnectionActor {
     /// Starts the actor for `stream` in the current arbiter.
@@ -217,6 +225,7 @@ impl ConnectionActor {
                 syncing: false,
                 sync_announced: false,
                 last_locator: Vec::new(),
+                batch_at_chain: None,
                 closing: false,
                 close_reason: None,
             }
@@ -527,64 +536,83 @@ impl ConnectionActor {
         true
     }
 
+    /// A batch of blocks from the peer goes to the chain actor once the previous batch
+    /// has been processed there. Meanwhile this connection goes on reading: the next
+    /// batch (requested ahead) is read and decoded while the chain actor verifies and
+    /// commits this one, instead of after it. So at most one batch is at the chain actor
+    /// and one decoded here, waiting for it; the outcomes are handled in order.
     fn on_blocks(&mut self, blocks: Vec<Block>, more: bool, ctx: &mut Context<Self>) {
-        let count = blocks.len();
         let requested_ahead = self.request_ahead(&blocks, more, ctx);
-        let request = self.chain.send(SubmitBlocks {
-            blocks,
-            origin: Origin::Sync(self.id),
-        });
-        ctx.wait(
-            request
-                .into_actor(self)
-                .then(|outcome, actor, _| {
-                    let summary = actor.chain.send(GetSummary);
-                    summary
-                        .into_actor(actor)
-                        .map(move |summary, _, _| (outcome, summary))
-                })
-                .map(move |(outcome, summary), actor, ctx| {
-                    let Ok(outcome) = outcome else { return };
-                    if actor.judge_blocks(&outcome, ctx) {
-                        return;
-                    }
-                    let was_syncing = actor.syncing;
-                    let height = summary.map_or(0, |summary| summary.tip.height);
-                    if was_syncing {
-                        actor.peers.do_send(SyncBatch {
-                            id: actor.id,
-                            report: BatchReport {
-                                received: count,
-                                stored: outcome.stored,
-                                more,
-                            },
-                        });
-                    }
-                    if more && outcome.stored > 0 {
-                        let level = if actor.sync_announced {
-                            log::Level::Info
-                        } else {
-                            log::Level::Debug
-                        };
-                        log::log!(
-                            level,
-                            "sync: height {height} of {} from {} ({} in batch)",
-                            actor.peer_height.max(height),
-                            actor.remote,
-                            crate::plural::count(count as u64, "block", "blocks")
-                        );
-                        if !requested_ahead {
-                            actor.request_blocks(ctx);
-                        }
-                    } else {
-                        if was_syncing && actor.sync_announced {
-                            info!("sync: caught up with {} at height {height}", actor.remote);
-                        }
-                        actor.syncing = false;
-                        actor.sync_announced = false;
-                    }
-                }),
-        );
+        match self.batch_at_chain.take() {
+            // Waiting stops reading, which bounds what is decoded ahead to this batch.
+            Some(previous) => ctx.wait(previous.into_actor(self).map(
+                move |_, actor: &mut Self, ctx| {
+                    actor.submit_blocks(blocks, more, requested_ahead, ctx)
+                },
+            )),
+            None => self.submit_blocks(blocks, more, requested_ahead, ctx),
+        }
+    }
+
+    fn submit_blocks(
+        &mut self,
+        blocks: Vec<Block>,
+        more: bool,
+        requested_ahead: bool,
+        ctx: &mut Context<Self>,
+    ) {
+        let count = blocks.len();
+        // Shared: the next batch waits on the chain's answer (a wait item, which actix
+        // polls while it holds back the spawned ones), and the outcome is handled here.
+        let request = self
+            .chain
+            .send(SubmitBlocks {
+                blocks,
+                origin: Origin::Sync(self.id),
+            })
+            .shared();
+        self.batch_at_chain = Some(request.clone());
+        ctx.spawn(request.into_actor(self).map(move |outcome, actor, ctx| {
+            let Ok(outcome) = outcome else { return };
+            if actor.judge_blocks(&outcome, ctx) {
+                return;
+            }
+            let was_syncing = actor.syncing;
+            let height = outcome.shown_height;
+            if was_syncing {
+                actor.peers.do_send(SyncBatch {
+                    id: actor.id,
+                    report: BatchReport {
+                        received: count,
+                        stored: outcome.stored,
+                        more,
+                    },
+                });
+            }
+            if more && outcome.stored > 0 {
+                let level = if actor.sync_announced {
+                    log::Level::Info
+                } else {
+                    log::Level::Debug
+                };
+                log::log!(
+                    level,
+                    "sync: height {height} of {} from {} ({} in batch)",
+                    actor.peer_height.max(height),
+                    actor.remote,
+                    crate::plural::count(count as u64, "block", "blocks")
+                );
+                if !requested_ahead {
+                    actor.request_blocks(ctx);
+                }
+            } else {
+                if was_syncing && actor.sync_announced {
+                    info!("sync: caught up with {} at height {height}", actor.remote);
+                }
+                actor.syncing = false;
+                actor.sync_announced = false;
+            }
+        }));
     }
 
     /// Queues a transaction from a client or a peer for admission
