@@ -24,16 +24,12 @@ use serde_json::json;
 struct Args {
     /// `empty` (20,000 empty blocks) or `full` (blocks of 10 signed transfers); both
     /// when omitted.
-    #[arg(value_parser = parse_kind)]
+    #[arg(value_enum)]
     kind: Option<Kind>,
 }
 
-fn parse_kind(text: &str) -> Result<Kind, String> {
-    Kind::parse(text).ok_or_else(|| format!("expected `empty` or `full`, got `{text}`"))
-}
-
 fn main() {
-    // The serving child is this executable with `--serve KIND`, not a user's command line.
+    // The serving child is this executable started by `fixture::measure`, not a person.
     if fixture::serve_if_child() {
         return;
     }
