@@ -39,9 +39,11 @@ async fn sync_carries_on_from_another_peer_when_the_first_leaves() {
     }
     copy_dir(dir_a.path(), dir_b.path());
 
-    // The first server answers slowly, so the test can act between its batches.
+    // The first server answers slowly, so the test can act between its batches: seconds
+    // apart, so that connecting the second peer fits between two of them even on a
+    // loaded machine (sync pipelines batches, so the gaps are the server's delays alone).
     let mut slow = settings(&params, dir_a.path(), &[], false, 1);
-    slow.send_delay = Duration::from_millis(500);
+    slow.send_delay = Duration::from_secs(3);
     let a = start(slow).await;
     let b = start(settings(&params, dir_b.path(), &[], false, 2)).await;
     let c = start(settings(&params, dir_c.path(), &[a.listen_addr], false, 3)).await;
