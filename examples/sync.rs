@@ -3,7 +3,8 @@
 //! `common/fixture.rs`: empty blocks, then blocks of 10 signed transfers each), and a fresh
 //! node in this process syncs it over loopback with every rule checked and every batch
 //! committed to its store with fsync, as a real node does. Timed from starting the fresh
-//! node to its tip reaching height 20,000. Also prints this process's peak RSS.
+//! node to its tip reaching height 20,000 and the node stopped, which waits for the last
+//! batch's commit (it runs behind the tip). Also prints this process's peak RSS.
 //!
 //!     cargo run --release --example sync [-- empty|full]
 //!

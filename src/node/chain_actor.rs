@@ -51,6 +51,9 @@ use tokio::time::Instant;
 const TEMPLATE_REFRESH: Duration = Duration::from_millis(500);
 /// How often pending transactions are checked for expiry.
 const MEMPOOL_EXPIRY_CHECK: Duration = Duration::from_secs(600);
+/// How often a sync batch's commit running behind is checked for failure while nothing
+/// else uses the store (which would report it).
+const COMMIT_BEHIND_CHECK: Duration = Duration::from_millis(250);
 
 /// Where a block came from: decides relaying and logging.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -402,6 +405,8 @@ pub struct ChainActor {
     on_store_failure: Option<oneshot::Sender<String>>,
     /// Set by a failed commit: memory is ahead of disk, so nothing more may be written.
     store_failed: Option<String>,
+    /// Set while a check of a commit running behind is scheduled.
+    watching_commit: bool,
     /// Set for a strategy that withholds blocks.
     withholding: Option<Withholding>,
 }
@@ -423,6 +428,7 @@ impl ChainActor {
             mempool_file: None,
             on_store_failure: None,
             store_failed: None,
+            watching_commit: false,
             withholding: None,
         }
     }
@@ -561,6 +567,25 @@ impl ChainActor {
             // Nobody waits for the reason: stopping the whole system is all that is left.
             System::current().stop();
         }
+    }
+
+    /// Watches a sync batch's commit running behind until it is done, so that a failure
+    /// stops the node even if nothing more is stored after it.
+    fn watch_commit_behind(&mut self, ctx: &mut Context<Self>) {
+        if self.watching_commit || !self.chain.commit_behind_pending() {
+            return;
+        }
+        self.watching_commit = true;
+        ctx.run_later(COMMIT_BEHIND_CHECK, |actor, ctx| {
+            actor.watching_commit = false;
+            match actor.chain.check_commit_behind() {
+                Ok(()) => actor.watch_commit_behind(ctx),
+                Err(error) => {
+                    actor.store_failed = Some(error.to_string());
+                    actor.stop_if_store_failed(ctx);
+                }
+            }
+        });
     }
 
     /// Keeps the mempool journal in step after blocks moved the tip.
@@ -705,10 +730,12 @@ impl ChainActor {
                 .collect(),
             None => HashMap::new(),
         };
-        for result in self
-            .chain
-            .process_blocks_from(blocks, unix_time_ms(), origin.peer())
-        {
+        let now = unix_time_ms();
+        let results = match origin {
+            Origin::Sync(peer) => self.chain.process_sync_batch(blocks, now, Some(peer)),
+            _ => self.chain.process_blocks_from(blocks, now, origin.peer()),
+        };
+        for result in results {
             // A failed commit comes after the last block's outcome.
             let (hash, relay_copy) = prepared.next().unwrap_or_default();
             match result {
@@ -964,6 +991,7 @@ impl Handler<SubmitBlocks> for ChainActor {
             _ => {
                 let outcome = self.process(message.blocks, message.origin, None);
                 self.stop_if_store_failed(ctx);
+                self.watch_commit_behind(ctx);
                 outcome
             }
         };

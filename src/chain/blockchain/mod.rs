@@ -195,6 +195,17 @@ impl Chain {
     pub fn set_sync_each_commit(&mut self, sync: bool) {
         self.store.set_sync_each_commit(sync);
     }
+
+    /// Whether a sync batch's commit may still be running behind (see
+    /// [`Chain::process_sync_batch`]).
+    pub fn commit_behind_pending(&self) -> bool {
+        self.store.commit_behind_pending()
+    }
+
+    /// Fails if a sync batch's commit behind failed; does not wait for one still running.
+    pub fn check_commit_behind(&self) -> Result<(), StoreError> {
+        self.store.check_behind()
+    }
 }
 
 /// The genesis block of `params`, or the store-side error the genesis block is stored

@@ -1,7 +1,7 @@
 //! Offering blocks: the checks a block must pass before it is stored in the block tree,
 //! orphans held until their parent arrives, and sync batches committed once.
 
-use super::commit::Changes;
+use super::commit::{Changes, CommitMode};
 use super::{Chain, ChainError, Rejected, TipChange};
 use crate::chain::index::{BlockStatus, IndexEntry};
 use crate::chain::orphans::{Admission, Sender};
@@ -78,6 +78,32 @@ impl Chain {
         now_ms: u64,
         sender: Option<Sender>,
     ) -> Vec<Result<BlockOutcome, ChainError>> {
+        self.process_batch(blocks, now_ms, sender, CommitMode::Now)
+    }
+
+    /// [`Chain::process_blocks_from`] for a sync batch: returns once the batch's commit is
+    /// started, which then runs while the caller hands over the next batch, whose
+    /// signatures are verified meanwhile (the commit is single-threaded, verification
+    /// uses every core). Anything that uses the store next waits for the commit first;
+    /// if it failed, that use reports the store error, and the caller must stop as for
+    /// any failed commit. A crash meanwhile loses this batch, not the chain's
+    /// consistency: the store reopens at the previous batch.
+    pub fn process_sync_batch(
+        &mut self,
+        blocks: Vec<Block>,
+        now_ms: u64,
+        sender: Option<Sender>,
+    ) -> Vec<Result<BlockOutcome, ChainError>> {
+        self.process_batch(blocks, now_ms, sender, CommitMode::Behind)
+    }
+
+    fn process_batch(
+        &mut self,
+        blocks: Vec<Block>,
+        now_ms: u64,
+        sender: Option<Sender>,
+        mode: CommitMode,
+    ) -> Vec<Result<BlockOutcome, ChainError>> {
         let mut changes = Changes::default();
         let mut outcomes = Vec::with_capacity(blocks.len());
         let verified = self.verify_batch_signatures(&blocks, now_ms);
@@ -93,7 +119,7 @@ impl Chain {
                 break;
             }
         }
-        if let Err(error) = self.finish(changes) {
+        if let Err(error) = self.finish_as(changes, mode) {
             outcomes.push(Err(error.into()));
         }
         outcomes
