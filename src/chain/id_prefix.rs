@@ -53,6 +53,15 @@ impl IdPrefix {
         Ok(IdPrefix { bytes })
     }
 
+    /// A prefix of any length, even none, which [`IdPrefix::parse`] would refuse: for
+    /// tests of scans whose answers must hold for every prefix.
+    #[cfg(test)]
+    pub(crate) fn of_bytes(bytes: &[u8]) -> IdPrefix {
+        IdPrefix {
+            bytes: bytes.to_vec(),
+        }
+    }
+
     /// The prefix's bytes.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes

@@ -32,11 +32,11 @@ impl MemoryTables {
         for ((hash, _), bytes) in batch.undo.iter().zip(undo) {
             self.undo.insert(*hash, bytes);
         }
-        for txid in &batch.tx_remove {
+        for (txid, _) in &batch.tx_remove {
             self.tx_index.remove(txid);
         }
-        for (txid, hash, position) in &batch.tx_add {
-            self.tx_index.insert(*txid, (*hash, *position));
+        for (txid, place) in &batch.tx_add {
+            self.tx_index.insert(*txid, (place.block, place.position));
         }
         self.initialised |= batch.tip.is_some();
     }

@@ -12,6 +12,7 @@ pub mod orphans;
 pub mod rejected;
 pub mod state;
 pub mod store;
+pub mod tx_index;
 pub mod verify;
 
 pub use blockchain::{

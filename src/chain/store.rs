@@ -16,6 +16,7 @@ use super::id_prefix::IdPrefix;
 use super::index::IndexEntry;
 use super::memory_store::MemoryTables;
 use super::state::{Account, BlockUndo, TokenInfo};
+use super::tx_index::{self, TxPlace, TX_INDEX};
 use crate::consensus::address::Address;
 use crate::consensus::amount::Amount;
 use crate::consensus::block::Block;
@@ -30,12 +31,11 @@ use std::path::Path;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-const BLOCKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blocks");
+pub(super) const BLOCKS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("blocks");
 const INDEX: TableDefinition<&[u8], &[u8]> = TableDefinition::new("block_index");
-const ACTIVE: TableDefinition<u64, &[u8]> = TableDefinition::new("active_chain");
+pub(super) const ACTIVE: TableDefinition<u64, &[u8]> = TableDefinition::new("active_chain");
 const ACCOUNTS: TableDefinition<&[u8], (u64, u64)> = TableDefinition::new("accounts");
 const UNDO: TableDefinition<&[u8], &[u8]> = TableDefinition::new("undo");
-const TX_INDEX: TableDefinition<&[u8], (&[u8], u32)> = TableDefinition::new("tx_index");
 const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Token id → CBOR of its [`TokenInfo`].
 const TOKENS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("tokens");
@@ -91,7 +91,7 @@ impl fmt::Display for StoreError {
 
 impl std::error::Error for StoreError {}
 
-fn db_error(error: impl Into<redb::Error>) -> StoreError {
+pub(super) fn db_error(error: impl Into<redb::Error>) -> StoreError {
     StoreError::Database(error.into().to_string())
 }
 
@@ -100,11 +100,11 @@ pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     serde_cbor::to_vec(value).map_err(|error| StoreError::Encode(error.to_string()))
 }
 
-fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, StoreError> {
     serde_cbor::from_slice(bytes).map_err(|error| StoreError::Corrupt(format!("{what}: {error}")))
 }
 
-fn hash_from(what: &str, bytes: &[u8]) -> Result<BlockHash, StoreError> {
+pub(super) fn hash_from(what: &str, bytes: &[u8]) -> Result<BlockHash, StoreError> {
     <[u8; 32]>::try_from(bytes)
         .map(BlockHash::from_bytes)
         .map_err(|_| StoreError::Corrupt(format!("{what} is not a 32-byte hash")))
@@ -125,8 +125,11 @@ pub struct StoreBatch {
     /// Final values of touched token balances; zero is deleted.
     pub token_balances: HashMap<(Address, TokenId), Amount>,
     pub undo: Vec<(BlockHash, BlockUndo)>,
-    pub tx_remove: Vec<TxId>,
-    pub tx_add: Vec<(TxId, BlockHash, u32)>,
+    /// The transactions of disconnected blocks, each where it was: removed before
+    /// `tx_add` is applied, so a transaction the new branch holds again is re-added.
+    pub tx_remove: Vec<(TxId, TxPlace)>,
+    /// The transactions of connected blocks (that are still connected at the end).
+    pub tx_add: Vec<(TxId, TxPlace)>,
     pub tip: Option<BlockHash>,
     /// Set only by the first commit of a new store.
     pub genesis: Option<BlockHash>,
@@ -243,6 +246,7 @@ impl Store {
                 });
             }
         }
+        tx_index::migrate(store.db()?)?;
         Ok(store)
     }
 
@@ -436,24 +440,18 @@ impl Store {
     }
 
     /// The active-chain block holding `txid`, and its position among the block's leaves
-    /// (0 is the reward record).
+    /// (0 is the reward record). The index names candidates by the txid's first 8 bytes;
+    /// each is confirmed against its block (normally there is one).
     pub fn tx_location(&self, txid: &TxId) -> Result<Option<(BlockHash, u32)>, StoreError> {
         if let Backend::Memory(tables) = &self.backend {
             return Ok(tables.borrow().tx_index.get(txid).copied());
         }
-        let txn = self.db()?.begin_read().map_err(db_error)?;
-        let table = txn.open_table(TX_INDEX).map_err(db_error)?;
-        let value = table.get(txid.as_bytes().as_slice()).map_err(db_error)?;
-        value
-            .map(|guard| {
-                let (hash, position) = guard.value();
-                hash_from("transaction index entry", hash).map(|hash| (hash, position))
-            })
-            .transpose()
+        tx_index::location(self.db()?, txid)
     }
 
     /// Up to `limit` ids of active-chain transactions that start with `prefix`, in order:
-    /// a range scan of the index from the prefix on.
+    /// a range scan of the index over the prefix's first 8 bytes, each candidate's full
+    /// id read from its block.
     pub fn txids_with_prefix(
         &self,
         prefix: &IdPrefix,
@@ -471,24 +469,7 @@ impl Store {
             found.truncate(limit);
             return Ok(found);
         }
-        let txn = self.db()?.begin_read().map_err(db_error)?;
-        let table = txn.open_table(TX_INDEX).map_err(db_error)?;
-        let mut found = Vec::new();
-        for entry in table.range(prefix.as_bytes()..).map_err(db_error)? {
-            let (key, _) = entry.map_err(db_error)?;
-            let key = key.value();
-            if !key.starts_with(prefix.as_bytes()) || found.len() == limit {
-                break;
-            }
-            let bytes: [u8; 32] = key.try_into().map_err(|_| {
-                StoreError::Corrupt(format!(
-                    "transaction index key of {} bytes, not 32",
-                    key.len()
-                ))
-            })?;
-            found.push(TxId::from_bytes(bytes));
-        }
-        Ok(found)
+        tx_index::with_prefix(self.db()?, prefix, limit)
     }
 
     /// Writes `batch` in one atomic transaction.
@@ -659,20 +640,7 @@ impl Store {
                 undo.insert(hash.as_bytes().as_slice(), encode(record)?.as_slice())
                     .map_err(db_error)?;
             }
-            let mut tx_index = txn.open_table(TX_INDEX).map_err(db_error)?;
-            for txid in sorted_by_key(&batch.tx_remove, |txid| *txid) {
-                tx_index
-                    .remove(txid.as_bytes().as_slice())
-                    .map_err(db_error)?;
-            }
-            for (txid, hash, position) in sorted_by_key(&batch.tx_add, |(txid, _, _)| *txid) {
-                tx_index
-                    .insert(
-                        txid.as_bytes().as_slice(),
-                        (hash.as_bytes().as_slice(), *position),
-                    )
-                    .map_err(db_error)?;
-            }
+            tx_index::write(&txn, batch)?;
             let mut meta = txn.open_table(META).map_err(db_error)?;
             if let Some(tip) = &batch.tip {
                 meta.insert(META_TIP, tip.as_bytes().as_slice())

@@ -4,6 +4,7 @@
 use super::Chain;
 use crate::chain::state::BlockUndo;
 use crate::chain::store::{StoreBatch, StoreError};
+use crate::chain::tx_index::TxPlace;
 use crate::consensus::address::Address;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
@@ -31,7 +32,10 @@ pub(super) struct Changes {
     pub(super) touched_token_balances: HashSet<(Address, TokenId)>,
     pub(super) touched_tokens: HashSet<TokenId>,
     pub(super) touched_entries: HashSet<BlockHash>,
-    pub(super) tx_locations: HashMap<TxId, Option<(BlockHash, u32)>>,
+    /// Where each transaction of a block connected by this call is, or `None` once its
+    /// block is disconnected again; the last word wins. (Disconnected blocks' entries
+    /// go straight to `batch.tx_remove`.)
+    pub(super) tx_locations: HashMap<TxId, Option<TxPlace>>,
     /// Lowest height whose active-chain entry changed.
     pub(super) active_changed_from: Option<u64>,
 }
@@ -96,12 +100,11 @@ impl Chain {
                 batch.index.push(entry.clone());
             }
         }
-        for (txid, location) in tx_locations {
-            match location {
-                Some((hash, position)) => batch.tx_add.push((txid, hash, position)),
-                None => batch.tx_remove.push(txid),
-            }
-        }
+        batch.tx_add.extend(
+            tx_locations
+                .into_iter()
+                .filter_map(|(txid, place)| Some((txid, place?))),
+        );
         let tip = self.index.tip();
         if let Some(from) = active_changed_from {
             batch.active_truncate = Some(from - 1);

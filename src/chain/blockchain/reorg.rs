@@ -6,6 +6,7 @@ use super::{Chain, Rejected};
 use crate::chain::index::BlockStatus;
 use crate::chain::state::BlockUndo;
 use crate::chain::store::StoreError;
+use crate::chain::tx_index::TxPlace;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TxId};
 use std::collections::HashMap;
@@ -129,9 +130,12 @@ impl Chain {
             None => block.leaf_ids(),
         };
         for (position, txid) in leaves.into_iter().enumerate() {
-            changes
-                .tx_locations
-                .insert(txid, Some((hash, position as u32)));
+            let place = TxPlace {
+                block: hash,
+                height: block.header.height,
+                position: position as u32,
+            };
+            changes.tx_locations.insert(txid, Some(place));
         }
         self.index.push_active(hash);
         changes.active_changed_at(block.header.height);
@@ -149,8 +153,14 @@ impl Chain {
         let block = self.load_block(&tip.hash, changes)?;
         self.state.undo_block(&undo);
         changes.touched_by(&undo);
-        for txid in block.leaf_ids() {
+        for (position, txid) in block.leaf_ids().into_iter().enumerate() {
             changes.tx_locations.insert(txid, None);
+            let place = TxPlace {
+                block: tip.hash,
+                height: tip.header.height,
+                position: position as u32,
+            };
+            changes.batch.tx_remove.push((txid, place));
         }
         self.index.truncate_active(tip.header.height - 1);
         changes.active_changed_at(tip.header.height);
