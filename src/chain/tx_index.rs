@@ -149,9 +149,10 @@ pub(super) fn migrate(db: &Database) -> Result<(), StoreError> {
             blocks_read += 1;
         }
         // A version before this one may have written blocks to the old table after an
-        // earlier rebuild: the index is made again from nothing.
+        // earlier rebuild: the index is made again from nothing (deleting the table is
+        // far cheaper than removing its entries one by one).
+        txn.delete_table(TX_INDEX).map_err(db_error)?;
         let mut index = txn.open_table(TX_INDEX).map_err(db_error)?;
-        index.retain(|_, _| false).map_err(db_error)?;
         keys.sort_unstable();
         for key in &keys {
             index.insert(key, ()).map_err(db_error)?;
@@ -579,5 +580,20 @@ mod tests {
         let (txid, place) = leaves[5];
         assert_eq!(place.position, 1);
         assert_eq!(found_at(&chain, &txid), Some((place.block, 1)));
+        drop(chain);
+
+        // An earlier version opens it again (creating its empty table) and its entries
+        // go stale: the next open rebuilds the index from nothing.
+        {
+            let db = Database::open(dir.path().join(DB_FILE)).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(OLD_TX_INDEX).unwrap();
+            txn.open_table(TX_INDEX)
+                .unwrap()
+                .insert(tx_index_key(&txid, 7, 7).unwrap(), ())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        assert_eq!(stored_and_expected(dir.path(), open(dir.path())), keys);
     }
 }
