@@ -472,6 +472,16 @@ impl Store {
         tx_index::with_prefix(self.db()?, prefix, limit)
     }
 
+    /// How many of the `expected` transaction-index entries (every leaf of the active
+    /// chain but the genesis block's) the index lacks, and how many it holds beyond them;
+    /// for `ironchain verify`, which reads stores on disk only.
+    pub fn tx_index_difference(
+        &self,
+        expected: &[(TxId, TxPlace)],
+    ) -> Result<(usize, usize), StoreError> {
+        tx_index::difference(self.db()?, expected)
+    }
+
     /// Writes `batch` in one atomic transaction.
     pub fn commit(&self, batch: &StoreBatch) -> Result<(), StoreError> {
         self.simulated_crash()?;

@@ -114,6 +114,31 @@ pub(super) fn with_prefix(
     Ok(found)
 }
 
+/// How many of the `expected` entries the index lacks, and how many entries it holds
+/// beyond them (for `ironchain verify`).
+pub(super) fn difference(
+    db: &Database,
+    expected: &[(TxId, TxPlace)],
+) -> Result<(usize, usize), StoreError> {
+    let mut expected = sorted_keys(expected)?;
+    expected.dedup();
+    let txn = db.begin_read().map_err(db_error)?;
+    let index = txn.open_table(TX_INDEX).map_err(db_error)?;
+    let mut found = 0;
+    let mut extra = 0;
+    for key in index.iter().map_err(db_error)? {
+        if expected
+            .binary_search(&key.map_err(db_error)?.0.value())
+            .is_ok()
+        {
+            found += 1;
+        } else {
+            extra += 1;
+        }
+    }
+    Ok((expected.len() - found, extra))
+}
+
 /// Rebuilds the index of a store written before [`TX_INDEX`] from its active chain's
 /// blocks and deletes the old table, in one write transaction (a crash midway leaves the
 /// old table, and the next open starts again). Nothing to do for any other store.
@@ -272,6 +297,7 @@ mod tests {
     use crate::chain::id_prefix::MAX_PREFIX_MATCHES;
     use crate::chain::mempool::MempoolLimits;
     use crate::chain::store::{Store, DB_FILE};
+    use crate::chain::verify::{verify_store, VerifyError};
     use crate::chain::{BlockOutcome, Chain, TxLookup};
     use crate::consensus::params::ChainParams;
     use crate::testkit::{self, address, key};
@@ -468,6 +494,13 @@ mod tests {
             .map(key_place)
             .collect::<Vec<_>>();
         assert_eq!(under_head, vec![(other_place.height, other_place.position)]);
+        // `ironchain verify` sees both: the entry missing and the one too many.
+        match verify_store(dir.path(), &params()) {
+            Err(VerifyError::TxIndexMismatch { missing, extra }) => {
+                assert_eq!((missing, extra), (1, 1))
+            }
+            other => panic!("expected an index mismatch, got {other:?}"),
+        }
     }
 
     #[test]
@@ -533,6 +566,7 @@ mod tests {
         expected.sort_unstable();
         drop(chain);
         assert_eq!(stored_keys(dir), expected);
+        assert!(verify_store(dir, &params()).is_ok());
         expected
     }
 

@@ -5,6 +5,7 @@
 use super::index::{BlockIndex, BlockStatus, IndexEntry};
 use super::state::State;
 use super::store::{Store, StoreError};
+use super::tx_index::TxPlace;
 use crate::consensus::error::BlockError;
 use crate::consensus::params::ChainParams;
 use crate::consensus::target::Work;
@@ -29,6 +30,11 @@ pub enum VerifyError {
         height: u64,
         error: BlockError,
     },
+    /// The transaction index does not hold exactly the active chain's transactions.
+    TxIndexMismatch {
+        missing: usize,
+        extra: usize,
+    },
     /// The stored state differs from the replayed one.
     StateMismatch {
         accounts_differing: usize,
@@ -44,6 +50,11 @@ impl fmt::Display for VerifyError {
             VerifyError::InvalidBlock { height, error } => {
                 write!(f, "block at height {height} is invalid: {error}")
             }
+            VerifyError::TxIndexMismatch { missing, extra } => write!(
+                f,
+                "the transaction index differs from the active chain: {missing} of its \
+                 transactions missing, {extra} entries that are not on it"
+            ),
             VerifyError::StateMismatch {
                 accounts_differing,
                 tokens_differing,
@@ -84,6 +95,7 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
     });
     let mut state = State::genesis(params);
     let mut transactions = 0u64;
+    let mut leaves = Vec::new();
     for (height, hash) in loaded.active.iter().enumerate().skip(1) {
         let height = height as u64;
         let invalid = |error| VerifyError::InvalidBlock { height, error };
@@ -115,6 +127,14 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
         check_body(&block, params, &genesis, None).map_err(invalid)?;
         state.apply_block(&block, params).map_err(invalid)?;
         transactions += block.txs.len() as u64;
+        for (position, txid) in block.leaf_ids().into_iter().enumerate() {
+            let place = TxPlace {
+                block: *hash,
+                height,
+                position: position as u32,
+            };
+            leaves.push((txid, place));
+        }
         index.insert(IndexEntry {
             header: block.header,
             hash: *hash,
@@ -157,6 +177,10 @@ pub fn verify_store(dir: &Path, params: &ChainParams) -> Result<VerifyReport, Ve
             accounts_differing: differing,
             tokens_differing,
         });
+    }
+    let (missing, extra) = store.tx_index_difference(&leaves)?;
+    if (missing, extra) != (0, 0) {
+        return Err(VerifyError::TxIndexMismatch { missing, extra });
     }
     Ok(VerifyReport {
         height: loaded.active.len() as u64 - 1,
