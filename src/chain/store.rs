@@ -9,7 +9,7 @@
 //! A sync batch may be committed *behind* ([`Store::commit_behind`]): its transaction
 //! runs on a thread of its own while the chain verifies the next batch's signatures, so
 //! the two cores are not one idle while the other writes. Every later use of the
-//! database first waits for that commit ([`Store::settle`]), so a read never misses what
+//! database first waits for that commit (`Store::settle`), so a read never misses what
 //! the chain in memory already holds, and commits stay in order.
 
 use super::id_prefix::IdPrefix;
@@ -501,7 +501,7 @@ impl Store {
     /// [`Store::commit`], but returns as soon as the commit is started on a thread of its
     /// own: the caller goes on (verifying the next sync batch) while it runs. What it
     /// writes is visible to every later use of the store, which waits for it first; if it
-    /// fails, that use and every one after report why (see [`Store::settle`]).
+    /// fails, that use and every one after report why (see `Store::settle`).
     pub fn commit_behind(&self, batch: StoreBatch) -> Result<(), StoreError> {
         let Backend::Redb(db) = &self.backend else {
             return self.commit(&batch);
@@ -522,7 +522,7 @@ impl Store {
     }
 
     /// Waits for the commit behind, if one runs. Fails if it (or any earlier one) failed.
-    pub fn settle(&self) -> Result<(), StoreError> {
+    fn settle(&self) -> Result<(), StoreError> {
         let running = self.behind.borrow_mut().take();
         if let Some(commit) = running {
             let result = commit
