@@ -1,6 +1,7 @@
-//! The binary's exit codes for command lines (SPEC §6, README): one that does not parse
-//! exits 2 with one line on stderr naming the offending argument; `--help` and
-//! `--version` exit 0. Clap's wording is not asserted, only what a script relies on.
+//! The binary's exit codes for command lines (the book's Operating › Failures and exit
+//! codes): one that does not parse exits 2 with one line on stderr naming the offending
+//! argument; `--help` and `--version` exit 0. Clap's wording is not asserted, only what a
+//! script relies on.
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
-//! One test per consensus rule (SPEC §3): for every `TxError` and `BlockError` variant,
-//! build the offending transaction or block and check that exactly that variant comes
-//! back, and that a refused transaction or block leaves the mempool, tip, balances and
-//! stored data as they were.
+//! One test per consensus rule (the book's Protocol and rules › Consensus rules): for every
+//! `TxError` and `BlockError` variant, build the offending transaction or block and check
+//! that exactly that variant comes back, and that a refused transaction or block leaves the
+//! mempool, tip, balances and stored data as they were.
 
 mod common;
 

@@ -1,8 +1,9 @@
 //! Property test of the wire decoder (issue 10, fuzzing): arbitrary bytes, and valid frames
 //! of every message kind after random mutations, never panic the frame decoder; every
 //! frame it refuses comes with a reason, and every message it accepts re-encodes to
-//! itself. The AFL targets in `fuzz/` (FUZZING.md) push the same properties through
-//! millions of inputs; this keeps them checked on every `cargo test`, in well under a second.
+//! itself. The AFL targets in `fuzz/` (the book's Operating › Fuzzing) push the same
+//! properties through millions of inputs; this keeps them checked on every `cargo test`, in
+//! well under a second.
 
 use ironchain::net::frame::encode_frame;
 use ironchain::net::fuzzing::{decode_stream, every_kind, sample_codec};

@@ -3,11 +3,12 @@
 //! checksum, and one frame (length prefix + CBOR) of each message kind.
 //!
 //! The hex literals were derived once from the code and checked against the layouts that
-//! SPEC.md and the modules' documentation state. Any change to an `encode()`, to a serde
-//! derive of a wire type, or to the default chain parameters fails here loudly, naming
-//! the vector: such a change splits the network, so it must be deliberate (and then the
-//! vector is updated in the same commit, with the reason). `PRINT_GOLDEN=1 cargo test
-//! --test golden_vectors -- --nocapture` prints the frames as the code encodes them now.
+//! the book (Protocol and rules › Encodings) and the modules' documentation state. Any
+//! change to an `encode()`, to a serde derive of a wire type, or to the default chain
+//! parameters fails here loudly, naming the vector: such a change splits the network, so it
+//! must be deliberate (and then the vector is updated in the same commit, with the reason).
+//! `PRINT_GOLDEN=1 cargo test --test golden_vectors -- --nocapture` prints the frames as
+//! the code encodes them now.
 
 use ironchain::chain::state::{Account, TokenInfo};
 use ironchain::config::Config;
@@ -44,7 +45,8 @@ fn header_encoding_is_the_documented_96_bytes() {
     let encoded = header().encode();
     assert_eq!(encoded.len(), HEADER_SIZE);
     assert_eq!(to_hex(&encoded), HEADER_HEX);
-    // The layout of SPEC §3 and consensus/block.rs, field by field, big-endian.
+    // The layout of the book's Protocol and rules › Encodings and consensus/block.rs, field
+    // by field, big-endian.
     assert_eq!(&encoded[0..4], &1u32.to_be_bytes(), "version at 0");
     assert_eq!(
         &encoded[4..12],
@@ -99,7 +101,8 @@ fn transfer_encoding_and_txid() {
     assert_eq!(&encoded[80..88], &3u64.to_be_bytes());
     assert_eq!(&encoded[88..90], &0u16.to_be_bytes());
     assert_eq!(&encoded[90..], tx.signature.as_bytes());
-    // Transaction id = SHA-256 of the whole encoding, signature included (SPEC §3).
+    // Transaction id = SHA-256 of the whole encoding, signature included (the book's
+    // Protocol and rules › Encodings).
     assert_eq!(tx.id().as_bytes(), &sha256(&encoded));
     assert_eq!(tx.id().to_string(), TXID_HEX);
 }

@@ -1,7 +1,7 @@
-//! The mempool behind a `Chain` (SPEC §3, "Mempool"): block templates take the highest
-//! fees first while keeping each sender's nonce order; a full pool evicts its lowest fee
-//! for a better one and refuses the rest without changing; transactions a connected block
-//! includes leave the pool.
+//! The mempool behind a `Chain` (the book's Protocol and rules › Transactions, "Mempool"):
+//! block templates take the highest fees first while keeping each sender's nonce order; a
+//! full pool evicts its lowest fee for a better one and refuses the rest without changing;
+//! transactions a connected block includes leave the pool.
 
 mod common;
 

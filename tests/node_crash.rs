@@ -1,7 +1,7 @@
-//! Crash safety with the real binary (SPEC §4): a node killed with SIGKILL at random
-//! moments — while it mines, and while it clones a chain from a peer — restarts at a tip
-//! at least as high as the last block it logged, passes `ironchain verify`, and carries
-//! on: it mines again, and it finishes the sync.
+//! Crash safety with the real binary (the book's Protocol and rules › Storage): a node
+//! killed with SIGKILL at random moments — while it mines, and while it clones a chain from
+//! a peer — restarts at a tip at least as high as the last block it logged, passes
+//! `ironchain verify`, and carries on: it mines again, and it finishes the sync.
 //!
 //! Where each kill lands is drawn from a seeded generator; the seed is printed, and
 //! `CRASH_SEED=N` replays a run. What is asserted holds wherever the kills land.

@@ -1,9 +1,9 @@
-//! Storage (SPEC §4): a chain closed and reopened has the same tip, balances, block tree
-//! (side branches and invalid blocks included), active chain and transaction index, and
-//! carries on; `verify_store` re-validates it from genesis, and notices stored state that
-//! does not match the chain; a data directory of another network is refused. (Crashes
-//! between commits are covered by the unit tests in `src/chain/blockchain/commit.rs`, which can
-//! reach the store's failure hook.)
+//! Storage (the book's Protocol and rules › Storage): a chain closed and reopened has the
+//! same tip, balances, block tree (side branches and invalid blocks included), active chain
+//! and transaction index, and carries on; `verify_store` re-validates it from genesis, and
+//! notices stored state that does not match the chain; a data directory of another network
+//! is refused. (Crashes between commits are covered by the unit tests in
+//! `src/chain/blockchain/commit.rs`, which can reach the store's failure hook.)
 
 mod common;
 

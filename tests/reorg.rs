@@ -1,9 +1,9 @@
-//! Fork choice and reorganisation (SPEC §3, "Fork choice"): two branches from a common
-//! block, the one with more work wins (ties: first received); switching branches, and
-//! back, leaves exactly the balances, nonces, transaction index and mempool of the
-//! winning branch; transactions of abandoned blocks that are still valid return to the
-//! mempool, ones the winning branch includes or makes invalid do not; a heavier branch
-//! that turns out invalid leaves the chain where it was.
+//! Fork choice and reorganisation (the book's Protocol and rules › Blocks, "Fork choice"):
+//! two branches from a common block, the one with more work wins (ties: first received);
+//! switching branches, and back, leaves exactly the balances, nonces, transaction index and
+//! mempool of the winning branch; transactions of abandoned blocks that are still valid
+//! return to the mempool, ones the winning branch includes or makes invalid do not; a
+//! heavier branch that turns out invalid leaves the chain where it was.
 
 mod common;
 

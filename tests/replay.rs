@@ -1,7 +1,7 @@
-//! Replay protection (SPEC §3, "Transactions"): a signed transaction counts once: offered
-//! again, to the mempool or inside a later block, it is refused with `NonceTooLow`; and
-//! a transaction signed for another network (another genesis hash) never verifies here
-//! (`BadSignature`), neither in the mempool nor in a block.
+//! Replay protection (the book's Protocol and rules › Transactions): a signed transaction
+//! counts once: offered again, to the mempool or inside a later block, it is refused with
+//! `NonceTooLow`; and a transaction signed for another network (another genesis hash) never
+//! verifies here (`BadSignature`), neither in the mempool nor in a block.
 
 mod common;
 

@@ -1,8 +1,9 @@
-//! Difficulty retargeting on a real chain (SPEC §3): with `retarget_interval = 4` and a
-//! 1 s block time, the block at height 4 gets `old × span ÷ 3 s` with the factor clamped
-//! to [1/4, 4] and never easier than the pow limit; blocks in between keep their parent's
-//! target; a block carrying any other target is `BadTarget`. The expected compact values
-//! are written out literally (computed by hand from the `nBits` encoding).
+//! Difficulty retargeting on a real chain (the book's Protocol and rules › Blocks): with
+//! `retarget_interval = 4` and a 1 s block time, the block at height 4 gets
+//! `old × span ÷ 3 s` with the factor clamped to [1/4, 4] and never easier than the pow
+//! limit; blocks in between keep their parent's target; a block carrying any other target
+//! is `BadTarget`. The expected compact values are written out literally (computed by hand
+//! from the `nBits` encoding).
 
 mod common;
 

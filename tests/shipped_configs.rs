@@ -38,7 +38,7 @@ fn shipped_launch_configs_leave_ports_to_the_os() {
 /// The README's fast local network starts near its target block time on a laptop, not
 /// at hundreds of blocks a second (issue 11 item 19): its first blocks take at least a
 /// quarter of the target even at 50 million hashes a second, above the 34 million one
-/// SHA-NI core reaches (BENCHMARKS.md).
+/// SHA-NI core reaches (the book's Benchmarks chapter).
 #[test]
 fn the_readme_fast_network_starts_near_its_block_time() {
     let readme =

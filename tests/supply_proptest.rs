@@ -1,9 +1,9 @@
-//! Property test of supply conservation (SPEC §3): random sequences of valid transfers
-//! between a few funded accounts, submitted to the mempool and mined into blocks by
-//! random miners (from block templates or built directly), are all accepted; afterwards
-//! every balance and nonce equals a plain model kept by the test, the mempool is empty,
-//! and the total supply is exactly the genesis allocations plus `block_reward` × height
-//! (fees move from senders to miners, so they conserve).
+//! Property test of supply conservation (the book's Protocol and rules › Consensus rules):
+//! random sequences of valid transfers between a few funded accounts, submitted to the
+//! mempool and mined into blocks by random miners (from block templates or built directly),
+//! are all accepted; afterwards every balance and nonce equals a plain model kept by the
+//! test, the mempool is empty, and the total supply is exactly the genesis allocations plus
+//! `block_reward` × height (fees move from senders to miners, so they conserve).
 
 mod common;
 

@@ -46,7 +46,7 @@ const META_GENESIS: &str = "genesis";
 const META_TIP: &str = "tip";
 /// Memory redb may use to cache pages. Its default (1 GiB) lets a node's resident memory
 /// grow with the size of its chain: a node that synced 20,000 blocks peaked at 125 MiB
-/// (BENCHMARKS.md). Recent blocks, the index and accounts are read back from memory
+/// (CHANGELOG.md, 2026-11-23). Recent blocks, the index and accounts are read back from memory
 /// anyway, and pages not cached here are still in the OS's file cache, so a small cache
 /// costs no measurable speed: 8, 16, 32 and 256 MiB synced the full fixture equally fast.
 /// 8 MiB, because a sync batch's commit behind allocates the cache's pages on its own

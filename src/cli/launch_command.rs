@@ -1,6 +1,6 @@
-//! `ironchain launch FILE` (SPEC §6, §7): starts every node a config file lists, with its
-//! simulated network, until the run's duration or block count or Ctrl-C, then prints the
-//! summary and writes `summary.json` into the run directory.
+//! `ironchain launch FILE` (the book's Guide › Launching a network): starts every node a
+//! config file lists, with its simulated network, until the run's duration or block count
+//! or Ctrl-C, then prints the summary and writes `summary.json` into the run directory.
 //!
 //! The nodes' own log lines do not say which node they come from, so unless `RUST_LOG`
 //! asks for them, only warnings are logged and the launcher prints its own labelled

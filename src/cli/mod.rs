@@ -1,6 +1,6 @@
-//! The `ironchain` command line (SPEC §6): run a node (the default), verify a stored
-//! chain, and the client subcommands. Every failure is one clear line on stderr and a
-//! non-zero exit code.
+//! The `ironchain` command line (the book's Guide, `docs/src/guide/`): run a node (the
+//! default), verify a stored chain, and the client subcommands. Every failure is one clear
+//! line on stderr and a non-zero exit code.
 
 pub mod client;
 pub mod format;
@@ -69,7 +69,8 @@ pub enum Command {
 
 /// Parses the command line `args` (the program name first). `Ok(Err(error))` is a
 /// request for help or the version, which clap prints in full (`error.exit()`); `Err`
-/// is bad input, as the one line to print after "error: " (SPEC §6).
+/// is bad input, as the one line to print after "error: " (the book's
+/// Operating › Failures and exit codes).
 pub fn parse<I, T>(args: I) -> Result<Result<Cli, clap::Error>, String>
 where
     I: IntoIterator<Item = T>,

@@ -1,5 +1,6 @@
-//! Configuration files (SPEC §7): TOML with a `[chain]` table of consensus parameters, a
-//! `[node]` table of node settings, and for multi-node launches `[[nodes]]` entries and a
+//! Configuration files (the book's Guide › Configuration,
+//! `docs/src/guide/configuration.md`): TOML with a `[chain]` table of consensus parameters,
+//! a `[node]` table of node settings, and for multi-node launches `[[nodes]]` entries and a
 //! `[simulation]` table (described in [`scenario`]).
 //!
 //! The embedded default (`config/default.toml`) is compiled in. A file given with
@@ -79,8 +80,9 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The error is printed as the one line SPEC §6 promises, but the toml crate's
-        // messages (and some built elsewhere) span several lines.
+        // The error is printed as the one line the book promises (Operating › Failures
+        // and exit codes), but the toml crate's messages (and some built elsewhere) span
+        // several lines.
         let reason = one_line(&self.reason);
         if self.key.is_empty() {
             write!(f, "{}: {reason}", self.file)

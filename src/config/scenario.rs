@@ -1,5 +1,6 @@
-//! The multi-node part of a config file (SPEC §7): `[[nodes]]` entries and the
-//! `[simulation]` table that `ironchain launch` reads, and their consistency checks.
+//! The multi-node part of a config file (the book's Guide › Launching a network):
+//! `[[nodes]]` entries and the `[simulation]` table that `ironchain launch` reads, and
+//! their consistency checks.
 //!
 //! ```toml
 //! [[nodes]]

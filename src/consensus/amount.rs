@@ -1,9 +1,10 @@
 //! [`Amount`]: a quantity of native coins or of a token's base units.
 //!
 //! Balances, transfer amounts, fees, rewards and token supplies are all amounts. Consensus
-//! must never let one wrap silently (SPEC §3: overflow is invalid), so the type offers only
-//! checked arithmetic: every sum or difference is an `Option` the caller has to answer,
-//! instead of a raw `u64` with a comment promising that someone checked earlier.
+//! must never let one wrap silently (overflow is invalid: the book's Protocol and rules ›
+//! Consensus rules), so the type offers only checked arithmetic: every sum or difference
+//! is an `Option` the caller has to answer, instead of a raw `u64` with a comment
+//! promising that someone checked earlier.
 //!
 //! Serialized exactly as the `u64` it wraps (`serde(transparent)`), so the wire, the store,
 //! config files, JSON output and the genesis commitment are the same as before the type

@@ -38,7 +38,8 @@ use super::target::{CompactTarget, CompactTargetError, Target};
 /// How many previous blocks' timestamps the median-time-past rule looks at.
 pub const MEDIAN_TIME_SPAN: usize = 11;
 
-/// A retarget changes the target by at most this factor either way (SPEC §3: [1/4, 4]).
+/// A retarget changes the target by at most this factor either way (the book's Protocol and
+/// rules › Blocks, `docs/src/protocol/blocks.md`: [1/4, 4]).
 pub const MAX_RETARGET_FACTOR: u64 = 4;
 
 /// Chain parameters that retargeting depends on.

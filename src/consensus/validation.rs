@@ -1,4 +1,5 @@
-//! The stateless checks of SPEC §3: everything about a transaction or block that can be
+//! The stateless consensus checks (the book's Protocol and rules › Consensus rules,
+//! `docs/src/protocol/rules.md`): everything about a transaction or block that can be
 //! decided without account state. The stateful part (nonces, balances, the reward amount)
 //! is applied in [`crate::chain::state`], in the same order the rules are listed there.
 
@@ -46,7 +47,7 @@ pub fn check_transaction_fields(tx: &Transaction, params: &ChainParams) -> Resul
 }
 
 /// The stateless rules of token issues and policy spends, in the order they are listed
-/// in README's "Consensus in brief".
+/// in the book's Protocol and rules › Consensus rules.
 fn check_extension(
     tx: &Transaction,
     extension: &TxExtension,

@@ -1,7 +1,7 @@
-//! Multi-node launches (SPEC §7, `ironchain launch FILE`): start every node a config
-//! lists in one actix system — each with its own actors, port and data directory under
-//! one run directory — inject delays and partitions inside the actor system, stop on a
-//! duration, a block count or an interrupt, and summarise the forks.
+//! Multi-node launches (`ironchain launch FILE`, the book's Guide › Launching a network):
+//! start every node a config lists in one actix system — each with its own actors, port and
+//! data directory under one run directory — inject delays and partitions inside the actor
+//! system, stop on a duration, a block count or an interrupt, and summarise the forks.
 //!
 //! A run goes: start the nodes with mining off; give each peer manager its link delays;
 //! connect the configured pairs and wait until they are connected; start mining on a

@@ -1,4 +1,5 @@
-//! The launch summary (SPEC §7): what `summary.json` holds and how it reads on stdout.
+//! The launch summary (the book's Guide › Launching a network): what `summary.json` holds
+//! and how it reads on stdout.
 //!
 //! Definitions:
 //! - a node's `stale` blocks: blocks in its own block tree that are not on its active

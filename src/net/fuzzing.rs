@@ -1,7 +1,8 @@
-//! What the fuzz targets (`fuzz/`, FUZZING.md) and the decoder property test share: one
-//! valid message of every kind, built from real keys, a sealed block and a real merkle
-//! proof (the seeds, instead of hand-typed bytes, so they stay valid as the message types
-//! change), and a driver that decodes a byte stream the way a connection reads it.
+//! What the fuzz targets (`fuzz/`, the book's Operating › Fuzzing) and the decoder property
+//! test share: one valid message of every kind, built from real keys, a sealed block and a
+//! real merkle proof (the seeds, instead of hand-typed bytes, so they stay valid as the
+//! message types change), and a driver that decodes a byte stream the way a connection
+//! reads it.
 
 use super::frame::{Decoded, FrameCodec};
 use super::message::{

@@ -1,4 +1,5 @@
-//! Every message of the wire protocol, for peers and clients alike (SPEC §5).
+//! Every message of the wire protocol, for peers and clients alike (the book's
+//! Protocol and rules › Wire protocol, `docs/src/protocol/wire.md`).
 //!
 //! The first message on a connection is a hello naming the role: [`Message::HelloPeer`]
 //! or [`Message::HelloClient`]. Requests from clients get exactly one reply each; peer
@@ -20,7 +21,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Most blocks in one sync batch. Each batch is one store commit (with its fsync) and one
 /// round trip, so larger batches sync faster: 500 gave ~19,000 empty blocks/s, 2,000 gives
-/// ~27,000 (BENCHMARKS.md). The chain actor is busy for one batch at a time, ~70 ms at
+/// ~27,000 (CHANGELOG.md, 2026-11-24). The chain actor is busy for one batch at a time, ~70 ms at
 /// this size; blocks full of transactions are bounded by `MAX_BATCH_BYTES` instead.
 pub const MAX_BLOCKS_PER_BATCH: usize = 2000;
 /// Approximate byte budget of one sync batch (below the frame limit).

@@ -1,5 +1,6 @@
-//! The wire protocol (SPEC §5): length-prefixed CBOR frames and the messages they carry.
-//! Kept apart from the actors so the format can be tested and used by clients alone.
+//! The wire protocol (the book's Protocol and rules › Wire protocol): length-prefixed CBOR
+//! frames and the messages they carry. Kept apart from the actors so the format can be
+//! tested and used by clients alone.
 
 pub mod frame;
 // Sample messages build blocks with the testkit, so they exist only where it does.

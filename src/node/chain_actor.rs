@@ -3,10 +3,11 @@
 //! sockets. Tells miners to restart when the tip moves, and the peer manager what to
 //! relay.
 //!
-//! For launches (SPEC §7) it can start with mining switched off ([`SetMining`]), and it
-//! reports what happens to its block tree — blocks stored, blocks mined here, reorgs —
-//! as [`NodeEvent`]s to a recipient the launcher registers, stamped with the moment it
-//! happened, so the launcher can measure propagation delays and reorg depths.
+//! For launches (the book's Guide › Launching a network) it can start with mining switched
+//! off ([`SetMining`]), and it reports what happens to its block tree — blocks stored,
+//! blocks mined here, reorgs — as [`NodeEvent`]s to a recipient the launcher registers,
+//! stamped with the moment it happened, so the launcher can measure propagation delays and
+//! reorg depths.
 //!
 //! A node with a withholding strategy (issue 16: selfish mining, the double-spend race)
 //! relays its own blocks only when the strategy says so, and shows peers (in hellos,

@@ -1,7 +1,7 @@
 //! Counts the peer messages delivered on this thread. A virtual-time launch runs every
 //! node on one thread, so there the count is the launch's number of events (messages
-//! delivered), from which its speed in events per wall second is measured (issue 14,
-//! BENCHMARKS.md); elsewhere nobody reads it. A thread-local counter rather than a
+//! delivered), from which its speed in events per wall second is measured (the book's
+//! Benchmarks chapter); elsewhere nobody reads it. A thread-local counter rather than a
 //! message to some actor: it costs one increment per message on the hottest path.
 
 use std::cell::Cell;

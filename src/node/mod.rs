@@ -1,4 +1,5 @@
-//! The node: the four actors of SPEC §2 wired together.
+//! The node: the four actors wired together (the book's Internals › Actors,
+//! `docs/src/internals/actors.md`).
 //!
 //! - [`chain_actor::ChainActor`] (own arbiter) owns the chain and is its only writer;
 //! - [`miner::MinerActor`] (one per thread, each on its own arbiter) hashes templates;

@@ -1,6 +1,6 @@
-//! Simulated network conditions (SPEC §7): per-link message delays with jitter and
-//! bandwidth, and the table of them a node's `PeerManagerActor` keeps for multi-node
-//! launches.
+//! Simulated network conditions (the book's Guide › Launching a network,
+//! `docs/src/guide/launching.md`): per-link message delays with jitter and bandwidth, and
+//! the table of them a node's `PeerManagerActor` keeps for multi-node launches.
 //!
 //! Bandwidth follows SimBlock's model: a message of `size` bytes occupies the link for
 //! `size × 8 ÷ bandwidth` seconds, where the bandwidth is the smaller of the sender's

@@ -11,9 +11,10 @@
 //! handshaken peers (`max_inbound`, per-IP cap, Bitcoin Core-style eviction), and clients
 //! (their own slots; the least recently active idle client gives way to a new one).
 //!
-//! For simulations (SPEC §7) it also holds the injected network conditions: the delay of
-//! each peer's link (handed to the peer's `ConnectionActor`, see [`super::netsim`]) and the
-//! peers cut off by a partition, whose connections it closes and refuses until healed.
+//! For simulations (the book's Guide › Launching a network) it also holds the injected
+//! network conditions: the delay of each peer's link (handed to the peer's
+//! `ConnectionActor`, see [`super::netsim`]) and the peers cut off by a partition, whose
+//! connections it closes and refuses until healed.
 
 use super::chain_actor::{ChainActor, SetSyncing};
 use super::clock::now;

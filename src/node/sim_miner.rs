@@ -1,5 +1,6 @@
-//! `SimMinerActor`: simulated mining for launches (SPEC §7), so a fork experiment with
-//! many nodes on a 2-core machine measures the network rather than CPU contention.
+//! `SimMinerActor`: simulated mining for launches (the book's Guide › Launching a
+//! network), so a fork experiment with many nodes on a 2-core machine measures the
+//! network rather than CPU contention.
 //!
 //! A simulated miner with hash-power share `s` finds blocks as a Poisson process: after
 //! exponentially distributed waits with mean `target_block_time / s`, then "solves" the

@@ -1,14 +1,13 @@
 //! The JSON views of chain data: one definition of each shape, used by the command line's
 //! `--json` output and by the explorer's HTTP API, so a script can switch between the two
 //! without re-learning field names. The shapes are a stable interface, documented in the
-//! README: every documented key is present in every state, `null` where it does not
-//! apply or is not known yet, so a script never has to test whether a key exists.
-//! Numbers that can pass 2^53 (JavaScript's exact integers) are decimal strings: a
-//! block's nonce (miners use all 64 bits), total work, and every amount of coins or
-//! token base units (amounts, fees, balances, rewards, supplies: u64 values, and one
-//! token of 18 decimals is already 10^18 base units). Heights, timestamps, account
-//! nonces and counts stay numbers: they count blocks, milliseconds and transactions,
-//! and cannot reach 2^53.
+//! book's Guide › Wallet and client: every documented key is present in every state, `null`
+//! where it does not apply or is not known yet, so a script never has to test whether a key
+//! exists. Numbers that can pass 2^53 (JavaScript's exact integers) are decimal strings: a
+//! block's nonce (miners use all 64 bits), total work, and every amount of coins or token
+//! base units (amounts, fees, balances, rewards, supplies: u64 values, and one token of 18
+//! decimals is already 10^18 base units). Heights, timestamps, account nonces and counts
+//! stay numbers: they count blocks, milliseconds and transactions, and cannot reach 2^53.
 
 pub mod proof;
 pub mod tx_file;

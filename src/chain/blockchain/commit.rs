@@ -127,9 +127,10 @@ impl Chain {
 
 #[cfg(test)]
 mod tests {
-    //! Crash safety (SPEC §4): a commit that never happens (the process dies just before
-    //! it) leaves the store at the previous commit, which reopens as a consistent chain
-    //! that `verify_store` accepts and that carries on from there.
+    //! Crash safety (the book's Protocol and rules › Storage): a commit that never happens
+    //! (the process dies just before it) leaves the store at the previous commit, which
+    //! reopens as a consistent chain that `verify_store` accepts and that carries on from
+    //! there.
 
     use super::*;
     use crate::chain::mempool::MempoolLimits;
