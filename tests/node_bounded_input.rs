@@ -112,7 +112,10 @@ async fn a_client_sending_badly_signed_transactions_is_scored_and_dropped() {
     let dir = tempfile::tempdir().unwrap();
     let node = start(settings(&params, dir.path(), &[], false, 1)).await;
     let genesis = summary(&node).await.genesis;
-    let mut client = TcpStream::connect(node.listen_addr).await.unwrap();
+    // From 127.0.0.2, a host of its own: the local host (127.0.0.1) is only disconnected.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut client = socket.connect(node.listen_addr).await.unwrap();
     send(
         &mut client,
         Message::HelloClient {

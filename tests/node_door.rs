@@ -23,7 +23,7 @@ use ironchain::consensus::transaction::UnsignedTransaction;
 use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
 use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
 use ironchain::node::limits::NetLimits;
-use ironchain::node::peer_manager::{AddPeer, GetAddressInfo, GetPeers};
+use ironchain::node::peer_manager::{AddPeer, GetAddressInfo, GetPeers, IsBanned};
 use ironchain::node::NodeHandle;
 use ironchain::testkit;
 use std::cell::Cell;
@@ -628,5 +628,107 @@ async fn a_reading_peer_gets_no_more_than_its_send_budget() {
     let bound = budget + 2 * MAX_FRAME_BYTES as u64;
     assert!(received > 0, "nothing was served");
     assert!(received <= bound, "{received} bytes sent, bound {bound}");
+    a.stop().await;
+}
+
+/// A client from `ip` that asks for the tip every 200 ms for as long as it holds its
+/// slot. Returns whether the node welcomed it (took a slot).
+async fn busy_client(ip: IpAddr, node: SocketAddr) -> bool {
+    let Ok(mut stream) = connect_from(ip, node).await else {
+        return false;
+    };
+    let hello = Message::HelloClient {
+        version: PROTOCOL_VERSION,
+    };
+    send(&mut stream, hello).await;
+    if !matches!(
+        tokio::time::timeout(LONG, read_message(&mut stream)).await,
+        Ok(Some(Message::Welcome { .. }))
+    ) {
+        return false;
+    }
+    actix_rt::spawn(async move {
+        loop {
+            send(&mut stream, Message::GetTip).await;
+            if !matches!(read_message(&mut stream).await, Some(Message::Tip { .. })) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    });
+    true
+}
+
+/// Sixteen busy clients from one address take at most `max_clients_per_ip` slots, and
+/// the user's command line (127.0.0.1) is answered; with every slot then taken by busy
+/// clients of distinct hosts, the command line still gets in (a busy remote client gives
+/// way to it).
+#[actix_rt::test]
+async fn one_host_cannot_take_every_client_slot_and_the_local_cli_always_gets_in() {
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let settings = node_settings(&params, dir.path(), &[], false, 1);
+    let (max_clients, per_ip) = (
+        settings.limits.max_clients,
+        settings.limits.max_clients_per_ip,
+    );
+    let a = start(settings).await;
+
+    let one_host = IpAddr::V4(Ipv4Addr::new(127, 0, 2, 1));
+    let mut welcomed = 0;
+    for _ in 0..16 {
+        welcomed += usize::from(busy_client(one_host, a.listen_addr).await);
+    }
+    assert!(
+        welcomed <= per_ip,
+        "one address holds {welcomed} client slots, bound {per_ip}"
+    );
+    assert!(
+        client_tip(a.listen_addr).await.is_some(),
+        "the command line was locked out by one host"
+    );
+
+    // Fill every slot with busy clients of distinct hosts.
+    for i in 0..max_clients {
+        busy_client(
+            IpAddr::V4(Ipv4Addr::new(127, 0, 3, 1 + i as u8)),
+            a.listen_addr,
+        )
+        .await;
+    }
+    for _ in 0..3 {
+        assert!(
+            client_tip(a.listen_addr).await.is_some(),
+            "the command line was refused a slot"
+        );
+    }
+    a.stop().await;
+}
+
+/// Bitcoin Core's rule for local peers: misbehaviour from 127.0.0.1 disconnects but never
+/// bans, so one oversize length prefix from a local script does not lock the user's
+/// command line out; the same frame from 127.0.0.2 (another host) bans that host.
+#[actix_rt::test]
+async fn a_local_oversize_frame_disconnects_and_the_cli_still_gets_its_tip() {
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(node_settings(&params, dir.path(), &[], false, 1)).await;
+
+    for last in [1, 2] {
+        let mut stream = connect_from(host(last), a.listen_addr).await.unwrap();
+        let from = stream.local_addr().unwrap();
+        stream.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
+        let reason = reject_reason(&mut stream).await;
+        assert!(reason.contains("exceeds the limit"), "{reason}");
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(LONG, stream.read_to_end(&mut rest)).await;
+        let banned = a.peers.send(IsBanned(from)).await.unwrap();
+        assert_eq!(banned, last != 1, "127.0.0.{last} banned: {banned}");
+    }
+    assert_eq!(
+        client_tip(a.listen_addr).await,
+        Some(0),
+        "the command line was locked out"
+    );
     a.stop().await;
 }

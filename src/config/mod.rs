@@ -56,6 +56,8 @@ pub struct NodeConfig {
     pub max_inbound_per_ip: usize,
     /// Client connections, served apart from peers.
     pub max_clients: usize,
+    /// Client connections from one IP address (127.0.0.1 and ::1 excepted).
+    pub max_clients_per_ip: usize,
     /// A client with no request for this long is closed.
     pub client_idle_timeout_ms: u64,
     /// A sync peer that delivers no new block for this long is dropped.
@@ -212,6 +214,7 @@ impl NodeConfig {
             ("max_pending", self.max_pending),
             ("max_inbound_per_ip", self.max_inbound_per_ip),
             ("max_clients", self.max_clients),
+            ("max_clients_per_ip", self.max_clients_per_ip),
         ];
         for (key, count) in counts {
             if !(1..=100_000).contains(&count) {

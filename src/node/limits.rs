@@ -19,6 +19,9 @@ pub struct NetLimits {
     /// Client connections (the command line's); they have their own slots, so peers and
     /// floods cannot lock clients out.
     pub max_clients: usize,
+    /// Client slots one address may hold (the local host, the user's own command line,
+    /// has no such cap), so one host cannot take them all.
+    pub max_clients_per_ip: usize,
     /// A client that sends no request (pings aside) for this long is closed.
     pub client_idle_timeout: Duration,
     /// A sync peer that delivers no new block for this long is dropped.
@@ -47,6 +50,7 @@ impl Default for NetLimits {
             max_pending: 32,
             max_inbound_per_ip: 8,
             max_clients: 16,
+            max_clients_per_ip: 4,
             client_idle_timeout: Duration::from_secs(10),
             sync_timeout: Duration::from_secs(20),
             max_known_addrs: 1_000,
@@ -69,6 +73,7 @@ impl NetLimits {
             max_pending: node.max_pending,
             max_inbound_per_ip: node.max_inbound_per_ip,
             max_clients: node.max_clients,
+            max_clients_per_ip: node.max_clients_per_ip,
             client_idle_timeout: Duration::from_millis(node.client_idle_timeout_ms),
             sync_timeout: Duration::from_millis(node.sync_timeout_ms),
             ..NetLimits::default()

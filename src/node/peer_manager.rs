@@ -26,6 +26,7 @@ use super::limits::NetLimits;
 use super::netsim::{LinkDelay, LinkTable};
 use super::policy::address_book::{AddrEntry, AddressBook};
 use super::policy::ban_list::{BanList, Verdict};
+use super::policy::client_slots::{ClientAdmission, ClientSlot, ClientSlots};
 use super::policy::eviction::{self, Candidate};
 use super::policy::log_summary::LogSummary;
 use super::policy::net_group::NetGroup;
@@ -411,6 +412,12 @@ impl PeerManagerActor {
                     format!("{remote} (+{points} = {total}): {reason}")
                 });
             }
+            Verdict::Disconnected => {
+                self.summarised(log::Level::Warn, "local peer misbehaved", || {
+                    format!("{remote} disconnected, not banned (local host): {reason}")
+                });
+                self.close(id, format!("disconnected for misbehaviour: {reason}"));
+            }
             Verdict::Banned { until } => {
                 let text = format!("banned until {}: {reason}", clock_time(until));
                 self.summarised(log::Level::Warn, "banned", || format!("{ip} {text}"));
@@ -690,42 +697,44 @@ impl Handler<ClientReady> for PeerManagerActor {
 
     fn handle(&mut self, message: ClientReady, _: &mut Self::Context) -> Self::Result {
         let now = now();
-        let clients: Vec<(PeerId, Instant)> = self
+        let Some(ip) = self.conns.get(&message.id).map(|conn| conn.remote.ip()) else {
+            return Err("connection already closed".into());
+        };
+        let clients: Vec<ClientSlot<PeerId>> = self
             .conns
             .iter()
             .filter(|(id, conn)| **id != message.id && !conn.closing)
             .filter_map(|(id, conn)| match conn.kind {
-                Kind::Client { last_active } => Some((*id, last_active)),
+                Kind::Client { last_active } => Some(ClientSlot {
+                    id: *id,
+                    ip: conn.remote.ip(),
+                    last_active,
+                }),
                 _ => None,
             })
             .collect();
-        if clients.len() >= self.settings.limits.max_clients {
-            let idlest = clients
-                .iter()
-                .filter(|(_, last)| now.duration_since(*last) >= CLIENT_YIELD_IDLE)
-                .min_by_key(|(_, last)| *last);
-            match idlest {
-                Some((victim, _)) => {
-                    let victim = *victim;
-                    self.summarised(
-                        log::Level::Info,
-                        "closing an idle client for a new one",
-                        || format!("{} clients connected", clients.len()),
-                    );
-                    self.close(
-                        victim,
-                        "closed for a new client: client slots are full".into(),
-                    );
-                }
-                None => {
-                    let count = clients.len();
-                    self.summarised(
-                        log::Level::Info,
-                        "refusing client: client slots full",
-                        || format!("{count} busy clients"),
-                    );
-                    return Err(format!("the node is busy: {count} clients connected"));
-                }
+        let slots = ClientSlots {
+            max_clients: self.settings.limits.max_clients,
+            max_per_ip: self.settings.limits.max_clients_per_ip,
+            yield_idle: CLIENT_YIELD_IDLE,
+        };
+        match slots.admit(&clients, ip, now) {
+            ClientAdmission::Admit => {}
+            ClientAdmission::Replace(victim) => {
+                let count = clients.len();
+                self.summarised(log::Level::Info, "closing a client for a new one", || {
+                    format!("{count} clients connected, newcomer from {ip}")
+                });
+                self.close(
+                    victim,
+                    "closed for a new client: client slots are full".into(),
+                );
+            }
+            ClientAdmission::Refuse(reason) => {
+                self.summarised(log::Level::Info, "refusing client", || {
+                    format!("{ip}: {reason}")
+                });
+                return Err(reason);
             }
         }
         if let Some(conn) = self.conns.get_mut(&message.id) {

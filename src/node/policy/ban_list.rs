@@ -2,7 +2,14 @@
 //! come back from its next ephemeral port, and a host that misbehaves on several
 //! connections adds up its score. Scores are forgotten a while after the last offence,
 //! and the number of hosts tracked is bounded, so a swarm of addresses cannot grow it.
+//!
+//! The local host (127.0.0.1, ::1) is scored like any other, but reaching the threshold
+//! only disconnects the offending connection: the user's command line and explorer share
+//! that address, and a buggy local script must not lock them out (as in Bitcoin Core).
+//! Every surface that scores by IP (the P2P door and the HTTP API) goes through this list,
+//! so all of them follow that rule.
 
+use super::local_host::is_local_host;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
@@ -21,6 +28,9 @@ pub enum Verdict {
     Scored { total: u32 },
     /// The host reached the threshold and is banned until then.
     Banned { until: Instant },
+    /// The local host reached the threshold: the offending connection is to be closed,
+    /// and the host is not banned (its score starts again from zero).
+    Disconnected,
     /// The host was banned already: the report adds nothing.
     AlreadyBanned,
 }
@@ -63,7 +73,10 @@ impl BanList {
         }
         record.score = record.score.saturating_add(points);
         record.last_offence = now;
-        if record.score >= BAN_THRESHOLD {
+        if record.score >= BAN_THRESHOLD && is_local_host(ip) {
+            record.score = 0;
+            Verdict::Disconnected
+        } else if record.score >= BAN_THRESHOLD {
             let until = now + BAN_DURATION;
             record.banned_until = Some(until);
             record.score = 0;
@@ -146,6 +159,31 @@ mod tests {
             bans.misbehaved(ip("127.0.0.2"), 50, now),
             Verdict::AlreadyBanned
         );
+    }
+
+    #[test]
+    fn the_local_host_is_disconnected_never_banned_and_other_loopback_hosts_are() {
+        let mut bans = BanList::default();
+        let now = Instant::now();
+        for local in [ip("127.0.0.1"), ip("::1"), ip("::ffff:127.0.0.1")] {
+            assert_eq!(
+                bans.misbehaved(local, 50, now),
+                Verdict::Scored { total: 50 }
+            );
+            assert_eq!(bans.misbehaved(local, 50, now), Verdict::Disconnected);
+            assert!(bans.banned_until(local, now).is_none());
+            assert_eq!(
+                bans.misbehaved(local, BAN_THRESHOLD, now),
+                Verdict::Disconnected,
+                "a score past the threshold disconnects again, and still does not ban"
+            );
+            assert!(bans.banned_until(local, now).is_none());
+        }
+        assert!(matches!(
+            bans.misbehaved(ip("127.0.0.2"), BAN_THRESHOLD, now),
+            Verdict::Banned { .. }
+        ));
+        assert!(bans.banned_until(ip("127.0.0.2"), now).is_some());
     }
 
     #[test]

@@ -7,8 +7,10 @@
 
 pub mod address_book;
 pub mod ban_list;
+pub mod client_slots;
 pub mod double_spend;
 pub mod eviction;
+pub mod local_host;
 pub mod log_summary;
 pub mod net_group;
 pub mod private_branch;
