@@ -345,3 +345,100 @@ fn the_command_line_reports_a_bad_config_in_one_line() {
         assert!(stderr.contains(expected), "{stderr}");
     }
 }
+
+/// A launch stopped by SIGTERM (what `docker stop` and supervisors send) ends as Ctrl-C
+/// does: the nodes stop, the summary is printed and written, and the status is
+/// 128 + the signal (143), which says the run was cut short. Before, SIGTERM killed the
+/// process outright: no summary, no exit code.
+#[test]
+fn sigterm_stops_a_launch_as_ctrl_c_does_and_writes_its_summary() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("long.toml");
+    std::fs::write(
+        &config,
+        "[chain]\ntarget_block_time_ms = 200\n\n\
+         [simulation]\nmining = \"simulated\"\nduration_ms = 600000\n\n\
+         [[nodes]]\nname = \"a\"\nport = 0\n\n\
+         [[nodes]]\nname = \"b\"\nport = 0\npeers = [\"a\"]\n",
+    )
+    .unwrap();
+    let run_dir = dir.path().join("run");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ironchain"))
+        .arg("launch")
+        .arg(&config)
+        .arg("--run-dir")
+        .arg(&run_dir)
+        .args(["--quiet", "--no-http"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let started = stdout
+        .by_ref()
+        .map_while(Result::ok)
+        .any(|line| line.contains("mining starts now"));
+    assert!(started, "the launch ended before its mining started");
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // The rest of its output; the pipe ends when the process does.
+    let rest: Vec<String> = stdout.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(143), "{status}; output {rest:?}");
+    assert!(
+        rest.iter().any(|line| line.contains("summary written to")),
+        "{rest:?}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run_dir.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["stopped_by"], "interrupt");
+}
+
+/// A launch whose chains live in memory says so instead of naming a data directory that
+/// is never written, and its mining nodes need no miner key file there (before, such a
+/// run in real time failed at start: "directory …/node-a does not exist"). The address
+/// in the banner has nothing glued to it, so a double-click copies only the address.
+#[test]
+fn a_memory_launch_names_no_data_directory_and_its_addresses_stand_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("memory.toml");
+    std::fs::write(
+        &config,
+        "[chain]\ntarget_block_time_ms = 50\n\n\
+         [simulation]\nmining = \"simulated\"\nstop_after_blocks = 3\nstore = \"memory\"\n\n\
+         [[nodes]]\nname = \"a\"\nport = 0\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ironchain"))
+        .arg("launch")
+        .arg(&config)
+        .arg("--run-dir")
+        .arg(dir.path().join("run"))
+        .args(["--quiet", "--no-http"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let banner = stdout
+        .lines()
+        .find(|line| line.starts_with("node a"))
+        .unwrap_or_else(|| panic!("no banner line in {stdout}"));
+    assert!(banner.ends_with(" (chain in memory)"), "{banner}");
+    assert!(!stdout.contains("data in"), "{stdout}");
+    let addr = banner
+        .split_whitespace()
+        .nth(4)
+        .unwrap_or_else(|| panic!("no address in {banner:?}"));
+    assert!(
+        addr.parse::<std::net::SocketAddr>().is_ok(),
+        "{addr:?} in {banner:?} is not an address by itself"
+    );
+}

@@ -1,6 +1,7 @@
 //! `ironchain launch FILE` (the book's Guide › Launching a network): starts every node a
 //! config file lists, with its simulated network, until the run's duration or block count
-//! or Ctrl-C, then prints the summary and writes `summary.json` into the run directory.
+//! or a stop signal (Ctrl-C, SIGTERM, SIGHUP), then prints the summary and writes
+//! `summary.json` into the run directory.
 //!
 //! The nodes' own log lines do not say which node they come from, so unless `RUST_LOG`
 //! asks for them, only warnings are logged and the launcher prints its own labelled
@@ -8,7 +9,9 @@
 
 use crate::config::scenario::MiningMode;
 use crate::launch::plan::SIMULATED_RETARGET_INTERVAL;
-use crate::launch::{check_run_dir, default_run_dir, run_blocking, LaunchPlan, RunOptions};
+use crate::launch::{
+    check_run_dir, default_run_dir, run_blocking_until_signal, LaunchPlan, RunOptions,
+};
 use clap::Args;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -70,7 +73,8 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
                 .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         }),
     };
-    let summary = run_blocking(&plan, &options).map_err(|e| e.to_string())?;
+    let (summary, signal) =
+        run_blocking_until_signal(&plan, &options).map_err(|e| e.to_string())?;
     crate::outln!("\n{summary}");
     crate::outln!(
         "summary written to {} (per-block rows in blocks.csv beside it)",
@@ -89,9 +93,13 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
             out.display()
         );
     }
-    if summary.stopped_by == "interrupt" {
-        // What shells expect of a program ended by Ctrl-C (128 + SIGINT).
-        std::process::exit(130);
+    if let Some(signal) = signal {
+        // Every stop signal is the same clean stop (summary written, stores closed), but
+        // the run did not reach its end: the status says so as shells do for a program a
+        // signal ended (128 + its number: 130 for Ctrl-C, 143 for SIGTERM), so a script
+        // does not take a cut-short run for a finished one. A node has no end of its
+        // own, and exits 0 when stopped.
+        std::process::exit(128 + signal.number());
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! `ironchain [--port N] [--peer HOST:PORT]...`: runs a node until Ctrl-C, and
+//! `ironchain [--port N] [--peer HOST:PORT]...`: runs a node until Ctrl-C or SIGTERM, and
 //! `ironchain verify`.
 
 use crate::chain::store::StoreError;
@@ -6,6 +6,7 @@ use crate::chain::verify::{verify_store, VerifyError};
 use crate::config::{parse_peer, Config};
 use crate::consensus::address::Address;
 use crate::node::limits::NetLimits;
+use crate::node::stop_signal::stop_requested;
 use crate::node::{start_node, NodeSettings};
 use crate::plural::count;
 use clap::Args;
@@ -131,12 +132,13 @@ pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
     })
 }
 
-/// Runs a node until Ctrl-C.
+/// Runs a node until Ctrl-C, SIGTERM or SIGHUP (the same clean shutdown).
 pub fn run_node(args: NodeArgs) -> Result<(), String> {
     let settings = settings(&args)?;
     let http = explorer_addr(&args)?;
     let system = actix_rt::System::new();
     system.block_on(async move {
+        let stop = stop_requested().map_err(|e| format!("cannot handle stop signals: {e}"))?;
         let mut node = start_node(settings).await.map_err(|e| e.to_string())?;
         let explorer = match http {
             Some(addr) => match crate::explorer::serve(&node, addr).await {
@@ -149,8 +151,8 @@ pub fn run_node(args: NodeArgs) -> Result<(), String> {
             None => None,
         };
         let outcome = tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
-                log::info!("shutting down");
+            signal = stop => {
+                log::info!("shutting down ({signal})");
                 Ok(())
             }
             reason = node.store_failure() => Err(format!("store failure, node stopped: {reason}")),

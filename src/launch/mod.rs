@@ -17,7 +17,7 @@
 //! `accounts/<name>.key` (keys of the launch accounts) and `summary.json`.
 //!
 //! [`run`] is the library entry point (tests and examples use it; it never needs Ctrl-C);
-//! [`run_blocking`] wraps it in its own actix system and stops on Ctrl-C.
+//! [`run_blocking`] wraps it in its own actix system and stops on Ctrl-C or SIGTERM.
 
 pub mod double_spend;
 pub mod eclipse;
@@ -46,6 +46,7 @@ use crate::node::limits::NetLimits;
 use crate::node::netsim::LinkTable;
 use crate::node::peer_manager::{AddPeer, GetPeers, SetBlocked, SetLinks};
 use crate::node::sim_miner::StartFinds;
+use crate::node::stop_signal::{stop_requested, StopSignal};
 use crate::node::transport::{Network, Switchboard};
 use crate::node::{start_node_with, NodeHandle, NodeOptions, NodeSettings};
 use crate::plural::count;
@@ -126,31 +127,47 @@ fn utc_stamp(unix_seconds: u64) -> String {
         )
 }
 
-/// Runs `plan` in its own actix system until its duration or block count, or Ctrl-C:
-/// in real time, or on a virtual clock ([`virtual_time`]) if the plan says so.
+/// Runs `plan` in its own actix system until its duration or block count, or a stop
+/// signal (Ctrl-C, SIGTERM, SIGHUP): in real time, or on a virtual clock
+/// ([`virtual_time`]) if the plan says so.
 pub fn run_blocking(plan: &LaunchPlan, options: &RunOptions) -> Result<Summary, LaunchError> {
+    run_blocking_until_signal(plan, options).map(|(summary, _)| summary)
+}
+
+/// [`run_blocking`], also returning the signal that ended the run, if one did.
+pub fn run_blocking_until_signal(
+    plan: &LaunchPlan,
+    options: &RunOptions,
+) -> Result<(Summary, Option<StopSignal>), LaunchError> {
     match plan.clock {
-        Clock::Real => actix_rt::System::new().block_on(run_until_ctrl_c(plan, options)),
-        Clock::Virtual => virtual_time::block_on(plan, run_until_ctrl_c(plan, options))?,
+        Clock::Real => actix_rt::System::new().block_on(run_until_stopped(plan, options)),
+        Clock::Virtual => virtual_time::block_on(plan, run_until_stopped(plan, options))?,
     }
 }
 
-async fn run_until_ctrl_c(plan: &LaunchPlan, options: &RunOptions) -> Result<Summary, LaunchError> {
-    // Listen from the very start (a spawned task is polled at once), not only once
-    // the nodes are up: a Ctrl-C while they start must count too.
+async fn run_until_stopped(
+    plan: &LaunchPlan,
+    options: &RunOptions,
+) -> Result<(Summary, Option<StopSignal>), LaunchError> {
+    // Listen from the very start (the handlers are installed now), not only once the
+    // nodes are up: a signal while they start must count too.
+    let stop = stop_requested()
+        .map_err(|e| LaunchError(format!("cannot handle stop signals: {e}")))?;
     let (pressed, interrupted) = oneshot::channel();
     actix_rt::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            let _ = pressed.send(());
-        }
+        let _ = pressed.send(stop.await);
     });
+    let received = std::rc::Rc::new(std::cell::Cell::new(None));
+    let seen = received.clone();
     let interrupt = async move {
-        if interrupted.await.is_err() {
+        match interrupted.await {
+            Ok(signal) => seen.set(Some(signal)),
             // No signal handling here: only the duration or block count stops the run.
-            futures::future::pending::<()>().await;
+            Err(_) => futures::future::pending::<()>().await,
         }
     };
-    run(plan, options, interrupt).await
+    let summary = run(plan, options, interrupt).await?;
+    Ok((summary, received.get()))
 }
 
 /// One scheduled action.
@@ -380,13 +397,16 @@ async fn start_nodes(
             ),
         };
         let on_virtual_network = switchboard.is_some();
+        let in_memory = plan.store == StoreKind::Memory;
         let settings = NodeSettings {
             params: plan.params.clone(),
             data_dir: data_dir.clone(),
             listen,
             peers: Vec::new(),
             mine: node.mine,
-            miner_address: (on_virtual_network && node.mine)
+            // A node keeping no files has no directory for a miner key: its blocks pay
+            // a key derived from the seed, as on a virtual network.
+            miner_address: (node.mine && (on_virtual_network || in_memory))
                 .then(|| virtual_time::miner_address(plan, i)),
             miner_threads: plan.node.miner_threads,
             max_inbound: plan.node.max_inbound.max(accepts),
@@ -400,7 +420,7 @@ async fn start_nodes(
             dial_learned: false,
             sync_each_commit: !simulated,
             network,
-            memory_store: plan.store == StoreKind::Memory,
+            memory_store: in_memory,
             node_id: on_virtual_network.then(|| virtual_time::node_id(plan, i)),
             strategy: node.strategy,
             eviction_key: on_virtual_network.then(|| virtual_time::eviction_key(plan, i)),
@@ -412,12 +432,17 @@ async fn start_nodes(
                     sink: stats.clone().recipient(),
                 });
                 if options.announce {
+                    // Nothing glued to the address: a double-click copies it alone.
                     crate::outln!(
-                        "node {:<8} listening on {}, data in {}{}",
+                        "node {:<8} listening on {} ({}{})",
                         node.name,
                         handle.listen_addr,
-                        data_dir.display(),
-                        if node.mine { "" } else { " (not mining)" }
+                        if in_memory {
+                            "chain in memory".to_string()
+                        } else {
+                            format!("data in {}", data_dir.display())
+                        },
+                        if node.mine { "" } else { ", not mining" }
                     );
                 }
                 nodes.push(handle);

@@ -24,6 +24,7 @@ pub mod peer_manager;
 pub mod policy;
 pub mod reply_order;
 pub mod sim_miner;
+pub mod stop_signal;
 pub mod transport;
 pub mod tx_admission;
 pub mod tx_verifier;
@@ -232,7 +233,11 @@ pub async fn start_node_with(
     let tip = chain.tip();
     info!(
         "chain in {}: genesis {}, tip height {} hash {}",
-        settings.data_dir.display(),
+        if options.memory_store {
+            "memory".to_string()
+        } else {
+            settings.data_dir.display().to_string()
+        },
         genesis.short(),
         tip.height,
         tip.hash.short()

@@ -4,7 +4,7 @@
 
 use super::spawn_binary;
 use std::ffi::OsStr;
-use std::process::Child;
+use std::process::{Child, ExitStatus};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
@@ -62,6 +62,34 @@ impl BinaryNode {
             if mined >= height {
                 return mined;
             }
+        }
+    }
+
+    /// Sends the process `signal` (a name `kill` takes: "TERM", "HUP", "INT") and waits
+    /// for it to exit; panics if it has not after [`LINE_DEADLINE`]. Returns its exit
+    /// status and the log lines no wait has consumed.
+    pub fn stop_with(mut self, signal: &str) -> (ExitStatus, Vec<String>) {
+        let sent = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "kill -{signal} failed");
+        let deadline = Instant::now() + LINE_DEADLINE;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("the child can be waited for") {
+                // The reader thread ends at the pipe's end, which the process has closed.
+                let mut rest = Vec::new();
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(5)) {
+                    rest.push(line);
+                }
+                return (status, rest);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still running {LINE_DEADLINE:?} after SIG{signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 
