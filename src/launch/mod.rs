@@ -151,8 +151,8 @@ async fn run_until_stopped(
 ) -> Result<(Summary, Option<StopSignal>), LaunchError> {
     // Listen from the very start (the handlers are installed now), not only once the
     // nodes are up: a signal while they start must count too.
-    let stop = stop_requested()
-        .map_err(|e| LaunchError(format!("cannot handle stop signals: {e}")))?;
+    let stop =
+        stop_requested().map_err(|e| LaunchError(format!("cannot handle stop signals: {e}")))?;
     let (pressed, interrupted) = oneshot::channel();
     actix_rt::spawn(async move {
         let _ = pressed.send(stop.await);
