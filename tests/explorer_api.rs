@@ -295,7 +295,7 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     .await;
     api.fails(&format!("/api/tx/{}", "cd".repeat(32)), 404, "is not known")
         .await;
-    api.fails("/api/tx/123", 400, "is not a transaction id")
+    api.fails("/api/tx/123", 400, "is neither a transaction id nor a prefix of one")
         .await;
     let address = testkit::address(1).to_string();
     let mut typo = address.clone().into_bytes();
@@ -370,6 +370,137 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     assert!(std::str::from_utf8(&html)
         .unwrap()
         .contains("ironchain explorer"));
+
+    explorer.stop().await;
+    node.stop().await;
+}
+
+/// Runs `ironchain ARGS` off the actix thread (the node answering it runs on this one);
+/// its exit status, stdout and stderr.
+async fn cli(args: Vec<String>) -> (bool, String, String) {
+    let output = actix_rt::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_ironchain"))
+            .args(&args)
+            .output()
+            .expect("ironchain runs")
+    })
+    .await
+    .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).trim().to_string(),
+    )
+}
+
+#[actix_rt::test]
+async fn lookups_by_prefix_resolve_as_the_command_line_resolves_them() {
+    let alice = testkit::key(1);
+    let params = fast_params(&[(testkit::address(1), 1_000)]);
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(settings(&params, dir.path(), &[], false, 2)).await;
+    let explorer = serve(&node, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let api = Api::new(&explorer);
+    let at = node.listen_addr.to_string();
+    let paid = testkit::transfer(&alice, testkit::address(2), 50, 1, 0, &node.genesis);
+    let fork = build_fork(&params, 3, 0, vec![paid.clone()], Vec::new());
+    submit(&node, &fork.short).await;
+    let block_cli = |text: &str| {
+        cli(vec![
+            "block".into(),
+            text.into(),
+            "--node".into(),
+            at.clone(),
+            "--json".into(),
+        ])
+    };
+
+    // The short hash the logs print (leading zeros and 8 digits, an odd count or not):
+    // the same block from the API, the lookup and the command line.
+    let hash = fork.short[0].hash().to_string();
+    let short = ironchain::consensus::hash::short_hex(&hash).to_string();
+    let (status, block) = api.get(&format!("/api/blocks/{short}")).await;
+    assert_eq!(status, 200, "{block}");
+    assert_eq!(block["hash"], hash.as_str());
+    let (ok, stdout, stderr) = block_cli(&short).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&stdout).unwrap()["hash"],
+        hash.as_str()
+    );
+    let (status, found) = api.get(&format!("/api/lookup/{short}")).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found, serde_json::json!({"kind": "block", "id": hash}));
+
+    // Digits with a leading zero are a hash prefix everywhere, never height 2 (the one
+    // rule of the README); no block hash starts with them.
+    let (ok, _, cli_error) = block_cli("00000002").await;
+    assert!(!ok);
+    assert!(
+        cli_error.ends_with(&format!(
+            "no block hash starting with 00000002 is known to {at}"
+        )),
+        "{cli_error}"
+    );
+    for path in ["/api/blocks/00000002", "/api/lookup/00000002"] {
+        api.fails(path, 404, "starting with 00000002 is known to this node")
+            .await;
+    }
+    api.fails(
+        "/api/blocks/00000002",
+        404,
+        "no block hash starting with 00000002 is known to this node",
+    )
+    .await;
+    // Without the leading zero, it is the height.
+    let (_, second) = api.get("/api/lookup/2").await;
+    assert_eq!(second["id"], fork.short[1].hash().to_string().as_str());
+
+    // A transaction prefix, as the README abbreviates ids.
+    let txid = paid.id().to_string();
+    let (status, tx) = api.get(&format!("/api/tx/{}…", &txid[..8])).await;
+    assert_eq!(status, 200, "{tx}");
+    assert_eq!(tx["txid"], txid.as_str());
+    assert_eq!(tx["status"], "confirmed");
+    let (_, found) = api.get(&format!("/api/lookup/{}", &txid[..10])).await;
+    assert_eq!(found, serde_json::json!({"kind": "tx", "id": txid}));
+    let (_, found) = api.get(&format!("/api/lookup/{txid}")).await;
+    assert_eq!(found["kind"], "tx");
+    let (_, found) = api.get(&format!("/api/lookup/{hash}")).await;
+    assert_eq!(found["kind"], "block");
+    let address = testkit::address(2).to_string();
+    let (_, found) = api.get(&format!("/api/lookup/{address}")).await;
+    assert_eq!(found, serde_json::json!({"kind": "address", "id": address}));
+
+    // Too short and unknown prefixes: the command line's reasons.
+    let short_error = "6 hex digits are too few to look up: give at least 8";
+    let (ok, _, cli_error) = cli(vec!["tx".into(), "3effcb".into(), "--node".into(), at.clone()]).await;
+    assert!(!ok && cli_error.contains(short_error), "{cli_error}");
+    for path in ["/api/tx/3effcb", "/api/blocks/3effcb", "/api/lookup/3effcb"] {
+        api.fails(path, 400, short_error).await;
+    }
+    let unknown: String = txid[..10]
+        .chars()
+        .map(|c| if c == 'f' { '0' } else { 'f' })
+        .collect();
+    let (ok, _, cli_error) = cli(vec!["tx".into(), unknown.clone(), "--node".into(), at.clone()]).await;
+    assert!(!ok);
+    assert!(
+        cli_error.ends_with(&format!("no transaction id starting with {unknown} is known to {at}")),
+        "{cli_error}"
+    );
+    api.fails(
+        &format!("/api/tx/{unknown}"),
+        404,
+        &format!("no transaction id starting with {unknown} is known to this node"),
+    )
+    .await;
+    api.fails(
+        &format!("/api/lookup/{unknown}"),
+        404,
+        &format!("no block hash or transaction id starting with {unknown} is known to this node"),
+    )
+    .await;
 
     explorer.stop().await;
     node.stop().await;

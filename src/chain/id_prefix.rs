@@ -1,6 +1,8 @@
 //! An abbreviated transaction id or block hash, as people copy them from the README,
 //! logs and summaries (`bd68942d…`): at least 8 hex digits, resolved by the node against
 //! what it holds, so `ironchain tx` and `ironchain block` need not be given all 64.
+//! A short block hash keeps its leading zeros and 8 digits after them, so half of them
+//! have an odd number of digits: a prefix may end in half a byte.
 
 use std::fmt;
 
@@ -12,15 +14,18 @@ pub const MIN_PREFIX_DIGITS: usize = 8;
 /// and a few candidates.
 pub const MAX_PREFIX_MATCHES: usize = 8;
 
-/// The leading bytes of a 32-byte id.
+/// The leading hex digits of a 32-byte id: whole bytes, and maybe the high half of the
+/// next one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdPrefix {
     bytes: Vec<u8>,
+    /// An odd last digit: the high four bits of the byte after `bytes`.
+    half: Option<u8>,
 }
 
 impl IdPrefix {
-    /// Reads a prefix a person typed: hex digits in either case, an even number of them
-    /// from [`MIN_PREFIX_DIGITS`] to 64, with an ellipsis (`…` or `...`) at the end
+    /// Reads a prefix a person typed: hex digits in either case, from
+    /// [`MIN_PREFIX_DIGITS`] to 64 of them, with an ellipsis (`…` or `...`) at the end
     /// allowed, since shortened ids are shown with one.
     pub fn parse(text: &str) -> Result<IdPrefix, String> {
         let digits = text.trim().trim_end_matches('…').trim_end_matches("...");
@@ -40,17 +45,19 @@ impl IdPrefix {
         if count > 64 {
             return Err(format!("{count} hex digits, more than the 64 of an id"));
         }
-        if count % 2 == 1 {
-            return Err(format!(
-                "an odd number of hex digits ({count}): a prefix is whole bytes, two digits each"
-            ));
-        }
-        let bytes = (0..count)
+        let whole = count - count % 2;
+        let bytes = (0..whole)
             .step_by(2)
             .map(|at| u8::from_str_radix(&digits[at..at + 2], 16))
             .collect::<Result<Vec<u8>, _>>()
             .map_err(|e| format!("not hex: {e}"))?;
-        Ok(IdPrefix { bytes })
+        let half = digits
+            .get(whole..)
+            .filter(|last| !last.is_empty())
+            .map(|last| u8::from_str_radix(last, 16).map(|digit| digit << 4))
+            .transpose()
+            .map_err(|e| format!("not hex: {e}"))?;
+        Ok(IdPrefix { bytes, half })
     }
 
     /// A prefix of any length, even none, which [`IdPrefix::parse`] would refuse: for
@@ -59,17 +66,28 @@ impl IdPrefix {
     pub(crate) fn of_bytes(bytes: &[u8]) -> IdPrefix {
         IdPrefix {
             bytes: bytes.to_vec(),
+            half: None,
         }
     }
 
-    /// The prefix's bytes.
+    /// The prefix's whole bytes (an odd last digit left out): what a range scan over
+    /// ids can seek by; [`IdPrefix::matches`] then checks the last digit.
     pub fn as_bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// How many hex digits the prefix has.
+    pub fn digits(&self) -> usize {
+        self.bytes.len() * 2 + usize::from(self.half.is_some())
     }
 
     /// Whether `id` starts with this prefix.
     pub fn matches(&self, id: &[u8; 32]) -> bool {
         id.starts_with(&self.bytes)
+            && self.half.is_none_or(|high| {
+                id.get(self.bytes.len())
+                    .is_some_and(|&next| next & 0xf0 == high)
+            })
     }
 }
 
@@ -78,7 +96,10 @@ impl fmt::Display for IdPrefix {
         for byte in &self.bytes {
             write!(f, "{byte:02x}")?;
         }
-        Ok(())
+        match self.half {
+            Some(high) => write!(f, "{:x}", high >> 4),
+            None => Ok(()),
+        }
     }
 }
 
@@ -104,15 +125,25 @@ mod tests {
     }
 
     #[test]
+    fn a_short_hash_with_an_odd_number_of_digits_is_a_prefix() {
+        // Five leading zeros and eight digits, as the logs shorten such a hash.
+        let prefix = IdPrefix::parse("00000a1b2c3d4").unwrap();
+        assert_eq!(prefix.to_string(), "00000a1b2c3d4");
+        assert_eq!(prefix.digits(), 13);
+        assert_eq!(prefix.as_bytes(), &[0x00, 0x00, 0x0a, 0x1b, 0x2c, 0x3d]);
+        let mut id = [0u8; 32];
+        id[..7].copy_from_slice(&[0x00, 0x00, 0x0a, 0x1b, 0x2c, 0x3d, 0x4f]);
+        assert!(prefix.matches(&id));
+        id[6] = 0x5f;
+        assert!(!prefix.matches(&id), "the odd last digit counts");
+    }
+
+    #[test]
     fn each_bad_prefix_says_what_is_wrong_counting_digits() {
         let error = |text: &str| IdPrefix::parse(text).unwrap_err();
         assert_eq!(
             error("d85cc39"),
             "7 hex digits are too few to look up: give at least 8"
-        );
-        assert_eq!(
-            error("d85cc39d1"),
-            "an odd number of hex digits (9): a prefix is whole bytes, two digits each"
         );
         assert_eq!(error("d85cc39x"), "character 8 ('x') is not a hex digit");
         assert_eq!(error("é85cc39d"), "character 1 ('é') is not a hex digit");

@@ -4,15 +4,17 @@
 
 use super::format::{print_json, transaction_lines, utc};
 use super::rpc::{NodeConnection, DEFAULT_TIMEOUT};
-use crate::chain::id_prefix::{IdPrefix, MAX_PREFIX_MATCHES};
 use crate::consensus::address::Address;
 use crate::consensus::hash::{BlockHash, TxId};
 use crate::net::message::{BlockRef, Message, TxEntryWire, TxStatus};
 use crate::plural::count;
 use crate::view::proof::check_inclusion;
+use crate::view::lookup::{
+    block_query, the_one, tx_query, BlockQuery, TxQuery, BLOCK_HASH, TRANSACTION_ID,
+};
 use crate::view::{
-    account_json, block_json, difficulty_bits, is_genesis_placeholder, parse_block_ref, peers_json,
-    tip_json, tx_status_json, TipView,
+    account_json, block_json, difficulty_bits, is_genesis_placeholder, peers_json, tip_json,
+    tx_status_json, TipView,
 };
 use clap::Args;
 
@@ -102,80 +104,6 @@ pub fn parse_address(what: &str, text: &str) -> Result<Address, String> {
     crate::consensus::policy::parse_account(text).map_err(|e| format!("{what} {text:?}: {e}"))
 }
 
-/// An id as given on the command line: whole, or a prefix the node resolves.
-enum Given<T> {
-    Whole(T),
-    Prefix(IdPrefix),
-}
-
-/// A transaction id, or a prefix of one (checked before any node is asked).
-fn given_txid(text: &str) -> Result<Given<TxId>, String> {
-    if let Ok(txid) = text.trim().parse::<TxId>() {
-        return Ok(Given::Whole(txid));
-    }
-    IdPrefix::parse(text)
-        .map(Given::Prefix)
-        .map_err(|e| format!("TXID {text:?} is neither a transaction id nor a prefix of one: {e}"))
-}
-
-/// A block height or hash, or a prefix of a hash. Decimal digits are a height, unless
-/// they start with a zero (block hashes do; heights are not written so).
-fn given_block(text: &str) -> Result<Given<BlockRef>, String> {
-    let trimmed = text.trim();
-    let height_like = trimmed.bytes().all(|byte| byte.is_ascii_digit())
-        && (trimmed.len() == 1 || !trimmed.starts_with('0'));
-    if height_like || trimmed.len() == 64 {
-        return parse_block_ref(trimmed).map(Given::Whole);
-    }
-    IdPrefix::parse(trimmed).map(Given::Prefix).map_err(|e| {
-        format!(
-            "{text:?} is neither a block height nor a block hash or a prefix of one \
-             (at least 8 hex digits): {e}"
-        )
-    })
-}
-
-/// The one id in `found` (a node's answer) that starts with `prefix`; an error naming
-/// the prefix when there is none, or more than one.
-fn the_one<T: Copy + std::fmt::Display>(
-    found: Vec<T>,
-    bytes: fn(&T) -> &[u8; 32],
-    prefix: &IdPrefix,
-    what: &str,
-    node: &str,
-) -> Result<T, String> {
-    // What the node answered is checked, not trusted.
-    let found: Vec<T> = found
-        .into_iter()
-        .filter(|id| prefix.matches(bytes(id)))
-        .collect();
-    match found.as_slice() {
-        [one] => Ok(*one),
-        [] => Err(format!(
-            "no {what} starting with {prefix} is known to {node}"
-        )),
-        many => {
-            let count = if many.len() >= MAX_PREFIX_MATCHES {
-                format!("at least {}", many.len())
-            } else {
-                many.len().to_string()
-            };
-            let listed: Vec<String> = many
-                .iter()
-                .map(|id| {
-                    let full = id.to_string();
-                    let shown = prefix.as_bytes().len() * 2 + 4;
-                    full.get(..shown).map_or(full.clone(), str::to_string)
-                })
-                .collect();
-            Err(format!(
-                "{prefix} is ambiguous: {count} {what}s start with it ({}…); give more digits",
-                listed.join("…, ")
-            ))
-        }
-    }
-}
-
 /// `ironchain balance`.
 pub fn balance(args: BalanceArgs) -> Result<(), String> {
     let address = parse_address("address", &args.address)?;
@@ -249,22 +177,25 @@ pub fn tip(args: TipArgs) -> Result<(), String> {
 
 /// `ironchain block`.
 pub fn block(args: BlockArgs) -> Result<(), String> {
-    let given = given_block(&args.block)?;
+    let given = block_query(&args.block)?;
     let mut node = args.opts.connect()?;
     let reference = match given {
-        Given::Whole(reference) => reference,
-        Given::Prefix(prefix) => {
+        BlockQuery::Whole(reference) => reference,
+        BlockQuery::Prefix(prefix) => {
             let reply = node.request(Message::FindBlocks(prefix.to_string()))?;
             let Message::BlockMatches(found) = reply else {
                 return Err(node.unexpected(&reply));
             };
-            BlockRef::Hash(the_one(
-                found,
-                BlockHash::as_bytes,
-                &prefix,
-                "block hash",
-                &args.opts.node,
-            )?)
+            BlockRef::Hash(
+                the_one(
+                    found,
+                    BlockHash::as_bytes,
+                    &prefix,
+                    BLOCK_HASH,
+                    &args.opts.node,
+                )
+                .map_err(|e| e.to_string())?,
+            )
         }
     };
     let reply = node.request(Message::GetBlock(reference.clone()))?;
@@ -335,11 +266,11 @@ fn genesis_placeholder_id() -> TxId {
 
 /// `ironchain tx`: prints the transaction and checks its merkle proof.
 pub fn tx(args: TxArgs) -> Result<(), String> {
-    let given = given_txid(&args.txid)?;
+    let given = tx_query(&args.txid).map_err(|e| format!("TXID {e}"))?;
     let mut node = args.opts.connect()?;
     let txid = match given {
-        Given::Whole(txid) => txid,
-        Given::Prefix(prefix) => {
+        TxQuery::Whole(txid) => txid,
+        TxQuery::Prefix(prefix) => {
             let reply = node.request(Message::FindTxs(prefix.to_string()))?;
             let Message::TxMatches(found) = reply else {
                 return Err(node.unexpected(&reply));
@@ -348,9 +279,10 @@ pub fn tx(args: TxArgs) -> Result<(), String> {
                 found,
                 TxId::as_bytes,
                 &prefix,
-                "transaction id",
+                TRANSACTION_ID,
                 &args.opts.node,
-            )?
+            )
+            .map_err(|e| e.to_string())?
         }
     };
     let reply = node.request(Message::GetTx(txid))?;
@@ -488,22 +420,6 @@ pub fn peers(args: PeersArgs) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consensus::hash::BlockHash;
-
-    #[test]
-    fn block_references() {
-        assert_eq!(parse_block_ref("12"), Ok(BlockRef::Height(12)));
-        let zeros = "0".repeat(64);
-        assert_eq!(
-            parse_block_ref(&zeros),
-            Ok(BlockRef::Hash(BlockHash::default()))
-        );
-        let hash = BlockHash::from_bytes([0xab; 32]);
-        assert_eq!(parse_block_ref(&hash.to_string()), Ok(BlockRef::Hash(hash)));
-        assert!(parse_block_ref("-1")
-            .unwrap_err()
-            .contains("neither a block height nor a block hash"));
-    }
 
     #[test]
     fn a_bad_node_or_peer_address_is_a_command_line_that_does_not_parse() {
@@ -531,57 +447,6 @@ mod tests {
             assert_eq!(host_port(good).as_deref(), Ok(good));
             assert!(refused(&["tip", "--node", good]).is_none(), "{good}");
         }
-    }
-
-    #[test]
-    fn heights_hashes_and_prefixes_are_told_apart() {
-        let whole = |text: &str| match given_block(text) {
-            Ok(Given::Whole(reference)) => Some(reference),
-            _ => None,
-        };
-        assert_eq!(whole("12"), Some(BlockRef::Height(12)));
-        assert_eq!(whole("0"), Some(BlockRef::Height(0)));
-        let zeros = "0".repeat(64);
-        assert_eq!(whole(&zeros), Some(BlockRef::Hash(BlockHash::default())));
-        // A short hash keeps its leading zeros, so it is no height even if all digits.
-        for text in ["00000105", "0000010512", "00000105e28183d1", "ab12cd34…"] {
-            assert!(
-                matches!(given_block(text), Ok(Given::Prefix(_))),
-                "{text} is a prefix"
-            );
-        }
-        let error = given_block("00000105e").err().unwrap_or_default();
-        assert!(error.contains("an odd number of hex digits (9)"), "{error}");
-        assert!(matches!(given_txid("d85cc39d…"), Ok(Given::Prefix(_))));
-        let error = given_txid("d85c").err().unwrap_or_default();
-        assert!(error.contains("4 hex digits are too few"), "{error}");
-    }
-
-    #[test]
-    fn a_prefix_resolves_to_one_id_or_says_why_not() {
-        let prefix = IdPrefix::parse("abababab").unwrap();
-        let id = |last: u8| {
-            let mut bytes = [0xab; 32];
-            bytes[31] = last;
-            TxId::from_bytes(bytes)
-        };
-        let resolve =
-            |found: Vec<TxId>| the_one(found, TxId::as_bytes, &prefix, "transaction id", "n:1");
-        assert_eq!(resolve(vec![id(1)]), Ok(id(1)));
-        // An id that does not start with the prefix is the node's mistake, not a match.
-        assert_eq!(resolve(vec![TxId::from_bytes([1; 32]), id(2)]), Ok(id(2)));
-        assert_eq!(
-            resolve(vec![]),
-            Err("no transaction id starting with abababab is known to n:1".to_string())
-        );
-        let error = resolve(vec![id(1), id(2)]).unwrap_err();
-        assert_eq!(
-            error,
-            "abababab is ambiguous: 2 transaction ids start with it \
-             (abababababab…, abababababab…); give more digits"
-        );
-        let error = resolve((0..8).map(id).collect()).unwrap_err();
-        assert!(error.contains("at least 8 transaction ids"), "{error}");
     }
 
     #[test]

@@ -8,15 +8,23 @@ use crate::consensus::address::Address;
 use crate::consensus::hash::{TokenId, TxId};
 use crate::consensus::policy::parse_account;
 use crate::net::message::BlockRef;
+use crate::chain::id_prefix::IdPrefix;
+use crate::consensus::hash::BlockHash;
+use crate::net::message::TxStatus;
 use crate::node::chain_actor::{
-    GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetToken, GetTree, GetTx,
+    FindBlocks, FindTxs, GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetToken,
+    GetTree, GetTx,
 };
 use crate::node::events::Subscribe;
 use crate::node::peer_manager::GetPeers;
 use crate::node::tx_admission::{admit_transaction, NotAdmitted};
+use crate::view::lookup::{
+    block_query, query, the_one, tx_query, BlockQuery, IdKind, Query, TxQuery, Unresolved,
+    BLOCK_HASH, BLOCK_HASH_OR_TRANSACTION_ID, TRANSACTION_ID,
+};
 use crate::view::{
-    account_json, block_json, parse_block_ref, peers_json, submit_json, tip_json, token_json,
-    transaction_json, tx_file, tx_status_json, TipView,
+    account_json, block_json, peers_json, submit_json, tip_json, token_json, transaction_json,
+    tx_file, tx_status_json, TipView,
 };
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -58,6 +66,20 @@ impl ApiError {
 
     pub fn not_found(reason: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, reason)
+    }
+
+    /// A prefix that names no single id: unknown (404), or ambiguous (400: the caller
+    /// must give more digits).
+    fn unresolved(unresolved: Unresolved) -> Self {
+        match unresolved {
+            Unresolved::NoMatch(reason) => Self::not_found(reason),
+            Unresolved::Ambiguous(reason) => Self::bad_request(reason),
+        }
+    }
+
+    /// The node could not read its store.
+    fn store(reason: String) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, reason)
     }
 
     /// The node's actors are gone: it is shutting down.
@@ -106,6 +128,7 @@ pub fn routes(config: &mut web::ServiceConfig) {
                 .route("/blocks/{block}", web::get().to(block))
                 .route("/tx", web::post().to(submit))
                 .route("/tx/{txid}", web::get().to(tx))
+                .route("/lookup/{query}", web::get().to(lookup))
                 .route("/address/{address}", web::get().to(address))
                 .route("/token/{token}", web::get().to(token))
                 .route("/mempool", web::get().to(mempool))
@@ -136,8 +159,43 @@ async fn tip(node: web::Data<NodeLink>) -> Answer {
     }))
 }
 
+/// How the API names the node in an unresolved prefix's reason (the command line names
+/// the address it asked).
+const THIS_NODE: &str = "this node";
+
+/// The block hashes starting with `prefix` that the node knows.
+async fn blocks_with_prefix(node: &NodeLink, prefix: &IdPrefix) -> Result<Vec<BlockHash>, ApiError> {
+    node.chain
+        .send(FindBlocks(prefix.clone()))
+        .await
+        .map_err(ApiError::stopping)?
+        .map_err(ApiError::store)
+}
+
+/// The transaction ids starting with `prefix` that the node knows.
+async fn txs_with_prefix(node: &NodeLink, prefix: &IdPrefix) -> Result<Vec<TxId>, ApiError> {
+    node.chain
+        .send(FindTxs(prefix.clone()))
+        .await
+        .map_err(ApiError::stopping)?
+        .map_err(ApiError::store)
+}
+
+/// A block as a person named it, prefixes resolved as the command line resolves them.
+async fn block_ref(node: &NodeLink, text: &str) -> Result<BlockRef, ApiError> {
+    match block_query(text).map_err(ApiError::bad_request)? {
+        BlockQuery::Whole(reference) => Ok(reference),
+        BlockQuery::Prefix(prefix) => {
+            let found = blocks_with_prefix(node, &prefix).await?;
+            the_one(found, BlockHash::as_bytes, &prefix, BLOCK_HASH, THIS_NODE)
+                .map(BlockRef::Hash)
+                .map_err(ApiError::unresolved)
+        }
+    }
+}
+
 async fn block(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
-    let reference = parse_block_ref(&path).map_err(ApiError::bad_request)?;
+    let reference = block_ref(&node, &path).await?;
     let found = node
         .chain
         .send(GetBlock(reference.clone()))
@@ -188,10 +246,14 @@ async fn blocks(node: web::Data<NodeLink>, query: web::Query<BlocksQuery>) -> An
 }
 
 async fn tx(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
-    let txid: TxId = path
-        .trim()
-        .parse()
-        .map_err(|e| ApiError::bad_request(format!("{:?} is not a transaction id: {e}", *path)))?;
+    let txid = match tx_query(&path).map_err(ApiError::bad_request)? {
+        TxQuery::Whole(txid) => txid,
+        TxQuery::Prefix(prefix) => {
+            let found = txs_with_prefix(&node, &prefix).await?;
+            the_one(found, TxId::as_bytes, &prefix, TRANSACTION_ID, THIS_NODE)
+                .map_err(ApiError::unresolved)?
+        }
+    };
     let status = node
         .chain
         .send(GetTx(txid))
@@ -202,6 +264,87 @@ async fn tx(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
             "transaction {txid} is not known (neither in the chain nor in the mempool)"
         )))
     })
+}
+
+/// A block hash or a transaction id that a prefix matched.
+#[derive(Clone, Copy)]
+enum Found {
+    Block(BlockHash),
+    Tx(TxId),
+}
+
+impl Found {
+    fn bytes(&self) -> &[u8; 32] {
+        match self {
+            Found::Block(hash) => hash.as_bytes(),
+            Found::Tx(txid) => txid.as_bytes(),
+        }
+    }
+
+    fn json(&self) -> Value {
+        match self {
+            Found::Block(hash) => json!({ "kind": "block", "id": hash.to_string() }),
+            Found::Tx(txid) => json!({ "kind": "tx", "id": txid.to_string() }),
+        }
+    }
+}
+
+impl std::fmt::Display for Found {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Found::Block(hash) => hash.fmt(f),
+            Found::Tx(txid) => txid.fmt(f),
+        }
+    }
+}
+
+/// `GET /api/lookup/{text}`: what the lookup box's text names, read by the rule of
+/// [`crate::view::lookup`]: `{"kind": "block" | "tx" | "address", "id"}` with the whole
+/// hash, id or address, so the page never reads the text itself.
+async fn lookup(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
+    let found = match query(&path).map_err(ApiError::bad_request)? {
+        Query::Address(address) => return ok(json!({ "kind": "address", "id": address })),
+        Query::Height(height) => {
+            let block = node
+                .chain
+                .send(GetBlock(BlockRef::Height(height)))
+                .await
+                .map_err(ApiError::stopping)?
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("no block at height {height} on the node's chain"))
+                })?;
+            Found::Block(block.hash())
+        }
+        Query::Id(bytes) => {
+            let (hash, txid) = (BlockHash::from_bytes(bytes), TxId::from_bytes(bytes));
+            let block = node
+                .chain
+                .send(GetBlock(BlockRef::Hash(hash)))
+                .await
+                .map_err(ApiError::stopping)?;
+            let status = node.chain.send(GetTx(txid)).await.map_err(ApiError::stopping)?;
+            match (block, status) {
+                (Some(_), _) => Found::Block(hash),
+                (None, TxStatus::NotFound) => {
+                    return Err(ApiError::not_found(format!(
+                        "no block or transaction {hash} is known to {THIS_NODE}"
+                    )))
+                }
+                (None, _) => Found::Tx(txid),
+            }
+        }
+        Query::Prefix(prefix) => {
+            let mut found: Vec<Found> = blocks_with_prefix(&node, &prefix)
+                .await?
+                .into_iter()
+                .map(Found::Block)
+                .collect();
+            found.extend(txs_with_prefix(&node, &prefix).await?.into_iter().map(Found::Tx));
+            let kind: IdKind = BLOCK_HASH_OR_TRANSACTION_ID;
+            the_one(found, Found::bytes, &prefix, kind, THIS_NODE).map_err(ApiError::unresolved)?
+        }
+    };
+    ok(found.json())
 }
 
 async fn token(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {

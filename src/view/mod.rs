@@ -9,6 +9,7 @@
 //! decimals is already 10^18 base units). Heights, timestamps, account nonces and counts
 //! stay numbers: they count blocks, milliseconds and transactions, and cannot reach 2^53.
 
+pub mod lookup;
 pub mod proof;
 pub mod tx_file;
 
@@ -18,22 +19,9 @@ use crate::consensus::hash::{BlockHash, TokenId, TxId};
 use crate::consensus::target::{CompactTarget, Work};
 use crate::consensus::token::{format_units, token_id};
 use crate::consensus::transaction::{Reward, Transaction, TxKind};
-use crate::net::message::{BlockRef, PeerInfo, TokenHolding, TxEntryWire, TxStatus};
+use crate::net::message::{PeerInfo, TokenHolding, TxEntryWire, TxStatus};
 use proof::check_inclusion;
 use serde_json::{json, Value};
-
-/// A block named by a person: a height, or a hash (64 hex digits).
-pub fn parse_block_ref(text: &str) -> Result<BlockRef, String> {
-    // A hash made only of decimal digits must not be read as a height.
-    if text.len() < 64 {
-        if let Ok(height) = text.parse::<u64>() {
-            return Ok(BlockRef::Height(height));
-        }
-    }
-    text.parse::<BlockHash>().map(BlockRef::Hash).map_err(|e| {
-        format!("{text:?} is neither a block height nor a block hash (64 hex digits): {e}")
-    })
-}
 
 /// Difficulty as leading zero bits of the target (0 for an undecodable target).
 pub fn difficulty_bits(target: CompactTarget) -> u32 {

@@ -94,14 +94,18 @@ function refreshAll() {
 }
 
 // Lookups: the hash part of the URL says what is shown (#/block/X, #/tx/X, #/address/X).
+// The node reads the text (/api/lookup), by the rule the command line uses: the page
+// never guesses whether digits are a height or a hash prefix.
 $("lookup").addEventListener("submit", async (e) => {
   e.preventDefault();
   const q = $("query").value.trim();
-  if (/^\d+$/.test(q) && q.length < 64) location.hash = `#/block/${q}`;
-  else if (q.startsWith("ic")) location.hash = `#/address/${q}`;
-  else {
-    try { await api(`/blocks/${q}`); location.hash = `#/block/${q}`; }
-    catch (_) { location.hash = `#/tx/${q}`; }
+  if (!q) return;
+  try {
+    const found = await api(`/lookup/${encodeURIComponent(q)}`);
+    const target = `#/${found.kind}/${found.id}`;
+    if (location.hash === target) route(); else location.hash = target;
+  } catch (error) {
+    $("detail").innerHTML = `<span class="error" id="lookup-error">${escapeHtml(error.message)}</span>`;
   }
 });
 
