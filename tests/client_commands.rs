@@ -299,8 +299,9 @@ fn transfer_waits_for_its_block_moves_exact_amounts_and_cannot_be_replayed() {
     // Abbreviated as the README shows ids, resolved by the node (issue 11 item 10).
     let short = format!("{}…", &txid[..8]);
     assert_eq!(json(&["tx", &short, "--node", at, "--json"]), tx);
-    let zeros = block_hash.len() - block_hash.trim_start_matches('0').len();
-    let short_block = &block_hash[..(zeros + 8) & !1];
+    // The short hash as the logs print it: its leading zeros and 8 digits, an odd count
+    // of digits half the time.
+    let short_block = ironchain::consensus::hash::short_hex(block_hash);
     let by_prefix = json(&["block", short_block, "--node", at, "--json"]);
     assert_eq!(by_prefix["hash"], block_hash);
     let unknown: String = txid[..10]
@@ -329,9 +330,14 @@ fn transfer_waits_for_its_block_moves_exact_amounts_and_cannot_be_replayed() {
             "merkle_root",
             "reward",
             "txs",
+            "on_best_chain",
+            "confirmations",
+            "next",
         ],
     );
     assert_eq!(block["hash"], block_hash);
+    assert_eq!(block["on_best_chain"], true);
+    assert!(block["confirmations"].as_u64() >= Some(1), "{block}");
     let txs = block["txs"].as_array().unwrap();
     let ours = txs.iter().find(|t| t["txid"] == txid).unwrap();
     for field in ["sender", "receiver", "amount", "fee", "nonce", "message"] {

@@ -219,6 +219,59 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     let top = blocks.iter().find(|b| b["height"] == 4).unwrap();
     assert_eq!(top["parent"], fork.long[2].hash().to_string().as_str());
     assert!(top["interval_ms"].is_u64() && top["timestamp_ms"].is_u64());
+    // Every block view says where the block stands: a stale block is not on the active
+    // chain and has no confirmations, nor a next block; an active one has both. The
+    // command line says the same, in text and in JSON.
+    let stale_hash = fork.short[2].hash().to_string();
+    let (status, stale_block) = api.get(&format!("/api/blocks/{stale_hash}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(stale_block["on_best_chain"], false);
+    assert_eq!(stale_block["confirmations"], 0);
+    assert_eq!(stale_block["next"], Value::Null);
+    let (_, first) = api.get("/api/blocks/1").await;
+    assert_eq!(first["hash"], fork.long[0].hash().to_string().as_str());
+    assert_eq!(first["on_best_chain"], true);
+    assert_eq!(first["confirmations"], 4, "blocks 1 to 4");
+    assert_eq!(first["next"], fork.long[1].hash().to_string().as_str());
+    let (_, top) = api.get("/api/blocks/4").await;
+    assert_eq!(
+        (top["confirmations"].clone(), top["next"].clone()),
+        (1.into(), Value::Null)
+    );
+    let at = node.listen_addr.to_string();
+    let (ok, stdout, stderr) = cli(vec![
+        "block".into(),
+        stale_hash.clone(),
+        "--node".into(),
+        at.clone(),
+        "--json".into(),
+    ])
+    .await;
+    assert!(ok, "{stderr}");
+    assert_eq!(serde_json::from_str::<Value>(&stdout).unwrap(), stale_block);
+    let (ok, stdout, stderr) = cli(vec![
+        "block".into(),
+        stale_hash,
+        "--node".into(),
+        at.clone(),
+    ])
+    .await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(
+            "chain        stale: on a branch beside the node's active chain (0 confirmations)"
+        ),
+        "{stdout}"
+    );
+    let (_, stdout, _) = cli(vec!["block".into(), "1".into(), "--node".into(), at]).await;
+    assert!(
+        stdout.contains("chain        active, 4 confirmations"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("next         {}", fork.long[1].hash())),
+        "{stdout}"
+    );
     let (_, shallow) = api.get("/api/tree?depth=1").await;
     assert!(shallow["blocks"]
         .as_array()
@@ -295,8 +348,12 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     .await;
     api.fails(&format!("/api/tx/{}", "cd".repeat(32)), 404, "is not known")
         .await;
-    api.fails("/api/tx/123", 400, "is neither a transaction id nor a prefix of one")
-        .await;
+    api.fails(
+        "/api/tx/123",
+        400,
+        "is neither a transaction id nor a prefix of one",
+    )
+    .await;
     let address = testkit::address(1).to_string();
     let mut typo = address.clone().into_bytes();
     typo[10] = if typo[10] == b'0' { b'1' } else { b'0' };
@@ -458,7 +515,8 @@ async fn lookups_by_prefix_resolve_as_the_command_line_resolves_them() {
 
     // A transaction prefix, as the README abbreviates ids.
     let txid = paid.id().to_string();
-    let (status, tx) = api.get(&format!("/api/tx/{}…", &txid[..8])).await;
+    // "…" percent-encoded, as a browser sends it.
+    let (status, tx) = api.get(&format!("/api/tx/{}%E2%80%A6", &txid[..8])).await;
     assert_eq!(status, 200, "{tx}");
     assert_eq!(tx["txid"], txid.as_str());
     assert_eq!(tx["status"], "confirmed");
@@ -474,7 +532,13 @@ async fn lookups_by_prefix_resolve_as_the_command_line_resolves_them() {
 
     // Too short and unknown prefixes: the command line's reasons.
     let short_error = "6 hex digits are too few to look up: give at least 8";
-    let (ok, _, cli_error) = cli(vec!["tx".into(), "3effcb".into(), "--node".into(), at.clone()]).await;
+    let (ok, _, cli_error) = cli(vec![
+        "tx".into(),
+        "3effcb".into(),
+        "--node".into(),
+        at.clone(),
+    ])
+    .await;
     assert!(!ok && cli_error.contains(short_error), "{cli_error}");
     for path in ["/api/tx/3effcb", "/api/blocks/3effcb", "/api/lookup/3effcb"] {
         api.fails(path, 400, short_error).await;
@@ -483,10 +547,18 @@ async fn lookups_by_prefix_resolve_as_the_command_line_resolves_them() {
         .chars()
         .map(|c| if c == 'f' { '0' } else { 'f' })
         .collect();
-    let (ok, _, cli_error) = cli(vec!["tx".into(), unknown.clone(), "--node".into(), at.clone()]).await;
+    let (ok, _, cli_error) = cli(vec![
+        "tx".into(),
+        unknown.clone(),
+        "--node".into(),
+        at.clone(),
+    ])
+    .await;
     assert!(!ok);
     assert!(
-        cli_error.ends_with(&format!("no transaction id starting with {unknown} is known to {at}")),
+        cli_error.ends_with(&format!(
+            "no transaction id starting with {unknown} is known to {at}"
+        )),
         "{cli_error}"
     );
     api.fails(

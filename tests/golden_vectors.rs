@@ -10,6 +10,7 @@
 //! `PRINT_GOLDEN=1 cargo test --test golden_vectors -- --nocapture` prints the frames as
 //! the code encodes them now.
 
+use ironchain::chain::blockchain::BlockPlace;
 use ironchain::chain::state::{Account, TokenInfo};
 use ironchain::config::Config;
 use ironchain::consensus::address::Address;
@@ -21,7 +22,7 @@ use ironchain::consensus::target::{CompactTarget, Target};
 use ironchain::consensus::transaction::Reward;
 use ironchain::net::frame::encode_frame;
 use ironchain::net::message::{
-    BlockRef, Message, PeerHello, PeerInfo, TokenHolding, TxEntryWire, TxStatus,
+    BlockRef, Message, PeerHello, PeerInfo, PlacedBlock, TokenHolding, TxEntryWire, TxStatus,
 };
 use ironchain::testkit::{address, key, transfer};
 
@@ -180,6 +181,8 @@ fn kind(message: &Message) -> &'static str {
         Message::TxMatches(_) => "TxMatches",
         Message::FindBlocks(_) => "FindBlocks",
         Message::BlockMatches(_) => "BlockMatches",
+        Message::GetPlacedBlock(_) => "GetPlacedBlock",
+        Message::PlacedBlockReply(_) => "PlacedBlockReply",
     }
 }
 
@@ -281,6 +284,15 @@ fn sample_messages() -> Vec<Message> {
         Message::TxMatches(vec![sample_transfer().id()]),
         Message::FindBlocks("3fb6c36e".into()),
         Message::BlockMatches(vec![header().hash()]),
+        Message::GetPlacedBlock(BlockRef::Height(5)),
+        Message::PlacedBlockReply(Some(Box::new(PlacedBlock {
+            block: sample_block(),
+            place: BlockPlace {
+                active: true,
+                confirmations: 3,
+                next: Some(BlockHash::from_bytes([0x66; 32])),
+            },
+        }))),
     ]
 }
 
@@ -409,6 +421,14 @@ const FRAMES: &[(&str, &str)] = &[
     (
         "BlockMatches",
         "00000031a16c426c6f636b4d617463686573815820e107c1cbdd716599c507eb87bbb7c52f87fd3f6ea9375a44e8c1067987be4977",
+    ),
+    (
+        "GetPlacedBlock",
+        "00000019a16e476574506c61636564426c6f636ba16648656967687405",
+    ),
+    (
+        "PlacedBlockReply",
+        "0000020ca170506c61636564426c6f636b5265706c79a265626c6f636ba366686561646572a76776657273696f6e01666865696768741b010203040506070864707265765820aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6b6d65726b6c655f726f6f745820bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb6c74696d657374616d705f6d731b0000018bcfe5687b667461726765741a1d00ffff656e6f6e63651bdeadbeef0badf00d66726577617264a3656d696e65725820db55cabfcdce00a9821eb2d573fed611552a89c0820cfdb6b823063158de4ebd66616d6f756e74183966686569676874056374787381a76673656e6465725820287275830b79c6b3917196910f5002b6b9e729d81b463c91b035a19e531b07ab6872656365697665725820908da10b6b64d2e52b2411a30253cce61c382b1f3924945b6884684fbfed51f866616d6f756e741903e86366656507656e6f6e636503676d65737361676560697369676e6174757265584081ad294c2a5f505a37784018b8920e8a4d487369de7e8af1faaf76f65ae839b715709f8b5396c49a4a6f8e14209c5aea722cbbdeddc797820f6d702c6486190665706c616365a366616374697665f56d636f6e6669726d6174696f6e7303646e65787458206666666666666666666666666666666666666666666666666666666666666666",
     ),
 ];
 

@@ -6,12 +6,12 @@ use super::format::{print_json, transaction_lines, utc};
 use super::rpc::{NodeConnection, DEFAULT_TIMEOUT};
 use crate::consensus::address::Address;
 use crate::consensus::hash::{BlockHash, TxId};
-use crate::net::message::{BlockRef, Message, TxEntryWire, TxStatus};
+use crate::net::message::{BlockRef, Message, PlacedBlock, TxEntryWire, TxStatus};
 use crate::plural::count;
-use crate::view::proof::check_inclusion;
 use crate::view::lookup::{
     block_query, the_one, tx_query, BlockQuery, TxQuery, BLOCK_HASH, TRANSACTION_ID,
 };
+use crate::view::proof::check_inclusion;
 use crate::view::{
     account_json, block_json, difficulty_bits, is_genesis_placeholder, peers_json, tip_json,
     tx_status_json, TipView,
@@ -198,11 +198,11 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
             )
         }
     };
-    let reply = node.request(Message::GetBlock(reference.clone()))?;
-    let Message::BlockReply(found) = reply else {
+    let reply = node.request(Message::GetPlacedBlock(reference.clone()))?;
+    let Message::PlacedBlockReply(found) = reply else {
         return Err(node.unexpected(&reply));
     };
-    let block = found.ok_or_else(|| match &reference {
+    let PlacedBlock { block, place } = *found.ok_or_else(|| match &reference {
         BlockRef::Height(height) => format!("no block at height {height} on the node's chain"),
         BlockRef::Hash(hash) => format!("unknown block {hash}"),
     })?;
@@ -215,11 +215,26 @@ pub fn block(args: BlockArgs) -> Result<(), String> {
         return Err(format!("the node answered with another block ({hash})"));
     }
     if args.opts.json {
-        return print_json(&block_json(&block));
+        return print_json(&block_json(&block, &place));
     }
     let header = &block.header;
     crate::outln!("block {} {hash}", header.height);
+    if place.active {
+        crate::outln!(
+            "  chain        active, {}",
+            count(place.confirmations, "confirmation", "confirmations")
+        );
+    } else {
+        crate::outln!(
+            "  chain        stale: on a branch beside the node's active chain (0 confirmations)"
+        );
+    }
     crate::outln!("  prev         {}", header.prev);
+    match &place.next {
+        Some(next) => crate::outln!("  next         {next}"),
+        None if place.active => crate::outln!("  next         none yet (the tip)"),
+        None => {}
+    }
     crate::outln!("  time         {}", utc(header.timestamp_ms));
     crate::outln!(
         "  difficulty   {} bits (target {})",

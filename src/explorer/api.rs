@@ -4,16 +4,16 @@
 //! an oversized body, 422 for a transaction the node refuses, 503 while the node stops.
 
 use super::NodeLink;
+use crate::chain::id_prefix::IdPrefix;
 use crate::consensus::address::Address;
+use crate::consensus::hash::BlockHash;
 use crate::consensus::hash::{TokenId, TxId};
 use crate::consensus::policy::parse_account;
 use crate::net::message::BlockRef;
-use crate::chain::id_prefix::IdPrefix;
-use crate::consensus::hash::BlockHash;
 use crate::net::message::TxStatus;
 use crate::node::chain_actor::{
-    FindBlocks, FindTxs, GetAccount, GetAddressActivity, GetBlock, GetMempool, GetTip, GetToken,
-    GetTree, GetTx,
+    FindBlocks, FindTxs, GetAccount, GetAddressActivity, GetBlock, GetMempool, GetPlacedBlock,
+    GetTip, GetToken, GetTree, GetTx,
 };
 use crate::node::events::Subscribe;
 use crate::node::peer_manager::GetPeers;
@@ -164,7 +164,10 @@ async fn tip(node: web::Data<NodeLink>) -> Answer {
 const THIS_NODE: &str = "this node";
 
 /// The block hashes starting with `prefix` that the node knows.
-async fn blocks_with_prefix(node: &NodeLink, prefix: &IdPrefix) -> Result<Vec<BlockHash>, ApiError> {
+async fn blocks_with_prefix(
+    node: &NodeLink,
+    prefix: &IdPrefix,
+) -> Result<Vec<BlockHash>, ApiError> {
     node.chain
         .send(FindBlocks(prefix.clone()))
         .await
@@ -198,11 +201,11 @@ async fn block(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
     let reference = block_ref(&node, &path).await?;
     let found = node
         .chain
-        .send(GetBlock(reference.clone()))
+        .send(GetPlacedBlock(reference.clone()))
         .await
         .map_err(ApiError::stopping)?;
     match (found, reference) {
-        (Some(block), _) => ok(block_json(&block)),
+        (Some(found), _) => ok(block_json(&found.block, &found.place)),
         (None, BlockRef::Height(height)) => Err(ApiError::not_found(format!(
             "no block at height {height} on the node's chain"
         ))),
@@ -233,11 +236,11 @@ async fn blocks(node: web::Data<NodeLink>, query: web::Query<BlocksQuery>) -> An
     for height in from..from.saturating_add(count).min(tip.height.saturating_add(1)) {
         match node
             .chain
-            .send(GetBlock(BlockRef::Height(height)))
+            .send(GetPlacedBlock(BlockRef::Height(height)))
             .await
             .map_err(ApiError::stopping)?
         {
-            Some(block) => list.push(block_json(&block)),
+            Some(found) => list.push(block_json(&found.block, &found.place)),
             // The chain was reorganised to a shorter one since the tip was read.
             None => break,
         }
@@ -322,7 +325,11 @@ async fn lookup(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
                 .send(GetBlock(BlockRef::Hash(hash)))
                 .await
                 .map_err(ApiError::stopping)?;
-            let status = node.chain.send(GetTx(txid)).await.map_err(ApiError::stopping)?;
+            let status = node
+                .chain
+                .send(GetTx(txid))
+                .await
+                .map_err(ApiError::stopping)?;
             match (block, status) {
                 (Some(_), _) => Found::Block(hash),
                 (None, TxStatus::NotFound) => {
@@ -339,7 +346,12 @@ async fn lookup(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
                 .into_iter()
                 .map(Found::Block)
                 .collect();
-            found.extend(txs_with_prefix(&node, &prefix).await?.into_iter().map(Found::Tx));
+            found.extend(
+                txs_with_prefix(&node, &prefix)
+                    .await?
+                    .into_iter()
+                    .map(Found::Tx),
+            );
             let kind: IdKind = BLOCK_HASH_OR_TRANSACTION_ID;
             the_one(found, Found::bytes, &prefix, kind, THIS_NODE).map_err(ApiError::unresolved)?
         }

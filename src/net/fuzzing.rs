@@ -6,9 +6,10 @@
 
 use super::frame::{Decoded, FrameCodec};
 use super::message::{
-    BlockRef, Message, PeerHello, PeerInfo, TokenHolding, TxEntryWire, TxStatus,
+    BlockRef, Message, PeerHello, PeerInfo, PlacedBlock, TokenHolding, TxEntryWire, TxStatus,
     MAX_ADDRS_PER_REPLY, PROTOCOL_VERSION,
 };
+use crate::chain::blockchain::BlockPlace;
 use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::amount::Amount;
 use crate::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
@@ -99,6 +100,8 @@ pub fn kind_name(message: &Message) -> &'static str {
         Message::TxMatches(_) => "tx_matches",
         Message::FindBlocks(_) => "find_blocks",
         Message::BlockMatches(_) => "block_matches",
+        Message::GetPlacedBlock(_) => "get_placed_block",
+        Message::PlacedBlockReply(_) => "placed_block_reply",
     }
 }
 
@@ -266,6 +269,15 @@ pub fn every_kind() -> Vec<(&'static str, Message)> {
         Message::TxMatches(vec![tx.id()]),
         Message::FindBlocks(hash.to_string()[..8].to_string()),
         Message::BlockMatches(vec![hash]),
+        Message::GetPlacedBlock(BlockRef::Hash(hash)),
+        Message::PlacedBlockReply(Some(Box::new(PlacedBlock {
+            block: block.clone(),
+            place: BlockPlace {
+                active: true,
+                confirmations: 1,
+                next: None,
+            },
+        }))),
     ];
     messages
         .into_iter()

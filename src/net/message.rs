@@ -5,6 +5,7 @@
 //! or [`Message::HelloClient`]. Requests from clients get exactly one reply each; peer
 //! messages are mostly one-way gossip.
 
+use crate::chain::blockchain::BlockPlace;
 use crate::chain::id_prefix::MAX_PREFIX_MATCHES;
 use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::address::Address;
@@ -81,6 +82,13 @@ pub struct TokenHolding {
 pub enum BlockRef {
     Height(u64),
     Hash(BlockHash),
+}
+
+/// A block with where it stands against the sender's active chain.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlacedBlock {
+    pub block: Block,
+    pub place: BlockPlace,
 }
 
 /// A transaction (or reward record) with where it is.
@@ -219,4 +227,8 @@ pub enum Message {
     /// Hashes of blocks in the node's block tree that start with a prefix.
     FindBlocks(String),
     BlockMatches(#[serde(deserialize_with = "block_matches")] Vec<BlockHash>),
+    /// A block as [`Message::GetBlock`] finds it, with whether it is on the active chain,
+    /// its confirmations and the next block: what `ironchain block` shows.
+    GetPlacedBlock(BlockRef),
+    PlacedBlockReply(Option<Box<PlacedBlock>>),
 }

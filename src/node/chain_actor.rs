@@ -38,7 +38,8 @@ use crate::consensus::transaction::Transaction;
 use crate::consensus::validation::VerifiedTx;
 use crate::net::message::TokenHolding;
 use crate::net::message::{
-    BlockRef, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH, MAX_LOCATOR,
+    BlockRef, PlacedBlock, TxEntryWire, TxStatus, MAX_BATCH_BYTES, MAX_BLOCKS_PER_BATCH,
+    MAX_LOCATOR,
 };
 use crate::view::TreeBlock;
 use actix::prelude::*;
@@ -157,6 +158,11 @@ pub struct GetToken(pub TokenId);
 #[derive(Message)]
 #[rtype(result = "Option<Block>")]
 pub struct GetBlock(pub BlockRef);
+
+/// A block as [`GetBlock`] finds it, with where it stands against the active chain.
+#[derive(Message)]
+#[rtype(result = "Option<PlacedBlock>")]
+pub struct GetPlacedBlock(pub BlockRef);
 
 /// A transaction (or reward record) and where it is.
 #[derive(Message)]
@@ -1153,6 +1159,16 @@ impl Handler<GetBlock> for ChainActor {
             error!("store read failed: {error}");
             None
         })
+    }
+}
+
+impl Handler<GetPlacedBlock> for ChainActor {
+    type Result = Option<PlacedBlock>;
+
+    fn handle(&mut self, message: GetPlacedBlock, ctx: &mut Self::Context) -> Self::Result {
+        let block = self.handle(GetBlock(message.0), ctx)?;
+        let place = self.chain.block_place(&block.hash())?;
+        Some(PlacedBlock { block, place })
     }
 }
 

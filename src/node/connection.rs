@@ -18,7 +18,8 @@
 
 use super::chain_actor::{
     ChainActor, ChainSummary, FindBlocks, FindTxs, GetAccount, GetBlock, GetBlocksAfter,
-    GetPending, GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks, SubmitOutcome,
+    GetPending, GetPlacedBlock, GetSummary, GetTip, GetToken, GetTx, Origin, SubmitBlocks,
+    SubmitOutcome,
 };
 use super::clock::now;
 use super::limits::NetLimits;
@@ -797,6 +798,11 @@ impl ConnectionActor {
             (_, Message::GetBlock(reference)) => {
                 self.answer(GetBlock(reference), Message::BlockReply, ctx)
             }
+            (_, Message::GetPlacedBlock(reference)) => self.answer(
+                GetPlacedBlock(reference),
+                |found| Message::PlacedBlockReply(found.map(Box::new)),
+                ctx,
+            ),
             (_, Message::GetTx(txid)) => self.answer(
                 GetTx(txid),
                 |status| Message::TxReply(Box::new(status)),

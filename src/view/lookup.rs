@@ -71,12 +71,14 @@ pub fn block_query(text: &str) -> Result<BlockQuery, String> {
                 format!("{text:?} is neither a block height nor a block hash (64 hex digits): {e}")
             });
     }
-    IdPrefix::parse(trimmed).map(BlockQuery::Prefix).map_err(|e| {
-        format!(
-            "{text:?} is neither a block height nor a block hash or a prefix of one \
+    IdPrefix::parse(trimmed)
+        .map(BlockQuery::Prefix)
+        .map_err(|e| {
+            format!(
+                "{text:?} is neither a block height nor a block hash or a prefix of one \
              (at least 8 hex digits): {e}"
-        )
-    })
+            )
+        })
 }
 
 /// A transaction id, or a prefix of one.

@@ -13,6 +13,7 @@ pub mod lookup;
 pub mod proof;
 pub mod tx_file;
 
+use crate::chain::blockchain::BlockPlace;
 use crate::chain::state::{Account, TokenInfo};
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
@@ -115,10 +116,13 @@ pub fn reward_json(reward: &Reward) -> Value {
     })
 }
 
-/// A whole block. The genesis block pays no reward (its placeholder record pays nothing
-/// to the all-zero address, which nobody holds), so its `reward` is `null`; `nonce` is a
-/// string, since a miner may use all 64 bits of it.
-pub fn block_json(block: &Block) -> Value {
+/// A whole block, with where it stands: `on_best_chain` (false for a stale block, on a
+/// branch beside the active chain), `confirmations` (1 for the tip, 0 when stale) and
+/// `next` (the active chain's next block; `null` for the tip and stale blocks). The
+/// genesis block pays no reward (its placeholder record pays nothing to the all-zero
+/// address, which nobody holds), so its `reward` is `null`; `nonce` is a string, since a
+/// miner may use all 64 bits of it.
+pub fn block_json(block: &Block, place: &BlockPlace) -> Value {
     let header = &block.header;
     let reward = if is_genesis_placeholder(&block.reward) {
         Value::Null
@@ -135,6 +139,9 @@ pub fn block_json(block: &Block) -> Value {
         "nonce": header.nonce.to_string(),
         "merkle_root": header.merkle_root.to_string(),
         "reward": reward,
+        "on_best_chain": place.active,
+        "confirmations": place.confirmations,
+        "next": place.next.map(|next| next.to_string()),
         "txs": block.txs.iter().map(transaction_json).collect::<Vec<_>>(),
     })
 }

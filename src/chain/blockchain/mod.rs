@@ -23,7 +23,7 @@ mod reorg;
 mod template;
 
 pub use process::{Accepted, BlockOutcome};
-pub use query::{TipInfo, TxEntry, TxLookup};
+pub use query::{BlockPlace, TipInfo, TxEntry, TxLookup};
 pub use reorg::TipChange;
 pub use template::BlockTemplate;
 

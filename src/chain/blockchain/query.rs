@@ -31,6 +31,19 @@ impl TipInfo {
     }
 }
 
+/// Where a block stands against the active chain: what a person looking at one block
+/// needs to know before trusting it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BlockPlace {
+    /// On the active chain; otherwise stale, on a branch beside it.
+    pub active: bool,
+    /// The block and those on top of it on the active chain: 1 for the tip, 0 for a
+    /// stale block.
+    pub confirmations: u64,
+    /// The active chain's next block, when this one is on it below the tip.
+    pub next: Option<BlockHash>,
+}
+
 /// Where a transaction is.
 #[derive(Clone, Debug)]
 pub enum TxLookup {
@@ -122,6 +135,27 @@ impl Chain {
             return Ok(None);
         }
         self.store.block(hash)
+    }
+
+    /// Where the stored block `hash` stands against the active chain; `None` for a block
+    /// the tree does not hold.
+    pub fn block_place(&self, hash: &BlockHash) -> Option<BlockPlace> {
+        let height = self.index.get(hash)?.header.height;
+        let active = self.index.is_active(hash);
+        let tip = self.index.tip().header.height;
+        Some(BlockPlace {
+            active,
+            confirmations: if active {
+                tip.saturating_sub(height).saturating_add(1)
+            } else {
+                0
+            },
+            next: if active {
+                self.index.active_at(height.saturating_add(1)).copied()
+            } else {
+                None
+            },
+        })
     }
 
     /// Active-chain blocks after the last locator hash we share, at most `max_count`

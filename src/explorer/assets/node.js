@@ -113,8 +113,13 @@ const field = (name, value) => `${name.padEnd(14)}${value}\n`;
 
 async function showBlock(id) {
   const b = await api(`/blocks/${encodeURIComponent(id)}`);
-  let html = `<b>block ${b.height}</b>\n` + field("hash", b.hash) +
+  const chain = b.on_best_chain
+    ? `<span id="block-chain">active</span>, <span id="block-confirmations">${b.confirmations}</span> confirmation${b.confirmations === 1 ? "" : "s"}`
+    : `<span id="block-chain" class="stale-note">stale</span>: on a branch beside the active chain (<span id="block-confirmations">0</span> confirmations)`;
+  let html = `<b>block ${b.height}</b>\n` + field("hash", b.hash) + field("chain", chain) +
     field("prev", `<a href="#/block/${b.prev}">${b.prev}</a>`) +
+    (b.next ? field("next", `<a id="block-next" href="#/block/${b.next}">${b.next}</a>`)
+      : b.on_best_chain ? field("next", "none yet (the tip)") : "") +
     field("time", new Date(b.timestamp_ms).toISOString()) + field("difficulty", `${b.difficulty_bits} bits`) +
     field("nonce", b.nonce) + field("merkle root", b.merkle_root) +
     field("reward", b.reward ? `${b.reward.amount} to <a href="#/address/${b.reward.miner}">${b.reward.miner}</a> (<a href="#/tx/${b.reward.txid}">txid</a>)` : "none (genesis)") +
