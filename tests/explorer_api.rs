@@ -204,6 +204,9 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     assert_eq!(reorg["depth"], 3);
     assert_eq!(reorg["old_tip"], short_tip.as_str());
     assert_eq!(reorg["new_tip"], fork.long[3].hash().to_string().as_str());
+    // The branches split at genesis, though the old one was 3 blocks and the new one 4.
+    assert_eq!(reorg["height"], 4);
+    assert_eq!(reorg["fork_height"], 0);
     let (status, tree) = api.get("/api/tree?depth=10").await;
     assert_eq!(status, 200);
     let blocks = tree["blocks"].as_array().unwrap();
@@ -293,6 +296,14 @@ async fn every_endpoint_answers_and_every_bad_input_is_a_json_error() {
     api.fails(&format!("/api/token/{unknown}"), 404, "not known")
         .await;
     api.fails("/api/token/gold", 400, "not a token id").await;
+    // The issuer's activity names the issue as one, as the transaction itself does.
+    let (_, issuer) = api
+        .get(&format!("/api/address/{}", testkit::address(5)))
+        .await;
+    let issue = &issuer["recent_transactions"][0];
+    assert_eq!(issue["kind"], "issue", "{issuer}");
+    assert_eq!(issue["transaction"]["kind"], "issue");
+    assert_eq!(issuer["tokens"][0]["balance"], "1234.56");
 
     // The reorg sent the transfer back to the mempool.
     let (_, pool) = api.get("/api/mempool").await;

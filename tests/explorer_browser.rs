@@ -96,6 +96,98 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
             == b.listen_addr.to_string().as_str()
     );
 
+    // The reorg is marked where the branches split (after genesis), not at
+    // `height - depth + 1`: the branches were 3 and 5 blocks long.
+    assert_eq!(
+        browser
+            .eval("document.querySelector('#tree g.reorg').dataset.height")
+            .await,
+        "1"
+    );
+
+    // The lookup box asks the node to read what was typed, by the command line's rule:
+    // a short hash as the logs print it, a transaction prefix, and digits with a leading
+    // zero (a hash prefix, not a height), each answered as `ironchain block` and
+    // `ironchain tx` answer them.
+    let look_up = |text: String, script: String| {
+        let browser = &browser;
+        async move {
+            browser
+                .eval(&format!(
+                    "(() => {{ document.getElementById('query').value = {text:?}; \
+                     document.getElementById('lookup').requestSubmit(); return 1; }})()"
+                ))
+                .await;
+            let shown = browser.wait_for(&script, LONG).await;
+            assert!(
+                shown,
+                "looking up {text}: {script} never held: {} at {}",
+                browser
+                    .eval("document.getElementById('detail').textContent")
+                    .await,
+                browser.eval("location.hash").await
+            );
+        }
+    };
+    let second = fork.long[1].hash().to_string();
+    look_up(
+        ironchain::consensus::hash::short_hex(&second).to_string(),
+        format!("location.hash === '#/block/{second}' && document.getElementById('detail').textContent.startsWith('block 2')"),
+    )
+    .await;
+    // An active block: its confirmations and a link to the next one.
+    assert_eq!(
+        browser
+            .eval("document.getElementById('block-chain').textContent")
+            .await,
+        "active"
+    );
+    assert_eq!(
+        browser
+            .eval("document.getElementById('block-confirmations').textContent")
+            .await,
+        "4"
+    );
+    assert_eq!(
+        browser
+            .eval("document.getElementById('block-next').textContent")
+            .await,
+        fork.long[2].hash().to_string().as_str()
+    );
+    let paid_id = paid.id().to_string();
+    look_up(
+        paid_id[..9].to_string(),
+        format!("location.hash === '#/tx/{paid_id}' && document.getElementById('tx-status')"),
+    )
+    .await;
+    look_up(
+        "00000002".to_string(),
+        "document.getElementById('lookup-error') && document.getElementById('lookup-error').textContent === 'no block hash or transaction id starting with 00000002 is known to this node'".to_string(),
+    )
+    .await;
+    look_up(
+        "3effcb".to_string(),
+        "document.getElementById('lookup-error') && document.getElementById('lookup-error').textContent.endsWith('6 hex digits are too few to look up: give at least 8')".to_string(),
+    )
+    .await;
+    // A stale block says so.
+    let stale = fork.short[2].hash().to_string();
+    look_up(
+        stale.clone(),
+        format!("location.hash === '#/block/{stale}' && document.getElementById('block-chain') && document.getElementById('block-chain').textContent === 'stale'"),
+    )
+    .await;
+    assert_eq!(
+        browser
+            .eval("document.getElementById('block-confirmations').textContent")
+            .await,
+        "0"
+    );
+    assert_eq!(
+        browser.eval("document.getElementById('block-next')").await,
+        serde_json::Value::Null
+    );
+
     // A transaction's page checks its merkle proof in the browser.
     let txid = paid.id().to_string();
     browser
@@ -210,6 +302,50 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
         ),
     )
     .await;
+
+    // Alice's address: the issue and the token transfer in GOLD's display units with its
+    // symbol (not as coins), and her GOLD balance.
+    browser
+        .client
+        .goto(&format!(
+            "{}#/address/{}",
+            explorer.url(),
+            testkit::address(1)
+        ))
+        .await
+        .unwrap();
+    let activity = |kind: &str| {
+        format!("[...document.querySelectorAll('.activity[data-kind=\"{kind}\"]')].map((row) => row.textContent).join()")
+    };
+    assert!(
+        browser
+            .wait_for(
+                &format!(
+                    "{}.endsWith('issued 1234.56 GOLD') && {}.endsWith('sent 12.50 GOLD')",
+                    activity("issue"),
+                    activity("token_transfer")
+                ),
+                LONG
+            )
+            .await,
+        "token amounts not in display units: {}",
+        browser
+            .eval("document.getElementById('detail').textContent")
+            .await
+    );
+    assert!(browser
+        .eval(&activity("transfer"))
+        .await
+        .as_str()
+        .is_some_and(|text| text.ends_with("sent 50 coins")));
+    assert_eq!(
+        browser
+            .eval(
+                "[...document.querySelectorAll('.token-balance')].map((b) => b.textContent).join()"
+            )
+            .await,
+        "1234.56 GOLD"
+    );
 
     // 10,000 blocks: the tree draws only what is on screen.
     let drawn = browser

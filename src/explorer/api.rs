@@ -23,8 +23,8 @@ use crate::view::lookup::{
     BLOCK_HASH, BLOCK_HASH_OR_TRANSACTION_ID, TRANSACTION_ID,
 };
 use crate::view::{
-    account_json, block_json, peers_json, submit_json, tip_json, token_json, transaction_json,
-    tx_file, tx_status_json, TipView,
+    account_json, block_json, kind_name, peers_json, submit_json, tip_json, token_json,
+    transaction_json, tx_file, tx_status_json, TipView,
 };
 use actix_web::http::StatusCode;
 use actix_web::web::{self, Bytes};
@@ -403,7 +403,7 @@ async fn address(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
             json!({
                 "txid": item.txid.to_string(),
                 "height": item.height,
-                "kind": if item.tx.is_some() { "transfer" } else { "reward" },
+                "kind": item.tx.as_ref().map_or("reward", |tx| kind_name(tx.kind())),
                 "transaction": item.tx.as_ref().map(transaction_json),
                 "reward": item.tx.is_none().then(|| item.reward.to_string()),
             })

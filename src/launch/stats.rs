@@ -136,6 +136,7 @@ impl Handler<NodeEvent> for StatsActor {
                 old_tip,
                 new_tip,
                 height,
+                ..
             } => {
                 self.print(
                     event.at,

@@ -282,6 +282,8 @@ pub enum NodeEventKind {
         old_tip: BlockHash,
         new_tip: BlockHash,
         height: u64,
+        /// The last height both branches share.
+        fork_height: u64,
     },
 }
 
@@ -790,6 +792,7 @@ impl ChainActor {
                                     old_tip: change.old_tip,
                                     new_tip: change.new_tip,
                                     height: change.height,
+                                    fork_height: change.fork_height,
                                 },
                             );
                         }
@@ -945,6 +948,7 @@ impl ChainActor {
                 old_tip: change.old_tip.to_string(),
                 new_tip: change.new_tip.to_string(),
                 height: change.height,
+                fork_height: change.fork_height,
             }));
         }
         for hash in &change.connected {

@@ -24,12 +24,15 @@ pub enum LiveEvent {
     BlockConnected(TreeBlock),
     /// A block was stored beside the active chain.
     BlockStale(TreeBlock),
-    /// The active chain switched branches, disconnecting `depth` blocks.
+    /// The active chain switched branches, disconnecting `depth` blocks; the branches
+    /// split after `fork_height` (the branches need not be as long as each other, so
+    /// `height - depth` is not the fork).
     Reorg {
         depth: usize,
         old_tip: String,
         new_tip: String,
         height: u64,
+        fork_height: u64,
     },
     TxAccepted {
         txid: String,

@@ -17,6 +17,8 @@ pub struct TipChange {
     pub old_tip: BlockHash,
     pub new_tip: BlockHash,
     pub height: u64,
+    /// The height of the last block both chains share: where the branches split.
+    pub fork_height: u64,
     /// Blocks that left the active chain, old tip first. Non-empty means a reorg.
     pub disconnected: Vec<BlockHash>,
     /// Blocks that joined the active chain, lowest first.
@@ -105,6 +107,7 @@ impl Chain {
                 old_tip,
                 new_tip,
                 height: self.index.tip().header.height,
+                fork_height,
                 disconnected,
                 connected,
                 returned_to_mempool,

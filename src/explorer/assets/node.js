@@ -61,7 +61,8 @@ async function loadPeers() {
 function addReorg(event) {
   reorgCount++;
   $("reorg-count").textContent = reorgCount;
-  tree.markReorg({ height: event.height - event.depth + 1, depth: event.depth });
+  // At the first height after the fork: the branches need not be equally long.
+  tree.markReorg({ height: event.fork_height + 1, depth: event.depth });
   const li = document.createElement("li");
   li.className = "reorg-entry";
   li.textContent = `depth ${event.depth}: ${shortHash(event.old_tip)} → ${shortHash(event.new_tip)} at height ${event.height}`;
@@ -144,7 +145,7 @@ async function amountFields(tx) {
       field("supply", `<span id="tx-amount">${displayUnits(tx.amount, tx.decimals)} ${escapeHtml(tx.symbol)}</span> (${tx.amount} base units, ${tx.decimals} decimals)`);
   }
   if (tx.kind === "token_transfer") {
-    const token = await api(`/token/${tx.token}`).catch(() => null);
+    const token = await tokenInfo(tx.token);
     if (!token) return field("token", tx.token) + field("amount", `${tx.amount} base units (token not on this node's chain)`);
     return field("token", `<span id="tx-token">${escapeHtml(token.symbol)}</span> ${tx.token}`) +
       field("amount", `<span id="tx-amount">${displayUnits(tx.amount, token.decimals)} ${escapeHtml(token.symbol)}</span> (${tx.amount} base units)`);
@@ -191,13 +192,36 @@ async function showTx(id) {
     : `proof does NOT hold: computed ${root || "nothing (malformed proof)"}, block's merkle root ${block.merkle_root}`;
 }
 
+// A token's symbol and decimals, asked of /api/token once per token.
+const tokens = new Map();
+function tokenInfo(id) {
+  if (!tokens.has(id)) tokens.set(id, api(`/token/${id}`).catch(() => null));
+  return tokens.get(id);
+}
+
+// What a transaction moved, as a person reads it: coins as they are, token amounts in
+// the token's display units with its symbol.
+async function movedAmount(tx) {
+  if (tx.kind === "issue") return `${displayUnits(tx.amount, tx.decimals)} ${escapeHtml(tx.symbol)}`;
+  if (tx.kind === "token_transfer") {
+    const token = await tokenInfo(tx.token);
+    return token ? `${displayUnits(tx.amount, token.decimals)} ${escapeHtml(token.symbol)}`
+      : `${tx.amount} base units of token ${shortHash(tx.token)}`;
+  }
+  return `${tx.amount} coins`;
+}
+
 async function showAddress(id) {
   const a = await api(`/address/${encodeURIComponent(id)}`);
-  let html = `<b>address</b> ${a.address}\n` + field("balance", a.balance) + field("next nonce", a.nonce) +
+  let html = `<b>address</b> ${a.address}\n` + field("balance", `${a.balance} coins`) + field("next nonce", a.nonce) +
+    a.tokens.map((t) => field("token", `<span class="token-balance">${t.balance} ${escapeHtml(t.symbol)}</span> (token ${t.token_id})`)).join("") +
     `recent transactions (last ${a.recent_blocks_searched} blocks and the mempool):\n`;
   for (const r of a.recent_transactions) {
-    html += `  ${r.height == null ? "pending" : "#" + r.height} <a href="#/tx/${r.txid}">${shortHash(r.txid)}</a> ` +
-      (r.kind === "reward" ? `reward ${r.reward}` : `${r.transaction.sender === a.address ? "sent" : "received"} ${r.transaction.amount}`) + "\n";
+    const t = r.transaction;
+    const what = r.kind === "reward" ? `reward ${r.reward} coins`
+      : r.kind === "issue" ? `issued ${await movedAmount(t)}`
+      : `${t.sender === a.address ? "sent" : "received"} ${await movedAmount(t)}`;
+    html += `  <span class="activity" data-kind="${r.kind}">${r.height == null ? "pending" : "#" + r.height} <a href="#/tx/${r.txid}">${shortHash(r.txid)}</a> ${what}</span>\n`;
   }
   $("detail").innerHTML = html;
 }
