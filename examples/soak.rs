@@ -30,10 +30,11 @@ use ironchain::net::message::{Message, TxStatus};
 use ironchain::testkit;
 use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
-use std::fs::{self, OpenOptions};
-use std::net::TcpListener;
+use ironchain::testkit::node_process::NodeProcess;
+use std::fs;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 const NODES: usize = 4;
@@ -43,6 +44,8 @@ const KILL_EVERY: Duration = Duration::from_secs(60);
 /// How long the end of the run may take to confirm what is pending and converge.
 const SETTLE: Duration = Duration::from_secs(180);
 const RPC_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a node may take to open its store and say where it listens.
+const START_DEADLINE: Duration = Duration::from_secs(60);
 
 /// Test keys of the funded senders (sender i submits through node i).
 fn sender_key(i: usize) -> SigningKey {
@@ -69,12 +72,13 @@ fn chain_config() -> String {
     config
 }
 
-/// One node process; its stderr log is appended to across restarts.
+/// One node process; its stderr log is appended to across restarts. It listens on a
+/// port the OS picks (a new one at each restart), read from its log.
 struct Node {
-    port: u16,
+    addr: Option<SocketAddr>,
     dir: PathBuf,
     log: PathBuf,
-    child: Option<Child>,
+    child: Option<NodeProcess>,
     restarts: u32,
     killed_at: Vec<Instant>,
 }
@@ -96,56 +100,52 @@ struct Sent {
 }
 
 impl Soak {
-    fn address(&self, i: usize) -> String {
-        format!("127.0.0.1:{}", self.nodes[i].port)
-    }
-
-    fn start(&mut self, i: usize) {
+    /// Starts node `i` on port 0, joining through the nodes running now, and waits until
+    /// it says where it listens; an error, with its last log lines, if it dies first.
+    fn start(&mut self, i: usize) -> Result<(), String> {
         let peers: Vec<String> = (0..NODES)
             .filter(|&j| j != i)
-            .flat_map(|j| ["--peer".to_string(), self.address(j)])
+            .filter_map(|j| self.nodes[j].addr)
+            .flat_map(|addr| ["--peer".to_string(), addr.to_string()])
             .collect();
         let node = &self.nodes[i];
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&node.log)
-            .expect("open the node's log");
-        let child = Command::new("nice")
+        let mut command = Command::new("nice");
+        command
             .args(["-n", "10"])
             .arg(&self.binary)
-            .args(["--port", &node.port.to_string(), "--data-dir"])
+            .args(["--port", "0", "--data-dir"])
             .arg(&node.dir)
             .arg("--config")
             .arg(&self.config)
             .args(["--miner-threads", "1"])
             .args(&self.extra_args)
             .args(peers)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .expect("start the ironchain binary");
-        self.nodes[i].child = Some(child);
+            .env("RUST_LOG", "info");
+        let process = NodeProcess::start(command, Some(&node.log), START_DEADLINE)
+            .map_err(|e| format!("node-{i} (log {}): {e}", node.log.display()))?;
+        self.nodes[i].addr = Some(process.addr());
+        self.nodes[i].child = Some(process);
+        Ok(())
     }
 
     /// SIGKILL, as `kill -9`.
     fn kill(&mut self, i: usize) {
-        if let Some(mut child) = self.nodes[i].child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some(child) = self.nodes[i].child.take() {
+            child.kill();
         }
+        self.nodes[i].addr = None;
         self.connections.remove(&i);
     }
 
     fn pid(&self, i: usize) -> Option<u32> {
-        self.nodes[i].child.as_ref().map(Child::id)
+        self.nodes[i].child.as_ref().map(NodeProcess::id)
     }
 
     /// One request to node `i` over a kept connection, reopened after any failure.
     fn request(&mut self, i: usize, message: Message) -> Option<Message> {
         if !self.connections.contains_key(&i) {
-            let connection = NodeConnection::open(&self.address(i), RPC_TIMEOUT).ok()?;
+            let addr = self.nodes[i].addr?.to_string();
+            let connection = NodeConnection::open(&addr, RPC_TIMEOUT).ok()?;
             self.connections.insert(i, connection);
         }
         let reply = self.connections.get_mut(&i)?.request(message);
@@ -259,13 +259,6 @@ fn open_fds(pid: u32) -> usize {
     fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |entries| entries.count())
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
 fn default_binary() -> PathBuf {
     if let Some(path) = std::env::var_os("IRONCHAIN_BIN") {
         return PathBuf::from(path);
@@ -329,7 +322,7 @@ fn main() -> ExitCode {
     };
     let nodes = (0..NODES)
         .map(|i| Node {
-            port: free_port(),
+            addr: None,
             dir: root.join(format!("node-{i}")),
             log: root.join(format!("node-{i}.log")),
             child: None,
@@ -352,7 +345,10 @@ fn main() -> ExitCode {
         root.display()
     );
     for i in 0..NODES {
-        soak.start(i);
+        if let Err(error) = soak.start(i) {
+            eprintln!("error: {error}");
+            return ExitCode::FAILURE;
+        }
     }
 
     let started = Instant::now();
@@ -379,7 +375,10 @@ fn main() -> ExitCode {
             soak.kill(victim);
             soak.nodes[victim].restarts += 1;
             soak.nodes[victim].killed_at.push(Instant::now());
-            soak.start(victim);
+            if let Err(error) = soak.start(victim) {
+                eprintln!("error: restarting {error}");
+                return ExitCode::FAILURE;
+            }
             next_kill += KILL_EVERY;
         }
         if now >= next_transfer {

@@ -14,6 +14,8 @@ use crate::consensus::signatures::SigningKey;
 use crate::consensus::target::Target;
 use crate::consensus::transaction::{Reward, Signature, Transaction, TxKind, UnsignedTransaction};
 
+pub mod node_process;
+
 /// The `n`th deterministic test key.
 pub fn key(n: u64) -> SigningKey {
     SigningKey::from(sha256(format!("ironchain test key {n}").as_bytes()))

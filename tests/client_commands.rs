@@ -524,11 +524,11 @@ fn bad_transactions_and_bad_input_each_get_their_own_reason() {
         "{error}"
     );
 
-    // Nothing listens on a port that was just released.
-    let free = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    // Nothing listens on a port held by a socket that is bound but not listening: no
+    // other process can start listening there while the test runs.
+    let held = tokio::net::TcpSocket::new_v4().unwrap();
+    held.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let free = held.local_addr().unwrap();
     let (error, _) = fails(&["tip", "--node", &free.to_string()]);
     assert_eq!(
         error,

@@ -18,7 +18,7 @@ use ironchain::consensus::hash::BlockHash;
 use ironchain::consensus::target::Work;
 use ironchain::net::frame::encode_frame;
 use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
-use ironchain::node::peer_manager::{GetAddressInfo, IsBanned};
+use ironchain::node::peer_manager::{AddPeer, GetAddressInfo, IsBanned};
 use ironchain::testkit;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -278,12 +278,10 @@ async fn peer_of_another_network_is_refused_with_the_reason() {
 async fn node_pointed_at_itself_detects_it_and_stays_alone() {
     let params = fast_params(&[]);
     let dir = tempfile::tempdir().unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let own = listener.local_addr().unwrap();
-    drop(listener);
-    let mut node_settings = settings(&params, dir.path(), &[own], false, 1);
-    node_settings.listen = own;
-    let node = start(node_settings).await;
+    // Port 0, then told to dial its own address: never a port chosen for it beforehand.
+    let node = start(settings(&params, dir.path(), &[], false, 1)).await;
+    let own = node.listen_addr;
+    node.peers.do_send(AddPeer(own));
     // The node dials its own address, recognises its node id in the hello, and marks the
     // address as itself rather than as a peer that failed.
     let detected = wait_until(LONG, || async {

@@ -1,5 +1,6 @@
 //! What starting a node leaves on disk: a node that does not mine creates no miner key,
-//! and one that cannot listen on its port creates no data directory.
+//! and one that cannot listen on its port creates no data directory; and how a harness
+//! learns the port a node process bound.
 
 mod common;
 
@@ -57,4 +58,50 @@ async fn a_miner_registered_from_outside_mines_to_the_given_address() {
     assert!(paid > Amount::ZERO, "the reward went elsewhere");
     arbiter.stop();
     node.stop().await;
+}
+
+/// How harnesses start the binary (`testkit::node_process`, the soak): on port 0, the
+/// port read from the node's log, so no other process can take it between a harness
+/// choosing it and the node binding it; and a node that dies at start is reported at
+/// once with its reason, not found out minutes later as a store that was never written.
+#[test]
+fn a_node_process_reports_the_port_it_bound_or_why_it_died_at_start() {
+    use ironchain::testkit::node_process::NodeProcess;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    let binary = env!("CARGO_BIN_EXE_ironchain");
+    let dir = tempfile::tempdir().unwrap();
+    let node = |port: &str, data: &str| {
+        let mut command = Command::new(binary);
+        command
+            .args(["--port", port, "--no-mine", "--no-http", "--data-dir"])
+            .arg(dir.path().join(data))
+            .env("RUST_LOG", "info");
+        command
+    };
+    let log = dir.path().join("a.log");
+    let a = NodeProcess::start(node("0", "a"), Some(&log), Duration::from_secs(60))
+        .expect("a node on port 0 starts");
+    assert_ne!(a.addr().port(), 0);
+    assert!(a.addr().ip().is_loopback(), "{}", a.addr());
+    let tip = Command::new(binary)
+        .args(["tip", "--node", &a.addr().to_string()])
+        .output()
+        .unwrap();
+    assert!(tip.status.success(), "{}", String::from_utf8_lossy(&tip.stderr));
+    assert!(std::fs::read_to_string(&log).unwrap().contains("listening on"));
+
+    // A second node on the first one's port dies at start; the harness says why, long
+    // before its deadline.
+    let started = Instant::now();
+    let error = NodeProcess::start(
+        node(&a.addr().port().to_string(), "b"),
+        None,
+        Duration::from_secs(60),
+    )
+    .err()
+    .expect("the port is taken");
+    assert!(started.elapsed() < Duration::from_secs(30), "{error}");
+    assert!(error.contains("died at start"), "{error}");
+    assert!(error.contains("cannot listen on"), "{error}");
 }

@@ -89,16 +89,15 @@ pub async fn browser() -> Option<Browser> {
         );
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
-    let driver = std::process::Command::new("chromedriver")
-        .arg(format!("--port={port}"))
-        .stdout(std::process::Stdio::null())
+    // Port 0: the driver binds a port the OS picks and prints it, so no other process
+    // can take it between our choosing it and the driver binding it.
+    let mut driver = std::process::Command::new("chromedriver")
+        .arg("--port=0")
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("chromedriver starts");
+    let port = driver_port(driver.stdout.take().expect("stdout is piped"));
     let profile = tempfile::tempdir().unwrap();
     let mut capabilities = serde_json::Map::new();
     capabilities.insert(
@@ -134,6 +133,23 @@ pub async fn browser() -> Option<Browser> {
         driver,
         _profile: profile,
     })
+}
+
+/// The port in chromedriver's "ChromeDriver was started successfully on port N." line;
+/// the rest of its output is drained on a thread so it never blocks on a full pipe.
+fn driver_port(stdout: std::process::ChildStdout) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(stdout).lines();
+    let port = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            let rest = line.split("started successfully on port ").nth(1)?;
+            rest.trim_end_matches('.').trim().parse::<u16>().ok()
+        })
+        .expect("chromedriver says which port it listens on");
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(drop));
+    port
 }
 
 impl Browser {
