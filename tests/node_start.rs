@@ -88,8 +88,14 @@ fn a_node_process_reports_the_port_it_bound_or_why_it_died_at_start() {
         .args(["tip", "--node", &a.addr().to_string()])
         .output()
         .unwrap();
-    assert!(tip.status.success(), "{}", String::from_utf8_lossy(&tip.stderr));
-    assert!(std::fs::read_to_string(&log).unwrap().contains("listening on"));
+    assert!(
+        tip.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tip.stderr)
+    );
+    assert!(std::fs::read_to_string(&log)
+        .unwrap()
+        .contains("listening on"));
 
     // A second node on the first one's port dies at start; the harness says why, long
     // before its deadline.

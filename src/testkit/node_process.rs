@@ -154,7 +154,10 @@ mod tests {
     #[test]
     fn the_listening_line_gives_a_reachable_address() {
         let line = "[2026-12-08T01:00:00Z INFO  ironchain::node] listening on 0.0.0.0:40123";
-        assert_eq!(listening_addr(line), Some("127.0.0.1:40123".parse().unwrap()));
+        assert_eq!(
+            listening_addr(line),
+            Some("127.0.0.1:40123".parse().unwrap())
+        );
         let line = "INFO listening on 127.0.0.3:5";
         assert_eq!(listening_addr(line), Some("127.0.0.3:5".parse().unwrap()));
         assert_eq!(listening_addr("INFO mining to ic1…"), None);
