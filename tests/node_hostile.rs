@@ -23,7 +23,7 @@ use ironchain::testkit;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpStream;
 
 const LONG: Duration = Duration::from_secs(60);
 
@@ -47,15 +47,6 @@ async fn closed_by_node(stream: &mut TcpStream) -> bool {
         tokio::time::timeout(LONG, stream.read_to_end(&mut sink)).await,
         Ok(Ok(_)) | Ok(Err(_))
     )
-}
-
-/// Connects to `node` from the loopback address `host` (a distinct host on one machine).
-async fn connect_from(host: &str, node: SocketAddr) -> TcpStream {
-    let socket = TcpSocket::new_v4().unwrap();
-    socket
-        .bind(SocketAddr::new(host.parse().unwrap(), 0))
-        .unwrap();
-    socket.connect(node).await.unwrap()
 }
 
 /// Opens a connection from `host` that has completed a peer handshake.

@@ -26,9 +26,11 @@ use super::limits::NetLimits;
 use super::netsim::{DelayLine, LinkDelay, Pushed};
 use super::output_queue::{CountingCodec, CountingWrite, OutputMeter};
 use super::peer_manager::{
-    ClientActive, ClientReady, Closed, GaveNew, GetAddrs, GetPeers, LearnAddrs, Misbehaved,
-    PeerManagerActor, PeerReady, PeerTip, SyncBatch,
+    ClientActive, ClientReady, Closed, GaveNew, GetAddrs, GetPeers, LearnAddrs, Misbehaved, Noted,
+    PeerManagerActor, PeerReady, PeerTip, SyncBatch, LOG_SUMMARY_INTERVAL,
 };
+use super::policy::log_summary::LogSummary;
+use super::policy::peer_text::peer_text;
 use super::policy::send_budget::SendBudget;
 use super::policy::sync_choice::BatchReport;
 use super::reply_order::{ReplyOrder, Ticket};
@@ -46,7 +48,7 @@ use crate::net::message::{Message, PeerHello, MAX_LOCATOR, PROTOCOL_VERSION};
 use actix::io::{FramedWrite, WriteHandler};
 use actix::prelude::*;
 use futures::future::{FutureExt, Shared};
-use log::{debug, info, warn};
+use log::{debug, info};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio_util::codec::FramedRead;
@@ -164,6 +166,9 @@ pub struct ConnectionActor {
     closing: bool,
     /// Why the connection ends, for the peer manager's log.
     close_reason: Option<String>,
+    /// Chatty events a peer can repeat at will, counted here and summarised by the peer
+    /// manager ([`Self::note`]).
+    logs: LogSummary,
 }
 
 /// The chain actor's answer to a [`SubmitBlocks`], awaited by two: the outcome's handler
@@ -229,6 +234,7 @@ impl ConnectionActor {
                 batch_at_chain: None,
                 closing: false,
                 close_reason: None,
+                logs: LogSummary::new(LOG_SUMMARY_INTERVAL, now),
             }
         })
     }
@@ -394,6 +400,42 @@ impl ConnectionActor {
         }
     }
 
+    /// An event a peer can repeat at will, worth a line at `level`: the first of its
+    /// `reason` in an interval goes to the peer manager's summary with its detail (which
+    /// must pass peer text through [`peer_text`]), the rest only at debug here, and their
+    /// count to the peer manager when the interval ends (or the connection closes).
+    fn note(&mut self, level: log::Level, reason: &'static str, detail: impl FnOnce() -> String) {
+        if self.logs.note(reason, None) {
+            self.peers.do_send(Noted {
+                source: self.remote.ip(),
+                reason,
+                level,
+                detail: Some(format!("{}: {}", self.remote, detail())),
+                count: 1,
+            });
+        } else {
+            debug!("{reason}: {}: {}", self.remote, detail());
+        }
+    }
+
+    /// Hands the peer manager the counts of [`Self::note`]'s events not logged in full.
+    fn report_noted(&mut self, all: bool) {
+        let lines = if all {
+            self.logs.take_all()
+        } else {
+            self.logs.take_due(now())
+        };
+        for line in lines {
+            self.peers.do_send(Noted {
+                source: self.remote.ip(),
+                reason: line.reason,
+                level: log::Level::Info,
+                detail: None,
+                count: line.count,
+            });
+        }
+    }
+
     fn misbehaved(&mut self, score: u32, reason: String) {
         self.peers.do_send(Misbehaved {
             id: self.id,
@@ -434,7 +476,11 @@ impl ConnectionActor {
                 "protocol version {} is not ours ({PROTOCOL_VERSION})",
                 hello.version
             );
-            info!("refusing peer {}: {reason}", self.remote);
+            self.note(
+                log::Level::Info,
+                "refusing a peer of another version",
+                || reason.clone(),
+            );
             return self.reject_and_close(reason, ctx);
         }
         if hello.genesis != self.settings.genesis {
@@ -443,7 +489,11 @@ impl ConnectionActor {
                 hello.genesis.short(),
                 self.settings.genesis.short()
             );
-            info!("refusing peer {}: {reason}", self.remote);
+            self.note(
+                log::Level::Info,
+                "refusing a peer of another network",
+                || reason.clone(),
+            );
             return self.reject_and_close(reason, ctx);
         }
         // Answer with our own hello (if not sent yet) strictly before anything that follows
@@ -657,7 +707,9 @@ impl ConnectionActor {
                 Some(Message::TxAccepted(txid))
             }
             Err(NotAdmitted::Refused(reason)) if !from_peer => {
-                info!("transaction from {} refused: {reason}", self.remote);
+                self.note(log::Level::Info, "client transaction refused", || {
+                    reason.to_string()
+                });
                 // A client's wallet signs correctly: one that does not costs the node
                 // signature checks, as an invalid relay would. A fee or a message a user
                 // mistyped costs nothing and must not get the user's host (with every
@@ -760,7 +812,10 @@ impl ConnectionActor {
             (Role::AwaitingHello, Message::Reject { reason }) => {
                 // The peer refused us before the handshake (another network, say): its
                 // reason is the useful part, and it broke no rule by telling us.
-                warn!("{} refused the connection: {reason}", self.remote);
+                let reason = peer_text(&reason).into_owned();
+                self.note(log::Level::Warn, "refused by the other side", || {
+                    reason.clone()
+                });
                 self.close_quietly(format!("it refused us: {reason}"), ctx);
             }
             (Role::AwaitingHello, other) => {
@@ -912,7 +967,9 @@ impl ConnectionActor {
                 self.close_quietly("it is shutting down".into(), ctx);
             }
             (_, Message::Reject { reason }) => {
-                info!("{} sent a rejection: {reason}", self.remote)
+                self.note(log::Level::Info, "sent a rejection", || {
+                    peer_text(&reason).into_owned()
+                })
             }
             (role, other) => {
                 let reason = format!(
@@ -952,6 +1009,7 @@ fn is_forged(error: &TxError) -> bool {
 impl ConnectionActor {
     /// The periodic checks: the handshake deadline, idle peers and clients, pings.
     fn tick(&mut self, ctx: &mut Context<Self>) {
+        self.report_noted(false);
         if self.closing {
             return;
         }
@@ -1022,6 +1080,7 @@ impl Actor for ConnectionActor {
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
+        self.report_noted(true);
         self.peers.do_send(Closed {
             id: self.id,
             reason: self

@@ -30,6 +30,7 @@ use super::policy::client_slots::{ClientAdmission, ClientSlot, ClientSlots};
 use super::policy::eviction::{self, Candidate};
 use super::policy::log_summary::LogSummary;
 use super::policy::net_group::NetGroup;
+use super::policy::peer_text::peer_text;
 use super::policy::recent_set::RecentSet;
 use super::policy::sync_choice::{BatchReport, BatchVerdict, SyncTracker};
 use super::transport::{Network, Transport};
@@ -54,7 +55,7 @@ const RELAY_MEMORY: usize = 10_000;
 /// How often the peer manager dials and expires bans, unless its settings say otherwise.
 pub const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(500);
 /// Repeated log lines are summarised over this interval.
-const LOG_SUMMARY_INTERVAL: Duration = Duration::from_secs(10);
+pub const LOG_SUMMARY_INTERVAL: Duration = Duration::from_secs(10);
 /// A client idle at least this long gives its slot to a new client when slots are full.
 const CLIENT_YIELD_IDLE: Duration = Duration::from_secs(1);
 /// Misbehaviour score of a sync peer that claimed work it did not deliver: two such
@@ -225,22 +226,36 @@ impl PeerManagerActor {
     }
 
     /// Logs `detail` at `level` if it is the first `reason` of the summary interval;
-    /// later ones are counted and summarised by [`Self::flush_log_summary`].
+    /// later ones are logged at debug only, counted by source and summarised by
+    /// [`Self::flush_log_summary`].
     fn summarised(
         &mut self,
         level: log::Level,
         reason: &'static str,
+        source: IpAddr,
         detail: impl FnOnce() -> String,
     ) {
-        if self.logs.note(reason) {
-            log::log!(level, "{reason}: {}", detail());
+        self.summarised_line(level, reason, source, || format!("{reason}: {}", detail()));
+    }
+
+    /// As [`Self::summarised`], with the whole line given.
+    fn summarised_line(
+        &mut self,
+        level: log::Level,
+        reason: &'static str,
+        source: IpAddr,
+        line: impl FnOnce() -> String,
+    ) {
+        if self.logs.note(reason, Some(source)) {
+            log::log!(level, "{}", line());
+        } else {
+            debug!("{}", line());
         }
     }
 
     fn flush_log_summary(&mut self, now: Instant) {
-        let interval = self.logs.interval().as_secs();
-        for (reason, count) in self.logs.take_due(now) {
-            info!("{reason}: {count} more in the last {interval} s");
+        for line in self.logs.take_due(now) {
+            info!("{line}");
         }
     }
 
@@ -404,23 +419,25 @@ impl PeerManagerActor {
             return;
         };
         let (remote, ip) = (conn.remote, conn.remote.ip());
+        // The reason may quote what the peer sent (a decoder's complaint, say).
+        let reason = peer_text(reason);
         match self.bans.misbehaved(ip, points, now()) {
             // The rest of a burst of bad frames adds nothing.
             Verdict::AlreadyBanned => {}
             Verdict::Scored { total } => {
-                self.summarised(log::Level::Warn, "peer misbehaved", || {
+                self.summarised(log::Level::Warn, "peer misbehaved", ip, || {
                     format!("{remote} (+{points} = {total}): {reason}")
                 });
             }
             Verdict::Disconnected => {
-                self.summarised(log::Level::Warn, "local peer misbehaved", || {
+                self.summarised(log::Level::Warn, "local peer misbehaved", ip, || {
                     format!("{remote} disconnected, not banned (local host): {reason}")
                 });
                 self.close(id, format!("disconnected for misbehaviour: {reason}"));
             }
             Verdict::Banned { until } => {
                 let text = format!("banned until {}: {reason}", clock_time(until));
-                self.summarised(log::Level::Warn, "banned", || format!("{ip} {text}"));
+                self.summarised(log::Level::Warn, "banned", ip, || format!("{ip} {text}"));
                 let from_host: Vec<PeerId> = self
                     .conns
                     .iter()
@@ -505,6 +522,7 @@ impl PeerManagerActor {
             self.summarised(
                 log::Level::Info,
                 "closing a socket without hello for a newcomer",
+                ip,
                 || format!("{remote}"),
             );
             self.close(
@@ -530,6 +548,7 @@ impl PeerManagerActor {
             self.summarised(
                 log::Level::Info,
                 "refusing peer: too many from its address",
+                ip,
                 || format!("{ip} has {from_ip} (limit {limit})"),
             );
             return Err(format!("too many connections from {ip} (limit {limit})"));
@@ -554,6 +573,7 @@ impl PeerManagerActor {
                 self.summarised(
                     log::Level::Info,
                     "evicting an inbound peer for a newcomer",
+                    ip,
                     || format!("{remote} ({count} inbound peers)"),
                 );
                 self.close(
@@ -566,6 +586,7 @@ impl PeerManagerActor {
                 self.summarised(
                     log::Level::Info,
                     "refusing peer: inbound slots full",
+                    ip,
                     || format!("{ip} ({count} inbound peers, all protected)"),
                 );
                 Err(format!("inbound peer slots are full ({count})"))
@@ -601,7 +622,7 @@ impl Handler<Inbound> for PeerManagerActor {
         let ip = message.remote.ip();
         if let Some(until) = self.bans.banned_until(ip, now()) {
             let reason = format!("you are banned until {}", clock_time(until));
-            self.summarised(log::Level::Info, "refusing a banned host", || {
+            self.summarised(log::Level::Info, "refusing a banned host", ip, || {
                 format!("{}", message.remote)
             });
             // One non-blocking write: the reason if the socket takes it, nothing else.
@@ -668,11 +689,13 @@ impl Handler<PeerReady> for PeerManagerActor {
                 work: hello.work,
             });
         }
-        info!(
-            "peer joined: {listen} ({}, height {})",
-            if inbound { "inbound" } else { "outbound" },
-            hello.best_height
-        );
+        self.summarised(log::Level::Info, "peer joined", ip, || {
+            format!(
+                "{listen} ({}, height {})",
+                if inbound { "inbound" } else { "outbound" },
+                hello.best_height
+            )
+        });
         if let Some(live) = &self.live {
             live.do_send(Publish(LiveEvent::PeerJoined {
                 addr: listen.to_string(),
@@ -722,16 +745,19 @@ impl Handler<ClientReady> for PeerManagerActor {
             ClientAdmission::Admit => {}
             ClientAdmission::Replace(victim) => {
                 let count = clients.len();
-                self.summarised(log::Level::Info, "closing a client for a new one", || {
-                    format!("{count} clients connected, newcomer from {ip}")
-                });
+                self.summarised(
+                    log::Level::Info,
+                    "closing a client for a new one",
+                    ip,
+                    || format!("{count} clients connected, newcomer from {ip}"),
+                );
                 self.close(
                     victim,
                     "closed for a new client: client slots are full".into(),
                 );
             }
             ClientAdmission::Refuse(reason) => {
-                self.summarised(log::Level::Info, "refusing client", || {
+                self.summarised(log::Level::Info, "refusing client", ip, || {
                     format!("{ip}: {reason}")
                 });
                 return Err(reason);
@@ -794,15 +820,18 @@ impl Handler<Closed> for PeerManagerActor {
                     addr: peer.listen.to_string(),
                 }));
             }
+            let ip = conn.remote.ip();
+            let reason = peer_text(&message.reason);
             match (conn.kind, conn.dialed) {
-                (Kind::Peer(peer), _) if message.reason == "it is shutting down" => {
-                    info!("peer {} is shutting down", peer.listen)
-                }
-                (Kind::Peer(peer), _) => {
-                    info!("peer left: {} ({})", peer.listen, message.reason)
-                }
-                (_, Some(dialed)) => self.dial_failed(dialed, &message.reason),
-                (_, None) => debug!("{} closed: {}", conn.remote, message.reason),
+                (Kind::Peer(peer), _) if message.reason == "it is shutting down" => self
+                    .summarised_line(log::Level::Info, "peer shutting down", ip, || {
+                        format!("peer {} is shutting down", peer.listen)
+                    }),
+                (Kind::Peer(peer), _) => self.summarised(log::Level::Info, "peer left", ip, || {
+                    format!("{} ({reason})", peer.listen)
+                }),
+                (_, Some(dialed)) => self.dial_failed(dialed, &reason),
+                (_, None) => debug!("{} closed: {reason}", conn.remote),
             }
         }
         if self.sync.peer() == Some(message.id) {
@@ -843,6 +872,39 @@ impl Handler<SyncBatch> for PeerManagerActor {
             self.close(message.id, reason);
         }
         self.update_mining_pause(now);
+    }
+}
+
+/// Something a connection saw that is worth a line at `level` but that a peer can repeat
+/// at will (a rejection it sent, a refused transaction, a hello of another network):
+/// summarised here with every other connection's, so the log stays bounded whatever
+/// the sources do. `detail` (peer text already cut) is the connection's first of
+/// `reason` in its interval; `count` occurrences it counted without detail.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Noted {
+    pub source: IpAddr,
+    pub reason: &'static str,
+    pub level: log::Level,
+    pub detail: Option<String>,
+    pub count: u64,
+}
+
+impl Handler<Noted> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: Noted, _: &mut Self::Context) {
+        let Noted {
+            source,
+            reason,
+            level,
+            detail,
+            count,
+        } = message;
+        match detail {
+            Some(detail) => self.summarised(level, reason, source, || detail),
+            None => self.logs.add(reason, Some(source), count),
+        }
     }
 }
 

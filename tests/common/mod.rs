@@ -160,6 +160,15 @@ pub fn log_lines(stderr: std::process::ChildStderr) -> std::sync::mpsc::Receiver
     lines
 }
 
+/// Connects to `node` from the loopback address `host` (a distinct host on one machine).
+pub async fn connect_from(host: &str, node: SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(host.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(node).await.unwrap()
+}
+
 /// A socket to `node` that has sent a peer hello for the network `genesis` (claiming no
 /// work), for tests that speak the protocol as a hostile peer would.
 pub async fn fake_peer(

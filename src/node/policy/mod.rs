@@ -13,6 +13,7 @@ pub mod eviction;
 pub mod local_host;
 pub mod log_summary;
 pub mod net_group;
+pub mod peer_text;
 pub mod private_branch;
 pub mod recent_set;
 pub mod selfish;
