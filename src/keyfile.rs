@@ -14,6 +14,10 @@ use std::fmt;
 use std::io::Write;
 use std::path::Path;
 
+/// Largest key file read: one holds about 150 bytes, so anything near this is not a key
+/// file (and is not read into memory).
+pub const MAX_KEY_FILE_BYTES: u64 = 4096;
+
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct KeyFile {
@@ -102,8 +106,8 @@ fn check_new_path(path: &Path) -> Result<(), KeyFileError> {
 
 /// Reads a key file.
 pub fn load(path: &Path) -> Result<SigningKey, KeyFileError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| error(path, format!("cannot read: {e}")))?;
+    let text = crate::small_file::read_to_string(path, MAX_KEY_FILE_BYTES)
+        .map_err(|e| error(path, e.to_string()))?;
     let file: KeyFile = serde_json::from_str(&text).map_err(|e| {
         error(
             path,
@@ -242,5 +246,16 @@ mod tests {
             .unwrap_err()
             .reason
             .contains("cannot read"));
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        assert_eq!(
+            load(&path).unwrap_err().to_string(),
+            format!(
+                "key file {}: is 1073741824 bytes, more than the limit of 4096 bytes (not read)",
+                path.display()
+            )
+        );
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! The modules are layers; each uses only the ones listed above it (ARCHITECTURE.md):
 //!
+//! - [`small_file`]: reading a file that is small by design, refusing one over its limit.
 //! - [`consensus`]: the rules, as plain Rust types and functions (no state, no I/O).
 //! - [`chain`]: state, block tree, mempool and storage, behind [`chain::Chain`].
 //! - [`net`]: the wire: every message, and the length-prefixed CBOR frames they travel in.
@@ -30,6 +31,7 @@ pub mod net;
 pub mod node;
 pub mod output;
 pub mod plural;
+pub mod small_file;
 #[cfg(any(test, feature = "testkit"))]
 pub mod testkit;
 pub mod view;

@@ -154,6 +154,11 @@ impl Mempool {
         self.by_id.is_empty()
     }
 
+    /// How much it may hold.
+    pub fn limits(&self) -> &MempoolLimits {
+        &self.limits
+    }
+
     /// Total encoded size of the pending transactions.
     pub fn bytes(&self) -> usize {
         self.bytes

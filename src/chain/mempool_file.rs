@@ -8,7 +8,9 @@
 //! transactions are not removed one by one; instead, when the journal has grown past twice
 //! what is pending (or a reorg put transactions back), it is rewritten from the mempool:
 //! written to `mempool.dat.tmp`, synced, and renamed over the old file, so a crash leaves
-//! either the old journal or the new one, never a mix. A torn last record (a crash in the
+//! either the old journal or the new one, never a mix. That is checked after every append
+//! and every block, so the journal never outgrows [`max_journal_bytes`]; a larger file is
+//! refused unread. It is read one record at a time. A torn last record (a crash in the
 //! middle of an append) ends the read; what came before it is kept.
 //!
 //! At start the records are offered to the mempool again, in order, with every rule
@@ -21,12 +23,15 @@
 //! O(1) where a redb commit costs an fsync per transaction (or loses durability); and a
 //! damaged or foreign mempool file can never make the chain's database unreadable.
 
+use super::mempool::MempoolLimits;
 use super::Chain;
 use crate::consensus::hash::TxId;
 use crate::consensus::transaction::Transaction;
+use crate::small_file::{self, SmallFileError};
 use std::collections::HashMap;
+use std::fmt;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 /// File name of the mempool journal inside the data directory.
@@ -58,37 +63,80 @@ pub struct Restored {
     pub torn_tail: bool,
 }
 
-/// Opens `dir`'s mempool journal (creating it if missing), offers its transactions to
-/// `chain`'s mempool, and rewrites the journal with the ones that got in.
-pub fn restore(chain: &mut Chain, dir: &Path, now_ms: u64) -> io::Result<(MempoolFile, Restored)> {
-    let path = dir.join(MEMPOOL_FILE);
-    let (records, torn_tail) = match File::open(&path) {
-        Ok(mut file) => read_records(&mut file)?,
-        Err(error) if error.kind() == io::ErrorKind::NotFound => (Vec::new(), false),
-        Err(error) => return Err(error),
-    };
-    let mut restored = Restored {
-        torn_tail,
-        ..Restored::default()
-    };
-    let mut accepted_ms = HashMap::new();
-    for (accepted, tx) in records {
-        let fresh = now_ms.saturating_sub(accepted) < MEMPOOL_EXPIRY_MS;
-        match fresh.then(|| chain.submit_transaction(tx)) {
-            Some(Ok(id)) => {
-                accepted_ms.insert(id, accepted);
-                restored.pending += 1;
-            }
-            _ => restored.dropped += 1,
+/// The largest journal a node writes with these mempool limits: a rewrite comes once it
+/// holds more than twice the pending transactions and [`SLACK_RECORDS`] (checked after
+/// every append), each record at most [`MAX_RECORD_BYTES`] and its length. A larger
+/// file is not one the node wrote, and is refused unread.
+pub fn max_journal_bytes(limits: &MempoolLimits) -> u64 {
+    let records = 2 * limits.max_count as u64 + SLACK_RECORDS as u64 + 1;
+    records * (4 + MAX_RECORD_BYTES as u64)
+}
+
+/// Why the journal could not be restored.
+#[derive(Debug)]
+pub enum RestoreError {
+    /// The journal is not a file the node could have written (a directory, larger than
+    /// [`max_journal_bytes`]), or reading it failed; it was left as it is.
+    Read(SmallFileError),
+    /// Rewriting it with the restored transactions failed.
+    Write(io::Error),
+}
+
+impl fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RestoreError::Read(error @ SmallFileError::TooLarge { .. }) => write!(
+                f,
+                "{error}: a mempool journal never grows that large, so this is not one a \
+                 node wrote; move it away and the node starts with an empty mempool"
+            ),
+            RestoreError::Read(error) => error.fmt(f),
+            RestoreError::Write(error) => write!(f, "cannot rewrite: {error}"),
         }
     }
+}
+
+impl std::error::Error for RestoreError {}
+
+/// Opens `dir`'s mempool journal (creating it if missing), offers its transactions to
+/// `chain`'s mempool, and rewrites the journal with the ones that got in.
+pub fn restore(
+    chain: &mut Chain,
+    dir: &Path,
+    now_ms: u64,
+) -> Result<(MempoolFile, Restored), RestoreError> {
+    let path = dir.join(MEMPOOL_FILE);
+    let limit = max_journal_bytes(chain.mempool().limits());
+    let mut restored = Restored::default();
+    let mut accepted_ms = HashMap::new();
+    match small_file::open(&path, limit) {
+        Ok(file) => {
+            // Record by record: memory holds one record, whatever the file's size.
+            let mut records = Records::new(BufReader::new(file));
+            for (accepted, tx) in records.by_ref() {
+                let fresh = now_ms.saturating_sub(accepted) < MEMPOOL_EXPIRY_MS;
+                match fresh.then(|| chain.submit_transaction(tx)) {
+                    Some(Ok(id)) => {
+                        accepted_ms.insert(id, accepted);
+                        restored.pending += 1;
+                    }
+                    _ => restored.dropped += 1,
+                }
+            }
+            restored.torn_tail = records
+                .torn()
+                .map_err(|e| RestoreError::Read(SmallFileError::Io(e)))?;
+        }
+        Err(error) if error.is_not_found() => {}
+        Err(error) => return Err(RestoreError::Read(error)),
+    }
     let mut journal = MempoolFile {
-        file: append_to(&path)?,
+        file: append_to(&path).map_err(RestoreError::Write)?,
         path,
         records: 0,
         accepted_ms,
     };
-    journal.rewrite(chain)?;
+    journal.rewrite(chain).map_err(RestoreError::Write)?;
     Ok((journal, restored))
 }
 
@@ -96,27 +144,89 @@ fn append_to(path: &Path) -> io::Result<File> {
     OpenOptions::new().create(true).append(true).open(path)
 }
 
-/// Reads records until the end, or until one is torn or undecodable.
-fn read_records(file: &mut File) -> io::Result<(Vec<(u64, Transaction)>, bool)> {
-    let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)?;
-    let mut records = Vec::new();
-    let mut rest = bytes.as_slice();
-    while !rest.is_empty() {
-        let Some((length, body)) = rest.split_first_chunk::<4>() else {
-            return Ok((records, true));
-        };
-        let length = u32::from_be_bytes(*length) as usize;
-        let Some(record) = body.get(..length).filter(|_| length <= MAX_RECORD_BYTES) else {
-            return Ok((records, true));
-        };
-        match serde_cbor::from_slice::<(u64, Transaction)>(record) {
-            Ok(decoded) => records.push(decoded),
-            Err(_) => return Ok((records, true)),
-        }
-        rest = &body[length..];
+/// The records of a journal, read one at a time until the end, or until one is torn or
+/// undecodable.
+struct Records<R> {
+    reader: R,
+    /// Set once reading stopped: whether it stopped at a torn record, or why it failed.
+    end: Option<io::Result<bool>>,
+}
+
+impl<R: Read> Records<R> {
+    fn new(reader: R) -> Self {
+        Records { reader, end: None }
     }
-    Ok((records, false))
+
+    /// After the last record: whether the journal ended in a torn or undecodable record.
+    fn torn(self) -> io::Result<bool> {
+        self.end.unwrap_or(Ok(false))
+    }
+
+    fn next_record(&mut self) -> Result<Option<(u64, Transaction)>, io::Result<bool>> {
+        let mut length = [0u8; 4];
+        match read_full(&mut self.reader, &mut length) {
+            Ok(0) => return Ok(None),
+            Ok(4) => {}
+            Ok(_) => return Err(Ok(true)),
+            Err(error) => return Err(Err(error)),
+        }
+        let length = u32::from_be_bytes(length) as usize;
+        if length > MAX_RECORD_BYTES {
+            return Err(Ok(true));
+        }
+        let mut record = vec![0u8; length];
+        match read_full(&mut self.reader, &mut record) {
+            Ok(read) if read == length => {}
+            Ok(_) => return Err(Ok(true)),
+            Err(error) => return Err(Err(error)),
+        }
+        serde_cbor::from_slice(&record)
+            .map(Some)
+            .map_err(|_| Ok(true))
+    }
+}
+
+impl<R: Read> Iterator for Records<R> {
+    type Item = (u64, Transaction);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.end.is_some() {
+            return None;
+        }
+        match self.next_record() {
+            Ok(Some(record)) => Some(record),
+            Ok(None) => {
+                self.end = Some(Ok(false));
+                None
+            }
+            Err(end) => {
+                self.end = Some(end);
+                None
+            }
+        }
+    }
+}
+
+/// Reads until `buffer` is full or the reader ends; returns how many bytes were read.
+fn read_full(reader: &mut impl Read, buffer: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match reader.read(&mut buffer[filled..]) {
+            Ok(0) => break,
+            Ok(read) => filled += read,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(filled)
+}
+
+/// Reads a whole journal (tests).
+#[cfg(test)]
+fn read_records(file: &mut File) -> io::Result<(Vec<(u64, Transaction)>, bool)> {
+    let mut records = Records::new(BufReader::new(file));
+    let decoded: Vec<_> = records.by_ref().collect();
+    Ok((decoded, records.torn()?))
 }
 
 fn encode_record(accepted_ms: u64, tx: &Transaction) -> io::Result<Vec<u8>> {
@@ -137,7 +247,7 @@ impl MempoolFile {
         Ok(())
     }
 
-    /// After blocks changed the mempool: rewrites the journal if it has grown past twice
+    /// After the mempool changed: rewrites the journal if it has grown past twice
     /// what is pending, or if `returned` (a reorg put transactions back, which the
     /// journal does not hold yet). Returns whether it rewrote.
     pub fn refresh(&mut self, chain: &Chain, returned: bool) -> io::Result<bool> {
@@ -279,6 +389,34 @@ mod tests {
             }
         );
         assert_eq!(chain.mempool().transactions().collect::<Vec<_>>(), [&first]);
+    }
+
+    /// A journal larger than any this node writes is refused unread and left as it is;
+    /// the bound is what the rewrite rule allows (the next test shows that rule holds).
+    #[test]
+    fn a_journal_larger_than_any_written_is_refused_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        let limit = max_journal_bytes(chain.mempool().limits());
+        let path = dir.path().join(MEMPOOL_FILE);
+        File::create(&path).unwrap().set_len(limit + 1).unwrap();
+        let error = restore(&mut chain, dir.path(), NOW)
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            error,
+            format!(
+                "is {} bytes, more than the limit of {limit} bytes (not read): a mempool \
+                 journal never grows that large, so this is not one a node wrote; move it \
+                 away and the node starts with an empty mempool",
+                limit + 1
+            )
+        );
+        assert_eq!(fs::metadata(&path).unwrap().len(), limit + 1);
+        // A journal of zeros up to the limit is read (as a torn record), not refused.
+        File::create(&path).unwrap().set_len(limit).unwrap();
+        let (_, restored) = restore(&mut chain, dir.path(), NOW).unwrap();
+        assert!(restored.torn_tail);
     }
 
     #[test]

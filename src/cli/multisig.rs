@@ -90,11 +90,14 @@ pub fn create(args: MultisigArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// Largest policy file read: one of the most members allowed is a few kilobytes.
+const MAX_POLICY_FILE_BYTES: u64 = 64 << 10;
+
 /// Reads a policy file; its address must be the policy's own.
 pub fn load_policy(path: &Path) -> Result<Policy, String> {
     let name = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("policy file {name}: cannot read: {e}"))?;
+    let text = crate::small_file::read_to_string(path, MAX_POLICY_FILE_BYTES)
+        .map_err(|e| format!("policy file {name}: {e}"))?;
     let file: PolicyFile = serde_json::from_str(&text)
         .map_err(|e| format!("policy file {name}: not a policy file: {e}"))?;
     let policy = Policy {

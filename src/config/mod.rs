@@ -11,12 +11,17 @@ pub mod scenario;
 
 use crate::consensus::address::Address;
 use crate::consensus::params::ChainParams;
+use crate::small_file;
 use scenario::{NodeEntry, Simulation};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// The embedded default configuration.
+/// Largest config file read: the largest launch lists each of its 100,000 nodes in a
+/// few dozen bytes, about 6 MB.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 pub const DEFAULT_CONFIG: &str = include_str!("../../config/default.toml");
 
 /// A whole configuration file.
@@ -151,11 +156,12 @@ impl Config {
     /// Reads `path` and merges it over the embedded default.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| ConfigError {
-            file: file.clone(),
-            key: String::new(),
-            reason: format!("cannot read: {error}"),
-        })?;
+        let text =
+            small_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|error| ConfigError {
+                file: file.clone(),
+                key: String::new(),
+                reason: error.to_string(),
+            })?;
         let default: toml::Table = toml::from_str(DEFAULT_CONFIG).map_err(|error| {
             syntax_error("config/default.toml (embedded)", DEFAULT_CONFIG, &error)
         })?;
@@ -318,5 +324,19 @@ mod tests {
         assert!(!error.to_string().contains('\n'), "{error}");
         let error = Config::load(Path::new("/no/such/file.toml")).unwrap_err();
         assert!(error.reason.contains("cannot read"), "{error}");
+        let dir = tempfile::tempdir().unwrap();
+        let huge = dir.path().join("huge.toml");
+        std::fs::File::create(&huge)
+            .unwrap()
+            .set_len(MAX_CONFIG_BYTES + 1)
+            .unwrap();
+        let error = Config::load(&huge).unwrap_err();
+        assert_eq!(
+            error.reason,
+            format!(
+                "is {} bytes, more than the limit of {MAX_CONFIG_BYTES} bytes (not read)",
+                MAX_CONFIG_BYTES + 1
+            )
+        );
     }
 }

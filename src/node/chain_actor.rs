@@ -1060,6 +1060,9 @@ impl ChainActor {
                 error!("cannot write the mempool file: {error}");
             }
         }
+        // Accepted transactions may push out others, which stay in the journal until
+        // it is rewritten: checked here too, so it stays bounded between blocks.
+        self.refresh_mempool_file(false);
         if let Some(live) = &self.live {
             live.do_send(Publish(LiveEvent::TxAccepted {
                 txid: txid.to_string(),

@@ -210,7 +210,7 @@ pub async fn start_node_with(
         let (mempool_file, restored) =
             mempool_file::restore(&mut chain, &settings.data_dir, unix_time_ms()).map_err(|e| {
                 NodeError(format!(
-                    "cannot read {}: {e}",
+                    "{}: {e}",
                     settings.data_dir.join(MEMPOOL_FILE).display()
                 ))
             })?;

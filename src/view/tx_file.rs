@@ -121,11 +121,15 @@ pub fn to_text(tx: &Transaction) -> Result<String, String> {
     serde_json::to_string_pretty(&file).map_err(|e| e.to_string())
 }
 
+/// Largest transaction file read: a policy spend with the most signatures and the
+/// longest message is a few kilobytes of JSON.
+const MAX_TX_FILE_BYTES: u64 = 64 << 10;
+
 /// Reads a signed transaction from `path`.
 pub fn load(path: &Path) -> Result<Transaction, String> {
     let name = path.display();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("transaction file {name}: cannot read: {e}"))?;
+    let text = crate::small_file::read_to_string(path, MAX_TX_FILE_BYTES)
+        .map_err(|e| format!("transaction file {name}: {e}"))?;
     parse(&text).map_err(|e| format!("transaction file {name}: {e}"))
 }
 
