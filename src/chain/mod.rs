@@ -10,8 +10,10 @@ pub mod mempool;
 pub mod mempool_file;
 pub mod orphans;
 pub mod rejected;
+mod scratch_backend;
 pub mod state;
 pub mod store;
+mod store_check;
 pub mod tx_index;
 pub mod verify;
 

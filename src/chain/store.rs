@@ -16,6 +16,7 @@ use super::id_prefix::IdPrefix;
 use super::index::IndexEntry;
 use super::memory_store::MemoryTables;
 use super::state::{Account, BlockUndo, TokenInfo};
+use super::store_check;
 use super::tx_index::{self, TxPlace, TX_INDEX};
 use crate::consensus::address::Address;
 use crate::consensus::amount::Amount;
@@ -27,7 +28,7 @@ use serde::Serialize;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
@@ -52,7 +53,10 @@ const META_TIP: &str = "tip";
 /// 8 MiB, because a sync batch's commit behind allocates the cache's pages on its own
 /// thread, whose allocator arena then holds them beside the chain's: with 32 MiB the
 /// syncing node peaked at 97–127 MiB, with 8 MiB at 75–79 MiB.
-const CACHE_BYTES: usize = 8 << 20;
+pub(super) const CACHE_BYTES: usize = 8 << 20;
+/// What a person can do about a [`StoreError::Damaged`] database.
+pub const DAMAGED_ADVICE: &str =
+    "restore it from a backup, or move it away and the node syncs the chain anew from its peers";
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "chain.redb";
 
@@ -66,6 +70,9 @@ pub enum StoreError {
     /// A record could not be encoded for storage (never expected for our own types;
     /// reported rather than written as an empty record).
     Encode(String),
+    /// The database file exists but cannot be used: damaged, truncated, empty (see
+    /// `store_check`). It was left as it is.
+    Damaged { path: PathBuf, reason: String },
     /// The data directory holds another network's chain.
     WrongChain {
         stored: BlockHash,
@@ -79,6 +86,11 @@ impl fmt::Display for StoreError {
             StoreError::Database(reason) => write!(f, "database error: {reason}"),
             StoreError::Corrupt(reason) => write!(f, "stored data is corrupt: {reason}"),
             StoreError::Encode(reason) => write!(f, "cannot encode a record to store: {reason}"),
+            StoreError::Damaged { path, reason } => write!(
+                f,
+                "{} cannot be used: {reason}; it was left as it is",
+                path.display()
+            ),
             StoreError::WrongChain { stored, expected } => write!(
                 f,
                 "the data directory holds a chain with genesis {stored}, but these chain \
@@ -90,6 +102,18 @@ impl fmt::Display for StoreError {
 }
 
 impl std::error::Error for StoreError {}
+
+/// The database at `path` is open in another process. redb's own words ("Database
+/// already open. Cannot acquire lock.") do not say what a person can do about it.
+pub(super) fn in_use_error(path: &Path) -> StoreError {
+    let dir = path.parent().unwrap_or(path);
+    StoreError::Database(format!(
+        "cannot open {}: another node or command is probably using data directory {} \
+         (stop it first, or use another --data-dir)",
+        path.display(),
+        dir.display()
+    ))
+}
 
 pub(super) fn db_error(error: impl Into<redb::Error>) -> StoreError {
     StoreError::Database(error.into().to_string())
@@ -198,20 +222,20 @@ impl Store {
             StoreError::Database(format!("cannot create {}: {error}", dir.display()))
         })?;
         let path = dir.join(DB_FILE);
-        let db = Database::builder()
-            .set_cache_size(CACHE_BYTES)
-            .create(&path)
-            .map_err(|error| match error {
-                // redb's own words ("Database already open. Cannot acquire lock.") do not
-                // say what a person can do about it.
-                redb::DatabaseError::DatabaseAlreadyOpen => StoreError::Database(format!(
-                    "cannot open {}: another node or command is probably using data \
-                     directory {} (stop it first, or use another --data-dir)",
-                    path.display(),
-                    dir.display()
-                )),
-                error => StoreError::Database(format!("cannot open {}: {error}", path.display())),
-            })?;
+        let mut builder = Database::builder();
+        builder.set_cache_size(CACHE_BYTES);
+        // Only a missing file makes a new chain: an existing one, even empty, is checked
+        // and must be a sound database (see `store_check`).
+        let opened = if path.exists() {
+            store_check::check_existing(&path)?;
+            builder.open(&path)
+        } else {
+            builder.create(&path)
+        };
+        let db = opened.map_err(|error| match error {
+            redb::DatabaseError::DatabaseAlreadyOpen => in_use_error(&path),
+            error => StoreError::Database(format!("cannot open {}: {error}", path.display())),
+        })?;
         Store::with_database(db, genesis)
     }
 

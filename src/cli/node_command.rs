@@ -1,7 +1,7 @@
 //! `ironchain [--port N] [--peer HOST:PORT]...`: runs a node until Ctrl-C or SIGTERM, and
 //! `ironchain verify`.
 
-use crate::chain::store::StoreError;
+use crate::chain::store::{StoreError, DAMAGED_ADVICE};
 use crate::chain::verify::{verify_store, VerifyError};
 use crate::config::{parse_peer, Config};
 use crate::consensus::address::Address;
@@ -207,6 +207,7 @@ pub fn run_verify(data_dir: Option<PathBuf>, config: Option<PathBuf>) -> Result<
                     run_chain.display()
                 )
             }
+            (VerifyError::Store(StoreError::Damaged { .. }), _) => format!(": {DAMAGED_ADVICE}"),
             _ => String::new(),
         };
         format!("verify {}: {error}{hint}", dir.display())

@@ -32,7 +32,8 @@ pub mod withholding;
 
 use crate::chain::mempool::MempoolLimits;
 use crate::chain::mempool_file::{self, Restored, MEMPOOL_FILE};
-use crate::chain::{unix_time_ms, Chain};
+use crate::chain::store::{StoreError, DAMAGED_ADVICE};
+use crate::chain::{unix_time_ms, Chain, ChainError};
 use crate::consensus::address::Address;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::params::ChainParams;
@@ -197,8 +198,15 @@ pub async fn start_node_with(
         )
     };
     let mut chain = opened.map_err(|e| {
+        let advice = match &e {
+            ChainError::Store(StoreError::Damaged { .. }) => format!(
+                ": run `ironchain verify --data-dir {}` for details, or {DAMAGED_ADVICE}",
+                settings.data_dir.display()
+            ),
+            _ => String::new(),
+        };
         NodeError(format!(
-            "cannot open chain in {}: {e}",
+            "cannot open chain in {}: {e}{advice}",
             settings.data_dir.display()
         ))
     })?;
