@@ -853,7 +853,7 @@ fn fees_summing_past_u64_max_are_fee_overflow() {
     let mut block = testkit::next_block(&chain, address(MINER), Vec::new());
     block.txs = vec![huge, more];
     testkit::seal(&mut block);
-    expect_block_invalid_on_connect(&mut chain, block, BlockError::FeeOverflow);
+    expect_block_refused(&mut chain, block, BlockError::FeeOverflow);
 }
 
 #[test]
@@ -864,7 +864,7 @@ fn block_reward_plus_fees_past_u64_max_is_fee_overflow() {
     let mut block = testkit::next_block(&chain, address(MINER), Vec::new());
     block.txs = vec![pay(&chain, ALICE, BOB, 10, 1, 0)];
     testkit::seal(&mut block);
-    expect_block_invalid_on_connect(&mut chain, block, BlockError::FeeOverflow);
+    expect_block_refused(&mut chain, block, BlockError::FeeOverflow);
 }
 
 #[test]
@@ -878,7 +878,7 @@ fn reward_other_than_block_reward_plus_fees_is_bad_reward() {
     assert_eq!(block.reward.amount, Amount::new(57));
     block.reward.amount = Amount::new(58);
     testkit::seal(&mut block);
-    expect_block_invalid_on_connect(
+    expect_block_refused(
         &mut chain,
         block,
         BlockError::BadReward {
@@ -889,7 +889,7 @@ fn reward_other_than_block_reward_plus_fees_is_bad_reward() {
     let mut block = testkit::next_block(&chain, address(MINER), txs);
     block.reward.amount = Amount::new(50);
     testkit::seal(&mut block);
-    expect_block_invalid_on_connect(
+    expect_block_refused(
         &mut chain,
         block,
         BlockError::BadReward {

@@ -732,3 +732,133 @@ async fn a_local_oversize_frame_disconnects_and_the_cli_still_gets_its_tip() {
     );
     a.stop().await;
 }
+
+/// A peer from `ip` that claims enormous work and answers each `GetBlocks` after `delay`
+/// with one more block of `branch` (a cheap side branch) and `more = true`, as probe p09
+/// does. Returns the reason the node dropped it with and the blocks it sent.
+async fn trickling_peer(
+    ip: IpAddr,
+    node: SocketAddr,
+    genesis: BlockHash,
+    branch: Vec<ironchain::consensus::block::Block>,
+    delay: Duration,
+    deadline: Duration,
+) -> (String, usize) {
+    let mut stream = fake_peer(ip, node, genesis, Work::from_be_bytes([0x0f; 32])).await;
+    let mut branch = branch.into_iter();
+    let mut sent = 0;
+    let trickle = async {
+        loop {
+            match read_message(&mut stream).await {
+                Some(Message::GetBlocks { .. }) => {
+                    tokio::time::sleep(delay).await;
+                    let Some(block) = branch.next() else {
+                        return "ran out of blocks".to_string();
+                    };
+                    sent += 1;
+                    let batch = Message::Blocks {
+                        blocks: vec![block],
+                        more: true,
+                    };
+                    send(&mut stream, batch).await;
+                }
+                Some(Message::Reject { reason }) => return reason,
+                Some(_) => continue,
+                None => return "closed without a reason".into(),
+            }
+        }
+    };
+    let reason = tokio::time::timeout(deadline, trickle)
+        .await
+        .unwrap_or_else(|_| "never dropped".into());
+    (reason, sent)
+}
+
+#[actix_rt::test]
+async fn a_peer_trickling_cheap_side_blocks_is_dropped_and_mining_goes_on() {
+    let params = ChainParams {
+        initial_difficulty_bits: 4,
+        retarget_interval: 1_000_000,
+        ..fast_params(&[])
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let a = start(node_settings(&params, dir.path(), &[], true, 1)).await;
+    let genesis = summary(&a).await.genesis;
+    // Our tip well past the margin a side branch from genesis would need.
+    assert!(wait_until(LONG, || async { height(&a).await >= 12 }).await);
+    let scratch = tempfile::tempdir().unwrap();
+    let mut builder =
+        Chain::open(scratch.path(), params.clone(), MempoolLimits::default()).unwrap();
+    let branch = testkit::extend(&mut builder, testkit::address(66), 200)
+        .iter()
+        .map(|hash| builder.block(hash).unwrap().unwrap())
+        .collect::<Vec<_>>();
+
+    let mined = summary(&a).await.mined;
+    let sync_timeout = test_limits().sync_timeout;
+    // The bound: dropped within a few sync timeouts (it delivers a block every 300 ms,
+    // but never a branch worth storing), mining going on meanwhile.
+    let (reason, sent) = trickling_peer(
+        host(2),
+        a.listen_addr,
+        genesis,
+        branch.clone(),
+        Duration::from_millis(300),
+        sync_timeout * 8,
+    )
+    .await;
+    assert!(
+        reason.contains("no new block"),
+        "{reason} after {sent} blocks"
+    );
+    assert!(sent >= 2, "the trickle never started");
+    assert!(
+        summary(&a).await.mined > mined,
+        "mining stopped while the trickling peer claimed more work"
+    );
+    for block in &branch[..sent] {
+        assert!(
+            !has_block(&a, block.hash()).await,
+            "a cheap side block was stored"
+        );
+    }
+    a.stop().await;
+}
+
+#[actix_rt::test]
+async fn a_peer_relaying_blocks_on_parents_we_lack_is_never_banned_for_them() {
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let b = start(node_settings(&params, dir.path(), &[], false, 1)).await;
+    let genesis = summary(&b).await.genesis;
+    let scratch = tempfile::tempdir().unwrap();
+    let builder = Chain::open(scratch.path(), params.clone(), MempoolLimits::default()).unwrap();
+    let mut relayer = fake_peer(host(2), b.listen_addr, genesis, Work::ZERO).await;
+    let share = ironchain::chain::orphans::OrphanLimits::default().max_count_per_sender as u64;
+    // Well past the relayer's share of the orphan pool (p17: node A relays a branch it
+    // was fed, and B has not seen its start).
+    for seed in 0..share + 40 {
+        // Cheap junk on a parent nobody has, as an honest node fed it would relay it.
+        let orphan = common::chain::cheap_orphan(&builder, seed, 0);
+        send(&mut relayer, Message::NewBlock(orphan)).await;
+    }
+    send(&mut relayer, Message::Ping { nonce: 77 }).await;
+    let answered = tokio::time::timeout(LONG, async {
+        loop {
+            match read_message(&mut relayer).await {
+                Some(Message::Pong { nonce: 77, .. }) => return true,
+                Some(Message::Reject { reason }) => panic!("the relayer was dropped: {reason}"),
+                Some(_) => continue,
+                None => return false,
+            }
+        }
+    })
+    .await;
+    assert_eq!(answered, Ok(true), "the relayer was disconnected");
+    // The bound still holds: the relayer's orphans stay within its share, none stored.
+    let held = summary(&b).await;
+    let limits = ironchain::chain::orphans::OrphanLimits::default();
+    assert!(held.orphan_bytes <= limits.max_bytes_per_sender);
+    assert_eq!(held.blocks_in_tree, 1, "an orphan was stored");
+    b.stop().await;
+}

@@ -16,6 +16,7 @@ pub mod store;
 mod store_check;
 pub mod tx_index;
 pub mod verify;
+pub mod work_margin;
 
 pub use blockchain::{
     Accepted, BlockOutcome, BlockTemplate, Chain, ChainError, TipChange, TipInfo, TxLookup,

@@ -182,6 +182,16 @@ impl OrphanPool {
         hashes.iter().filter_map(|hash| self.remove(hash)).collect()
     }
 
+    /// The block held under `hash`.
+    pub fn get(&self, hash: &BlockHash) -> Option<&Block> {
+        self.orphans.get(hash).map(|orphan| &orphan.block)
+    }
+
+    /// Takes the block held under `hash` out of the pool.
+    pub fn take(&mut self, hash: &BlockHash) -> Option<Block> {
+        self.remove(hash)
+    }
+
     /// The first missing ancestor of the orphan `hash`: the block to ask peers for.
     pub fn missing_root(&self, hash: &BlockHash) -> Option<BlockHash> {
         let mut block = &self.orphans.get(hash)?.block;

@@ -14,6 +14,7 @@ use crate::consensus::hash::{TokenId, TxId};
 use crate::consensus::params::ChainParams;
 use crate::consensus::token::token_id;
 use crate::consensus::transaction::{Transaction, TxKind};
+use crate::consensus::validation::check_reward_amount;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -276,7 +277,6 @@ impl State {
         params: &ChainParams,
         journal: &mut Journal,
     ) -> Result<(), BlockError> {
-        let mut fees = Amount::ZERO;
         for (index, tx) in block.txs.iter().enumerate() {
             let invalid = |error| BlockError::InvalidTransaction {
                 index,
@@ -285,22 +285,14 @@ impl State {
             };
             self.check_transaction(tx).map_err(invalid)?;
             self.apply_transaction(tx, journal).map_err(invalid)?;
-            fees = fees.checked_add(tx.fee).ok_or(BlockError::FeeOverflow)?;
         }
-        let expected = params
-            .block_reward
-            .checked_add(fees)
-            .ok_or(BlockError::FeeOverflow)?;
-        if block.reward.amount != expected {
-            return Err(BlockError::BadReward {
-                expected,
-                got: block.reward.amount,
-            });
-        }
+        // Checked before the block was stored; again here, as a block a store written
+        // before that check may hold is connected by the same code.
+        check_reward_amount(block, params)?;
         let mut miner = self.account(&block.reward.miner);
         miner.balance = miner
             .balance
-            .checked_add(expected)
+            .checked_add(block.reward.amount)
             .ok_or(BlockError::FeeOverflow)?;
         self.replace(journal, block.reward.miner, miner);
         Ok(())

@@ -32,6 +32,19 @@
 //! strictly greater than [`median_time_past`] of the previous
 //! [`MEDIAN_TIME_SPAN`] blocks, and not more than the configured drift ahead
 //! of the node's clock.
+//!
+//! # Branches that ease their difficulty
+//!
+//! A side branch can space its timestamps to ease its target ×4 per interval,
+//! down to the pow limit. No rule here stops that, by design: each eased
+//! block still carries only its own work, fork choice follows work, and the
+//! node stores a branch only near its tip's work (`chain::work_margin`), so
+//! light blocks cost memory within the orphan pool's bounds and never disk.
+//! The spans above leave the gap between intervals uncounted (Bitcoin's time
+//! warp): an interval's last timestamp may sit at the drift limit and the
+//! next interval's first near the median, easing without spending time. That
+//! concerns the active chain's block rate, not storage; closing it would take
+//! a consensus rule like BIP 94's (ARCHITECTURE.md, "Side branches").
 
 use super::target::{CompactTarget, CompactTargetError, Target};
 

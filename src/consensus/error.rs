@@ -281,6 +281,11 @@ pub enum BlockError {
         expected: Amount,
         got: Amount,
     },
+    /// A block we hold, offered with a body its header does not commit to: the sender's
+    /// forgery, never a reason to doubt the block we hold.
+    OtherBodyForKnownBlock {
+        hash: BlockHash,
+    },
 }
 
 impl fmt::Display for BlockError {
@@ -356,6 +361,11 @@ impl fmt::Display for BlockError {
             BlockError::BadReward { expected, got } => write!(
                 f,
                 "reward record pays {got}, expected block reward + fees = {expected}"
+            ),
+            BlockError::OtherBodyForKnownBlock { hash } => write!(
+                f,
+                "block {} is known here, but this body is not the one its header commits to",
+                hash.short()
             ),
         }
     }

@@ -1,8 +1,10 @@
 //! The stateless consensus checks (the book's Protocol and rules › Consensus rules,
 //! `docs/src/protocol/rules.md`): everything about a transaction or block that can be
-//! decided without account state. The stateful part (nonces, balances, the reward amount)
-//! is applied in [`crate::chain::state`], in the same order the rules are listed there.
+//! decided without account state (the reward amount included: fees are fields of the
+//! transactions). The stateful part (nonces, balances) is applied in
+//! [`crate::chain::state`], in the same order the rules are listed there.
 
+use super::amount::Amount;
 use super::block::{Block, BlockHeader, BLOCK_VERSION};
 use super::error::{BlockError, TxError};
 use super::hash::{BlockHash, TxId};
@@ -242,7 +244,30 @@ pub fn check_size(block: &Block, params: &ChainParams) -> Result<(), BlockError>
     Ok(())
 }
 
-/// Checks a block's size limits, reward height, merkle root, duplicates and every
+/// The reward record pays exactly the block reward plus the fees its transactions name.
+/// Fees are fields of the transactions, so this needs no state and is checked before a
+/// block is stored on any branch, not only when it joins the best chain: a side block
+/// paying itself more never reaches the disk. Connecting the block checks it again.
+pub fn check_reward_amount(block: &Block, params: &ChainParams) -> Result<(), BlockError> {
+    let fees = block
+        .txs
+        .iter()
+        .try_fold(Amount::ZERO, |fees, tx| fees.checked_add(tx.fee))
+        .ok_or(BlockError::FeeOverflow)?;
+    let expected = params
+        .block_reward
+        .checked_add(fees)
+        .ok_or(BlockError::FeeOverflow)?;
+    if block.reward.amount != expected {
+        return Err(BlockError::BadReward {
+            expected,
+            got: block.reward.amount,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a block's size limits, reward height, reward amount, merkle root, duplicates and every
 /// transaction's stateless rules. Returns the transaction ids (reward record excluded),
 /// so callers need not hash them again. `signatures` is `Some` when this body's signatures
 /// were already verified (a sync batch, by [`verify_bodies`](super::signatures::verify_bodies)).
@@ -270,6 +295,7 @@ pub fn check_body(
             return Err(BlockError::DuplicateTransaction { txid: *txid });
         }
     }
+    check_reward_amount(block, params)?;
     let invalid = |index: usize, error| BlockError::InvalidTransaction {
         index,
         txid: txids[index],

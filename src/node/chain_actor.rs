@@ -90,6 +90,8 @@ pub struct SubmitBlocks {
 pub struct SubmitOutcome {
     /// Blocks newly stored in the tree.
     pub stored: usize,
+    /// Blocks held in memory because their branch is too light to store yet.
+    pub held: usize,
     /// Set when a block's parent is unknown: the ancestor to fetch.
     pub missing: Option<BlockHash>,
     /// The sender's orphans overflowed its share of the orphan pool.
@@ -749,16 +751,26 @@ impl ChainActor {
             let (hash, relay_copy) = prepared.next().unwrap_or_default();
             match result {
                 Ok(BlockOutcome::AlreadyKnown) => {}
+                Ok(BlockOutcome::Held) => {
+                    debug!(
+                        "block {} held: its branch is too light to store",
+                        hash.short()
+                    );
+                    outcome.held += 1;
+                }
                 Ok(BlockOutcome::Orphan {
                     missing,
                     over_share,
                 }) => {
                     debug!("orphan block {}: missing {}", hash.short(), missing.short());
                     outcome.missing = Some(missing);
-                    // While the node downloads a better chain, honest peers relaying new
-                    // blocks past our tip make orphans faster than they can connect: the
-                    // share still bounds them, but the sender is not to blame.
-                    outcome.orphans_over_share |= over_share && !self.syncing;
+                    // A relayed block was validated by its sender, on a parent we may just
+                    // not have: the share bounds such orphans, but only a batch (which
+                    // answers our own locator) can prove the sender at fault. While the
+                    // node downloads a better chain, honest peers relaying new blocks past
+                    // our tip make orphans faster than they can connect: not to blame either.
+                    let relayed = matches!(origin, Origin::Relay(_));
+                    outcome.orphans_over_share |= over_share && !self.syncing && !relayed;
                 }
                 Ok(BlockOutcome::Accepted(accepted)) => {
                     let now = Instant::now();

@@ -636,11 +636,12 @@ impl ConnectionActor {
                     report: BatchReport {
                         received: count,
                         stored: outcome.stored,
+                        held: outcome.held,
                         more,
                     },
                 });
             }
-            if more && outcome.stored > 0 {
+            if more && outcome.stored + outcome.held > 0 {
                 let level = if actor.sync_announced {
                     log::Level::Info
                 } else {

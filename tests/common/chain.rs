@@ -5,11 +5,13 @@
 
 use ironchain::chain::mempool::MempoolLimits;
 use ironchain::chain::{BlockOutcome, Chain, ChainError};
-use ironchain::consensus::block::Block;
+use ironchain::consensus::amount::Amount;
+use ironchain::consensus::block::{Block, BlockHeader, BLOCK_VERSION};
 use ironchain::consensus::error::{BlockError, TxError};
-use ironchain::consensus::hash::TxId;
+use ironchain::consensus::hash::{BlockHash, TxId};
 use ironchain::consensus::params::ChainParams;
 use ironchain::consensus::transaction::Transaction;
+use ironchain::consensus::transaction::{Reward, Signature};
 use ironchain::testkit::{self, address, key};
 use std::path::Path;
 use tempfile::TempDir;
@@ -85,4 +87,39 @@ pub fn expect_tx_refused(chain: &mut Chain, tx: Transaction, expected: TxError) 
     let before = pending_ids(chain);
     assert_eq!(chain.submit_transaction(tx), Err(expected));
     assert_eq!(pending_ids(chain), before);
+}
+
+/// A block on an unknown parent with `txs` (unverifiable) transactions, mined at the pow
+/// limit: as cheap as an orphan can be.
+pub fn cheap_orphan(chain: &Chain, seed: u64, txs: u64) -> Block {
+    let template = testkit::transfer(&key(1), address(2), 1, 1, 0, &chain.genesis_hash());
+    let mut block = Block {
+        header: BlockHeader {
+            version: BLOCK_VERSION,
+            height: 1_000 + seed,
+            prev: BlockHash::from_bytes(ironchain::consensus::hash::sha256(&seed.to_be_bytes())),
+            merkle_root: Default::default(),
+            timestamp_ms: chain.tip().timestamp_ms + 1,
+            target: chain.params().pow_limit().to_compact(),
+            nonce: 0,
+        },
+        reward: Reward {
+            miner: address(9),
+            amount: Amount::new(50),
+            height: 1_000 + seed,
+        },
+        txs: (0..txs)
+            .map(|nonce| Transaction {
+                nonce,
+                signature: Signature::from_bytes([3; 64]),
+                ..template.clone()
+            })
+            .collect(),
+    };
+    // Its header commits to its body, as an honest block's does: offered again, it is
+    // then known, not a forgery of a known block.
+    block.header.merkle_root = block.compute_merkle_root();
+    let target = chain.params().pow_limit();
+    testkit::mine(&mut block.header, &target);
+    block
 }

@@ -33,6 +33,7 @@ use crate::chain::orphans::{OrphanLimits, OrphanPool};
 use crate::chain::rejected::{RejectedBlocks, REJECTED_CAPACITY};
 use crate::chain::state::State;
 use crate::chain::store::{encode, Store, StoreBatch, StoreError, DB_FILE};
+use crate::chain::work_margin::WorkMargin;
 use crate::consensus::block::Block;
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
@@ -86,6 +87,7 @@ pub struct Chain {
     mempool: Mempool,
     orphans: OrphanPool,
     rejected: RejectedBlocks,
+    work_margin: WorkMargin,
 }
 
 impl Chain {
@@ -148,6 +150,7 @@ impl Chain {
                 mempool: Mempool::new(limits),
                 orphans: OrphanPool::new(OrphanLimits::default()),
                 rejected: RejectedBlocks::new(REJECTED_CAPACITY),
+                work_margin: WorkMargin::default(),
             }
         } else {
             let entry = IndexEntry {
@@ -183,6 +186,7 @@ impl Chain {
                 mempool: Mempool::new(limits),
                 orphans: OrphanPool::new(OrphanLimits::default()),
                 rejected: RejectedBlocks::new(REJECTED_CAPACITY),
+                work_margin: WorkMargin::default(),
             }
         };
         let mut changes = Changes::default();

@@ -11,8 +11,10 @@ use crate::consensus::difficulty::{is_retarget_height, MAX_RETARGET_FACTOR};
 use crate::consensus::error::BlockError;
 use crate::consensus::hash::BlockHash;
 use crate::consensus::signatures::{verify_bodies, BodyVerified};
+use crate::consensus::target::Work;
 use crate::consensus::transaction::Transaction;
 use crate::consensus::validation::{check_body, check_header, check_size, HeaderContext};
+use std::collections::HashSet;
 
 /// The result of offering a block to the chain.
 #[derive(Debug)]
@@ -29,6 +31,10 @@ pub enum BlockOutcome {
     },
     /// Stored in the block tree.
     Accepted(Accepted),
+    /// Checked as far as its branch allows, but its branch has too little work to be
+    /// worth storing yet ([`WorkMargin`]): held in memory with the orphans, stored once
+    /// blocks on it bring the branch within the margin of our tip, never relayed.
+    Held,
 }
 
 /// What storing a block changed.
@@ -47,7 +53,7 @@ impl Chain {
     /// Offers a block (mined here, or received from a peer).
     pub fn process_block(&mut self, block: Block, now_ms: u64) -> Result<BlockOutcome, ChainError> {
         let mut changes = Changes::default();
-        let outcome = self.process_into(block, now_ms, &mut changes, None, None);
+        let outcome = self.process_into(block, now_ms, &mut changes, None, None, &HashSet::new());
         if let Err(ChainError::Store(_)) = outcome {
             // Memory is ahead of disk: the caller must stop; nothing more is written.
             return outcome;
@@ -107,8 +113,10 @@ impl Chain {
         let mut changes = Changes::default();
         let mut outcomes = Vec::with_capacity(blocks.len());
         let verified = self.verify_batch_signatures(&blocks, now_ms);
+        let proven = self.proven_run(&blocks);
         for (block, signatures) in blocks.into_iter().zip(verified) {
-            let outcome = self.process_into(block, now_ms, &mut changes, signatures, sender);
+            let outcome =
+                self.process_into(block, now_ms, &mut changes, signatures, sender, &proven);
             let stop = outcome.is_err();
             let store_failed = matches!(outcome, Err(ChainError::Store(_)));
             outcomes.push(outcome);
@@ -129,12 +137,22 @@ impl Chain {
     /// [`verify_bodies`]), before the blocks' own checks, for the blocks
     /// [`Chain::presigned_run`] allows. The rest of the batch is left to the block-by-block
     /// checks.
+    /// Blocks we already hold at the start of the batch (a peer's answer overlapping what
+    /// we have) are skipped: they are never verified again.
     fn verify_batch_signatures(&self, blocks: &[Block], now_ms: u64) -> Vec<Option<BodyVerified>> {
-        let bodies: Vec<&[Transaction]> = blocks[..self.presigned_run(blocks, now_ms)]
+        let known = blocks
+            .iter()
+            .take_while(|block| self.index.contains(&block.hash()))
+            .count();
+        let fresh = &blocks[known..];
+        let bodies: Vec<&[Transaction]> = fresh[..self.presigned_run(fresh, now_ms)]
             .iter()
             .map(|block| block.txs.as_slice())
             .collect();
-        let mut verified = verify_bodies(&bodies, &self.genesis);
+        let mut verified: Vec<Option<BodyVerified>> = std::iter::repeat_with(|| None)
+            .take(known)
+            .chain(verify_bodies(&bodies, &self.genesis))
+            .collect();
         verified.resize_with(blocks.len(), || None);
         verified
     }
@@ -145,8 +163,9 @@ impl Chain {
     /// at a target no easier than consensus could allow there: the first block's expected
     /// target, eased by at most the retarget clamp (×4) at each retarget height after it.
     /// The run also ends at a block that breaks a cheap rule (version, height, reward
-    /// height, a timestamp too far ahead, transaction count, size) or is remembered as
-    /// invalid: those are refused without any signature being checked.
+    /// height, a timestamp too far ahead, transaction count, size), is remembered as
+    /// invalid, or is one we already hold: those are refused, or found known, without any
+    /// signature being checked.
     fn presigned_run(&self, blocks: &[Block], now_ms: u64) -> usize {
         let Some(parent) = blocks
             .first()
@@ -190,7 +209,9 @@ impl Chain {
                 && block.reward.height == height
                 && header.timestamp_ms <= latest
                 && check_size(block, &self.params).is_ok()
-                && self.rejected.refusal(&hash).is_none();
+                && self.rejected.refusal(&hash).is_none()
+                && !self.index.contains(&hash)
+                && !self.orphans.contains(&hash);
             if !(worked && cheap_rules_hold) {
                 return run;
             }
@@ -199,7 +220,63 @@ impl Chain {
         blocks.len()
     }
 
+    /// The blocks a batch proves worth storing: when the batch's blocks extend one another
+    /// from a stored block (through blocks held for want of work, if any), and the
+    /// proof of work of its headers brings that branch within the work margin of our tip,
+    /// every block of the branch up to the last one that does. An honest peer's answer to
+    /// our locator then stores its branch however far back it forks (within one batch's
+    /// reach), rather than holding its first blocks until the pool's share runs out.
+    fn proven_run(&self, blocks: &[Block]) -> HashSet<BlockHash> {
+        let Some(first) = blocks.first() else {
+            return HashSet::new();
+        };
+        let mut run = Vec::new();
+        let mut at = first.header.prev;
+        let mut held_work = Work::ZERO;
+        while let Some(held) = self.orphans.get(&at) {
+            let Some(work) = held
+                .header
+                .target
+                .to_target()
+                .ok()
+                .and_then(|target| held_work.checked_add(target.work()))
+            else {
+                return HashSet::new();
+            };
+            held_work = work;
+            run.push(at);
+            at = held.header.prev;
+        }
+        let Some(mut work) = self
+            .index
+            .get(&at)
+            .and_then(|root| root.work.checked_add(held_work))
+        else {
+            return HashSet::new();
+        };
+        let mut proven_len = None;
+        let mut previous = first.header.prev;
+        for block in blocks {
+            let Some(next) = (block.header.prev == previous)
+                .then(|| block.header.target.to_target().ok())
+                .flatten()
+                .and_then(|target| work.checked_add(target.work()))
+            else {
+                break;
+            };
+            work = next;
+            previous = block.hash();
+            run.push(previous);
+            if self.branch_reaches_margin(work) {
+                proven_len = Some(run.len());
+            }
+        }
+        run.truncate(proven_len.unwrap_or(0));
+        run.into_iter().collect()
+    }
+
     /// [`Chain::process_block`] without the commit: what it changes goes into `changes`.
+    /// Blocks on `proven` (see [`Chain::proven_run`]) are stored whatever their own work.
     fn process_into(
         &mut self,
         block: Block,
@@ -207,10 +284,11 @@ impl Chain {
         changes: &mut Changes,
         signatures: Option<BodyVerified>,
         sender: Option<Sender>,
+        proven: &HashSet<BlockHash>,
     ) -> Result<BlockOutcome, ChainError> {
         let hash = block.hash();
         if self.orphans.contains(&hash) {
-            return Ok(BlockOutcome::AlreadyKnown);
+            return known_body(&block, hash);
         }
         if let Some(refusal) = self.rejected.refusal(&hash) {
             return Err(refusal.into());
@@ -219,44 +297,167 @@ impl Chain {
             if entry.status == BlockStatus::Invalid {
                 return Err(BlockError::DescendsFromInvalid { ancestor: hash }.into());
             }
-            return Ok(BlockOutcome::AlreadyKnown);
+            return known_body(&block, hash);
         }
         if !self.index.contains(&block.header.prev) {
-            self.check_orphan_work(&block, hash)?;
-            check_size(&block, &self.params)?;
-            let block_bytes = block.encoded_size();
-            let cheap = self.cheaper_than_the_tip(&block);
-            let over_share = match self.orphans.insert(hash, block, sender) {
-                Admission::Held => false,
-                Admission::HeldOverShare => cheap,
-                Admission::TooLarge { max } => {
-                    let bytes = block_bytes;
-                    return Err(BlockError::TooLarge {
-                        bytes,
-                        max: max as u64,
-                    }
-                    .into());
+            return self.hold_orphan(block, hash, now_ms, changes, sender, proven);
+        }
+        if !proven.contains(&hash) && !self.worth_storing(&block)? {
+            return self.hold_light(block, hash, now_ms, sender);
+        }
+        self.accept(block, hash, now_ms, changes, signatures)?;
+        self.connect_stored(hash, hash, now_ms, changes, proven)
+    }
+
+    /// After `stored` was stored: stores the orphans its arrival lets in (those on
+    /// `proven`, or worth storing on their own), runs fork choice, and reports what
+    /// happened to `offered`.
+    fn connect_stored(
+        &mut self,
+        offered: BlockHash,
+        stored: BlockHash,
+        now_ms: u64,
+        changes: &mut Changes,
+        proven: &HashSet<BlockHash>,
+    ) -> Result<BlockOutcome, ChainError> {
+        let mut accepted = Accepted {
+            stored: vec![stored],
+            ..Accepted::default()
+        };
+        self.accept_orphans_of(stored, now_ms, changes, &mut accepted, proven)?;
+        let (tip_change, rejected) = self.activate_best_chain(changes)?;
+        accepted.tip_change = tip_change;
+        accepted.rejected.extend(rejected);
+        if let Some((_, error)) = accepted.rejected.iter().find(|(h, _)| *h == offered) {
+            return Err(error.clone().into());
+        }
+        Ok(BlockOutcome::Accepted(accepted))
+    }
+
+    /// Whether `block` (whose parent is stored) brings its branch within the work margin
+    /// of our tip. A block whose target does not decode is left to [`Chain::accept`],
+    /// which names the rule it breaks.
+    fn worth_storing(&self, block: &Block) -> Result<bool, ChainError> {
+        let (Some(parent), Ok(target)) = (
+            self.index.get(&block.header.prev),
+            block.header.target.to_target(),
+        ) else {
+            return Ok(true);
+        };
+        let Some(branch) = parent.work.checked_add(target.work()) else {
+            return Ok(true);
+        };
+        Ok(self.branch_reaches_margin(branch))
+    }
+
+    fn branch_reaches_margin(&self, branch: Work) -> bool {
+        let tip = self.index.tip();
+        let tip_block = tip
+            .header
+            .target
+            .to_target()
+            .map_or(Work::ZERO, |target| target.work());
+        self.work_margin.worth_storing(branch, tip.work, tip_block)
+    }
+
+    /// A block on a stored parent whose branch is too light to store: every rule its
+    /// parent lets us check (the header's, with its proof of work; sizes) is checked
+    /// first, so what is held took real work at the branch's difficulty; the body's
+    /// signatures wait until the branch is worth storing.
+    fn hold_light(
+        &mut self,
+        block: Block,
+        hash: BlockHash,
+        now_ms: u64,
+        sender: Option<Sender>,
+    ) -> Result<BlockOutcome, ChainError> {
+        self.check_header_on_parent(&block, now_ms)?;
+        check_size(&block, &self.params)?;
+        let bytes = block.encoded_size();
+        match self.orphans.insert(hash, block, sender) {
+            Admission::TooLarge { max } => Err(BlockError::TooLarge {
+                bytes,
+                max: max as u64,
+            }
+            .into()),
+            Admission::Held | Admission::HeldOverShare => Ok(BlockOutcome::Held),
+        }
+    }
+
+    /// A block whose parent is not stored: held with the orphans. If it extends a held
+    /// branch that hangs off a stored block (see [`Chain::hold_light`]) and brings that
+    /// branch within the margin, the branch is stored now, from its first block.
+    fn hold_orphan(
+        &mut self,
+        block: Block,
+        hash: BlockHash,
+        now_ms: u64,
+        changes: &mut Changes,
+        sender: Option<Sender>,
+        proven: &HashSet<BlockHash>,
+    ) -> Result<BlockOutcome, ChainError> {
+        self.check_orphan_work(&block, hash)?;
+        check_size(&block, &self.params)?;
+        let block_bytes = block.encoded_size();
+        let cheap = self.cheaper_than_the_tip(&block);
+        let over_share = match self.orphans.insert(hash, block, sender) {
+            Admission::Held => false,
+            Admission::HeldOverShare => cheap,
+            Admission::TooLarge { max } => {
+                let bytes = block_bytes;
+                return Err(BlockError::TooLarge {
+                    bytes,
+                    max: max as u64,
                 }
-            };
-            let missing = self.orphans.missing_root(&hash).unwrap_or(hash);
+                .into());
+            }
+        };
+        let missing = self.orphans.missing_root(&hash).unwrap_or(hash);
+        if !self.index.contains(&missing) {
             return Ok(BlockOutcome::Orphan {
                 missing,
                 over_share,
             });
         }
-        self.accept(block, hash, now_ms, changes, signatures)?;
-        let mut accepted = Accepted {
-            stored: vec![hash],
-            ..Accepted::default()
+        let Some((first, mut branch)) = self.proven_branch(hash, missing, proven) else {
+            return Ok(BlockOutcome::Held);
         };
-        self.accept_orphans_of(hash, now_ms, changes, &mut accepted)?;
-        let (tip_change, rejected) = self.activate_best_chain(changes)?;
-        accepted.tip_change = tip_change;
-        accepted.rejected.extend(rejected);
-        if let Some((_, error)) = accepted.rejected.iter().find(|(h, _)| *h == hash) {
-            return Err(error.clone().into());
+        branch.extend(proven.iter().copied());
+        let proven = &branch;
+        let Some(first_block) = self.orphans.take(&first) else {
+            return Ok(BlockOutcome::Held);
+        };
+        match self.accept(first_block, first, now_ms, changes, None) {
+            Err(ChainError::Block(error)) if error.is_invalid() && first != hash => {
+                Err(BlockError::DescendsFromInvalid { ancestor: first }.into())
+            }
+            Err(error) => Err(error),
+            Ok(()) => self.connect_stored(hash, first, now_ms, changes, proven),
         }
-        Ok(BlockOutcome::Accepted(accepted))
+    }
+
+    /// The held branch from the stored block `root` up to `hash`, if its work reaches the
+    /// margin (or its batch proved it: `proven` holds `hash`): its first block, and every
+    /// block on it.
+    fn proven_branch(
+        &self,
+        hash: BlockHash,
+        root: BlockHash,
+        proven: &HashSet<BlockHash>,
+    ) -> Option<(BlockHash, HashSet<BlockHash>)> {
+        let mut path = HashSet::new();
+        let mut work = Work::ZERO;
+        let mut at = hash;
+        let mut first = hash;
+        while let Some(block) = self.orphans.get(&at) {
+            let target = block.header.target.to_target().ok()?;
+            work = work.checked_add(target.work())?;
+            path.insert(at);
+            first = at;
+            at = block.header.prev;
+        }
+        let branch = self.index.get(&root)?.work.checked_add(work)?;
+        (proven.contains(&hash) || self.branch_reaches_margin(branch)).then_some((first, path))
     }
 
     /// Whether `block` carries less work than any block near our tip could: a target
@@ -297,28 +498,7 @@ impl Chain {
         changes: &mut Changes,
         signatures: Option<BodyVerified>,
     ) -> Result<(), ChainError> {
-        let parent = self
-            .index
-            .get(&block.header.prev)
-            .ok_or(BlockError::UnknownParent {
-                parent: block.header.prev,
-            })?;
-        if parent.status == BlockStatus::Invalid {
-            return Err(BlockError::DescendsFromInvalid {
-                ancestor: parent.hash,
-            }
-            .into());
-        }
-        let context = HeaderContext {
-            parent_height: parent.header.height,
-            expected_target: self
-                .index
-                .next_target(parent, &self.params)
-                .map_err(BlockError::InvalidTarget)?,
-            median_time_past: self.index.median_time_past(&parent.hash),
-            now_ms,
-        };
-        check_header(&block.header, &context, &self.params)?;
+        let parent_work = self.check_header_on_parent(&block, now_ms)?;
         let txids = check_body(&block, &self.params, &self.genesis, signatures)
             .inspect_err(|reason| self.rejected.remember(hash, &block, reason))?;
         let block_work = block
@@ -327,8 +507,7 @@ impl Chain {
             .to_target()
             .map_err(BlockError::InvalidTarget)?
             .work();
-        let work = parent
-            .work
+        let work = parent_work
             .checked_add(block_work)
             .ok_or(BlockError::WorkOverflow)?;
         let encoded = encode(&block)?;
@@ -347,18 +526,61 @@ impl Chain {
         Ok(())
     }
 
-    /// Stores every orphan that descends from `parent`, breadth first.
+    /// Checks `block`'s header against its stored parent, whose cumulative work it
+    /// returns.
+    fn check_header_on_parent(&self, block: &Block, now_ms: u64) -> Result<Work, ChainError> {
+        let parent = self
+            .index
+            .get(&block.header.prev)
+            .ok_or(BlockError::UnknownParent {
+                parent: block.header.prev,
+            })?;
+        if parent.status == BlockStatus::Invalid {
+            return Err(BlockError::DescendsFromInvalid {
+                ancestor: parent.hash,
+            }
+            .into());
+        }
+        let context = self.header_context(parent, now_ms)?;
+        check_header(&block.header, &context, &self.params)?;
+        Ok(parent.work)
+    }
+
+    /// What a block on `parent` is checked against.
+    fn header_context(
+        &self,
+        parent: &IndexEntry,
+        now_ms: u64,
+    ) -> Result<HeaderContext, BlockError> {
+        Ok(HeaderContext {
+            parent_height: parent.header.height,
+            expected_target: self
+                .index
+                .next_target(parent, &self.params)
+                .map_err(BlockError::InvalidTarget)?,
+            median_time_past: self.index.median_time_past(&parent.hash),
+            now_ms,
+        })
+    }
+
+    /// Stores every orphan that descends from `parent`, breadth first: those on `proven`
+    /// (a held branch whose tip reached the margin), and the others only if their own
+    /// branch is worth storing; the rest are dropped.
     fn accept_orphans_of(
         &mut self,
         parent: BlockHash,
         now_ms: u64,
         changes: &mut Changes,
         accepted: &mut Accepted,
+        proven: &HashSet<BlockHash>,
     ) -> Result<(), ChainError> {
         let mut parents = vec![parent];
         while let Some(parent) = parents.pop() {
             for child in self.orphans.take_children(&parent) {
                 let hash = child.hash();
+                if !proven.contains(&hash) && !self.worth_storing(&child)? {
+                    continue;
+                }
                 match self.accept(child, hash, now_ms, changes, None) {
                     Ok(()) => {
                         accepted.stored.push(hash);
@@ -371,6 +593,17 @@ impl Chain {
         }
         Ok(())
     }
+}
+
+/// A block we already hold, offered again: known, if the body is the one its header
+/// commits to. Another body under a known header is no honest mistake (an honest peer
+/// sends the block it has), so it is refused as the sender's misbehaviour; the block we
+/// hold is untouched. Checking costs hashing the body, never a signature.
+fn known_body(block: &Block, hash: BlockHash) -> Result<BlockOutcome, ChainError> {
+    if block.compute_merkle_root() != block.header.merkle_root {
+        return Err(BlockError::OtherBodyForKnownBlock { hash }.into());
+    }
+    Ok(BlockOutcome::AlreadyKnown)
 }
 
 #[cfg(test)]

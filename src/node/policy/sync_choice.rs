@@ -3,6 +3,10 @@
 //! The work a peer claims (in its hello and pongs) is provisional: it only picks whom to
 //! ask. A peer whose batches stop coming for the sync timeout, or that answers with an
 //! empty batch while still claiming more work than ours, broke its claim and is dropped.
+//! Only stored blocks are progress: blocks held in memory because their branch is too
+//! light to store (see `chain::work_margin`) keep the download going but not its clock,
+//! so a peer that trickles cheap side-branch blocks while claiming much is dropped at the
+//! sync timeout like a silent one, and never pauses mining.
 //! Mining pauses only while the download makes progress (a batch stored blocks within
 //! the last [`SyncTracker::pause_window`]), so a peer that claims much and sends nothing
 //! cannot stop this node mining.
@@ -23,8 +27,12 @@ struct Session<Id> {
 pub struct BatchReport {
     /// Blocks in the batch.
     pub received: usize,
-    /// Of those, blocks new to us.
+    /// Of those, blocks new to us and stored.
     pub stored: usize,
+    /// Of those, blocks new to us but held in memory: their branch does not have the work
+    /// to be stored yet. They keep the download going, but are no progress: a branch
+    /// that never becomes worth storing stalls like a silent peer.
+    pub held: usize,
     /// The sender says it has more after these.
     pub more: bool,
 }
@@ -114,7 +122,7 @@ impl<Id: Copy + PartialEq> SyncTracker<Id> {
         } else {
             self.unproductive = Some((peer, session.last_progress));
         }
-        if report.more && report.stored > 0 {
+        if report.more && report.stored + report.held > 0 {
             BatchVerdict::Continue
         } else {
             self.session = None;
@@ -153,6 +161,7 @@ mod tests {
         BatchReport {
             received,
             stored,
+            held: 0,
             more,
         }
     }
@@ -233,6 +242,32 @@ mod tests {
         );
         sync.start(8, later);
         assert_eq!(sync.stalled(now + TIMEOUT + Duration::from_secs(1)), None);
+    }
+
+    #[test]
+    fn a_trickle_of_held_blocks_continues_but_stalls_and_never_pauses_mining() {
+        let now = Instant::now();
+        let mut sync = SyncTracker::new(TIMEOUT);
+        sync.start(7, now);
+        let held = BatchReport {
+            received: 1,
+            stored: 0,
+            held: 1,
+            more: true,
+        };
+        let mut at = now;
+        while at <= now + TIMEOUT {
+            at += Duration::from_millis(1_500);
+            if sync.peer().is_none() {
+                break;
+            }
+            assert_eq!(
+                sync.batch(7, held, 1_000_000u64, 100, at),
+                BatchVerdict::Continue
+            );
+            assert!(!sync.mining_paused(at), "paused for a trickle");
+        }
+        assert_eq!(sync.stalled(at), Some(7));
     }
 
     #[test]
