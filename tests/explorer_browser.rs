@@ -403,6 +403,56 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
             .await,
         "no blocks drawn on the launch page"
     );
+    // While the partition lasts, the links it cuts are marked.
+    assert!(
+        browser
+            .wait_for("[...document.querySelectorAll('#links li.cut')].map((li) => li.textContent.split(':')[0]).join() === 'ams ✕ tyo,nyc ✕ tyo'", LONG)
+            .await,
+        "cut links not marked: {}",
+        browser.eval("document.getElementById('links').textContent").await
+    );
+
+    // The run ends by itself: the summary is printed, then the page goes on showing the
+    // final state and says the run is over, until Ctrl-C.
+    let printed = launch.lines_until("the run is over");
+    assert!(
+        printed
+            .iter()
+            .any(|line| line.starts_with("summary written to")),
+        "no summary before the page's last state: {printed:?}"
+    );
+    assert!(
+        browser
+            .wait_for(
+                "document.getElementById('live').textContent.startsWith('the run is over')",
+                LONG
+            )
+            .await,
+        "the page does not say the run is over: {}",
+        browser
+            .eval("document.getElementById('live').textContent")
+            .await
+    );
+    // Reloaded after the nodes stopped, it still shows every node and tree.
+    browser.client.refresh().await.unwrap();
+    assert!(
+        browser
+            .wait_for("document.getElementById('live').textContent.startsWith('the run is over') && document.querySelectorAll('#nodes tr.node').length === 3 && document.querySelectorAll('#views g.block').length > 3", LONG)
+            .await,
+        "the final state is not served after the run"
+    );
+    // The stale count is the network's, over the union of the trees, as the summary
+    // counts it (each node's own count is in its row).
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("run").join("summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        browser
+            .eval("document.getElementById('stale-total').textContent")
+            .await,
+        summary["stale"].to_string().as_str()
+    );
     drop(launch);
     browser.close().await;
 }
@@ -415,7 +465,7 @@ target_block_time_ms = 300
 [simulation]
 mining = "simulated"
 seed = 3
-duration_ms = 60000
+duration_ms = 6000
 delay_ms = 50
 jitter_ms = 10
 
@@ -458,18 +508,29 @@ impl LaunchProcess {
         LaunchProcess { child, stdout }
     }
 
-    /// The URL from the "launch page at URL" line.
-    fn page_url(&mut self) -> String {
+    /// The lines printed up to the first one that starts with `start` (included).
+    fn lines_until(&mut self, start: &str) -> Vec<String> {
         use std::io::BufRead;
-        let mut line = String::new();
+        let mut lines = Vec::new();
         loop {
-            line.clear();
+            let mut line = String::new();
             let read = self.stdout.read_line(&mut line).expect("stdout readable");
-            assert!(read > 0, "the launch ended without printing its page's URL");
-            if let Some(url) = line.trim().strip_prefix("launch page at ") {
-                return url.to_string();
+            assert!(
+                read > 0,
+                "the launch ended without a line starting {start:?}: {lines:?}"
+            );
+            lines.push(line.trim().to_string());
+            if line.starts_with(start) {
+                return lines;
             }
         }
+    }
+
+    /// The URL from the "launch page at URL" line.
+    fn page_url(&mut self) -> String {
+        let lines = self.lines_until("launch page at ");
+        let last = lines.last().map(String::as_str).unwrap_or_default();
+        last.trim_start_matches("launch page at ").to_string()
     }
 }
 

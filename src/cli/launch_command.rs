@@ -10,7 +10,7 @@
 use crate::config::scenario::MiningMode;
 use crate::launch::plan::SIMULATED_RETARGET_INTERVAL;
 use crate::launch::{
-    check_run_dir, default_run_dir, run_blocking_until_signal, LaunchPlan, RunOptions,
+    check_run_dir, default_run_dir, run_blocking_reporting, LaunchPlan, RunOptions,
 };
 use clap::Args;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -36,7 +36,8 @@ pub struct LaunchArgs {
     /// the URL is printed at start).
     #[arg(long, value_name = "ADDR:PORT", conflicts_with = "no_http")]
     pub http: Option<SocketAddr>,
-    /// Serve no web page.
+    /// Serve no web page. With a page, the launcher keeps showing the run's final state
+    /// on it after the run ends, until Ctrl-C; without one it exits when the run ends.
     #[arg(long)]
     pub no_http: bool,
 }
@@ -73,26 +74,31 @@ pub fn run(args: LaunchArgs) -> Result<(), String> {
                 .unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
         }),
     };
-    let (summary, signal) =
-        run_blocking_until_signal(&plan, &options).map_err(|e| e.to_string())?;
-    crate::outln!("\n{summary}");
-    crate::outln!(
-        "summary written to {} (per-block rows in blocks.csv beside it)",
-        run_dir.join("summary.json").display()
-    );
-    if let Some(out) = &args.out {
-        let copy = |name: &str| {
-            std::fs::create_dir_all(out)
-                .and_then(|()| std::fs::copy(run_dir.join(name), out.join(name)))
-                .map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))
-        };
-        copy("summary.json")?;
-        copy("blocks.csv")?;
+    // The summary is printed as soon as it is written; the page may then go on showing
+    // the final state until Ctrl-C.
+    let report = |summary: &crate::launch::Summary| -> Result<(), String> {
+        crate::outln!("\n{summary}");
         crate::outln!(
-            "summary.json and blocks.csv also written to {}",
-            out.display()
+            "summary written to {} (per-block rows in blocks.csv beside it)",
+            run_dir.join("summary.json").display()
         );
-    }
+        if let Some(out) = &args.out {
+            let copy = |name: &str| {
+                std::fs::create_dir_all(out)
+                    .and_then(|()| std::fs::copy(run_dir.join(name), out.join(name)))
+                    .map_err(|e| format!("cannot write {}: {e}", out.join(name).display()))
+            };
+            copy("summary.json")?;
+            copy("blocks.csv")?;
+            crate::outln!(
+                "summary.json and blocks.csv also written to {}",
+                out.display()
+            );
+        }
+        Ok(())
+    };
+    let (_, signal) = run_blocking_reporting(&plan, &options, Some(Box::new(report)))
+        .map_err(|e| e.to_string())?;
     if let Some(signal) = signal {
         // Every stop signal is the same clean stop (summary written, stores closed), but
         // the run did not reach its end: the status says so as shells do for a program a

@@ -38,6 +38,7 @@ use crate::consensus::hash::{BlockHash, TxId};
 use crate::consensus::params::ChainParams;
 use crate::consensus::transaction::UnsignedTransaction;
 use crate::consensus::validation::VerifiedTx;
+use crate::explorer::launch_page::LaunchPage;
 use crate::net::message::{BlockRef, TxStatus};
 use crate::node::chain_actor::{
     GetAccount, GetBlock, GetBlockTree, GetSummary, GetTx, SetEventSink, SetMining, SubmitTx,
@@ -139,15 +140,33 @@ pub fn run_blocking_until_signal(
     plan: &LaunchPlan,
     options: &RunOptions,
 ) -> Result<(Summary, Option<StopSignal>), LaunchError> {
+    run_blocking_reporting(plan, options, None)
+}
+
+/// What a launcher does with the summary as soon as it is written (print it, copy it).
+pub type Report<'a> = Box<dyn FnOnce(&Summary) -> Result<(), String> + 'a>;
+
+/// [`run_blocking_until_signal`] for a person at a terminal: `report` is given the
+/// summary as soon as it is written. Then, if the run served a page and ended by itself
+/// (not by a signal), the page goes on showing the final state, saying the run is over,
+/// until a stop signal, which ends the launcher as the run's own end would have (no
+/// signal is returned): a page that vanished the moment the run ended left the viewer
+/// with an error instead of the outcome.
+pub fn run_blocking_reporting(
+    plan: &LaunchPlan,
+    options: &RunOptions,
+    report: Option<Report<'_>>,
+) -> Result<(Summary, Option<StopSignal>), LaunchError> {
     match plan.clock {
-        Clock::Real => actix_rt::System::new().block_on(run_until_stopped(plan, options)),
-        Clock::Virtual => virtual_time::block_on(plan, run_until_stopped(plan, options))?,
+        Clock::Real => actix_rt::System::new().block_on(run_until_stopped(plan, options, report)),
+        Clock::Virtual => virtual_time::block_on(plan, run_until_stopped(plan, options, report))?,
     }
 }
 
 async fn run_until_stopped(
     plan: &LaunchPlan,
     options: &RunOptions,
+    report: Option<Report<'_>>,
 ) -> Result<(Summary, Option<StopSignal>), LaunchError> {
     // Listen from the very start (the handlers are installed now), not only once the
     // nodes are up: a signal while they start must count too.
@@ -165,9 +184,24 @@ async fn run_until_stopped(
             // No signal handling here: only the duration or block count stops the run.
             Err(_) => futures::future::pending::<()>().await,
         }
-    };
-    let summary = run(plan, options, interrupt).await?;
-    Ok((summary, received.get()))
+    }
+    .shared();
+    let (summary, page) =
+        run_keeping_page(plan, options, interrupt.clone(), report.is_some()).await?;
+    let signal = received.get();
+    let reported = report.map_or(Ok(()), |report| report(&summary));
+    if let Some(page) = page {
+        if signal.is_none() && reported.is_ok() {
+            crate::outln!(
+                "the run is over; the launch page at {} shows its final state until Ctrl-C",
+                page.url()
+            );
+            interrupt.await;
+        }
+        page.stop().await;
+    }
+    reported.map_err(LaunchError)?;
+    Ok((summary, signal))
 }
 
 /// One scheduled action.
@@ -206,6 +240,19 @@ pub async fn run<F: Future<Output = ()>>(
     options: &RunOptions,
     interrupt: F,
 ) -> Result<Summary, LaunchError> {
+    run_keeping_page(plan, options, interrupt, false)
+        .await
+        .map(|(summary, _)| summary)
+}
+
+/// [`run`]; with `keep_page`, its page (if it served one) is frozen on the final state
+/// before the nodes stop, and handed back still serving.
+async fn run_keeping_page<F: Future<Output = ()>>(
+    plan: &LaunchPlan,
+    options: &RunOptions,
+    interrupt: F,
+    keep_page: bool,
+) -> Result<(Summary, Option<LaunchPage>), LaunchError> {
     let wall_start = std::time::Instant::now();
     // A virtual launch runs on its own thread: what was delivered on it before is not its.
     let delivered_before = crate::node::delivered::so_far();
@@ -293,9 +340,14 @@ pub async fn run<F: Future<Output = ()>>(
         .summarize(&options.run_dir, stopped_by, elapsed)
         .await;
     let delivered = crate::node::delivered::so_far().saturating_sub(delivered_before);
-    if let Some(page) = page {
-        page.stop().await;
-    }
+    let page = match page {
+        Some(page) if keep_page && page.freeze().await.is_ok() => Some(page),
+        Some(page) => {
+            page.stop().await;
+            None
+        }
+        None => None,
+    };
     stop_all(launch.nodes).await;
     let summary = Summary {
         wall_ms: u64::try_from(wall_start.elapsed().as_millis()).unwrap_or(u64::MAX),
@@ -310,7 +362,7 @@ pub async fn run<F: Future<Output = ()>>(
     let csv = options.run_dir.join("blocks.csv");
     std::fs::write(&csv, summary::blocks_csv(&summary))
         .map_err(|e| LaunchError(format!("cannot write {}: {e}", csv.display())))?;
-    Ok(summary)
+    Ok((summary, page))
 }
 
 /// Refuses a run directory that exists and is not empty: old chains would mix into the run.

@@ -32,8 +32,13 @@ function setUp(overview) {
     $("views").appendChild(box);
     views[i] = new TreeView(svg, colourOf);
   });
-  $("links").innerHTML = overview.links.map((l) =>
-    `<li>${escapeHtml(l.from)} ↔ ${escapeHtml(l.to)}: ${l.delay_ms} ms + up to ${l.jitter_ms} ms</li>`).join("")
+}
+
+// The links, each marked while a partition cuts it.
+function showLinks(links) {
+  $("links").innerHTML = links.map((l) =>
+    `<li class="${l.cut ? "cut" : "up"}">${escapeHtml(l.from)} ${l.cut ? "✕" : "↔"} ${escapeHtml(l.to)}: ` +
+    `${l.delay_ms} ms + up to ${l.jitter_ms} ms${l.cut ? " (cut by the partition)" : ""}</li>`).join("")
     || "<li>no links</li>";
 }
 
@@ -45,7 +50,10 @@ async function poll() {
     $("nodes").innerHTML = overview.nodes.map((n) =>
       `<tr class="node" data-name="${escapeHtml(n.name)}"><td><span class="swatch" style="background:${colourOfNode(n.name)}"></span>${escapeHtml(n.name)}</td>` +
       `<td>${escapeHtml(n.addr)}</td><td class="height">${n.tip_height}</td><td>${shortHash(n.tip_hash)}</td><td>${n.stale}</td><td>${n.mined}</td></tr>`).join("");
-    $("stale-total").textContent = overview.nodes.reduce((sum, n) => sum + n.stale, 0);
+    // Counted over the union of the trees (a block every node holds is one block), as
+    // the run's summary counts it.
+    $("stale-total").textContent = overview.stale_total;
+    showLinks(overview.links);
     const active = overview.partitions.filter((p) => p.active);
     $("partition-state").textContent = active.length
       ? "cut: " + active.map((p) => p.groups.map((g) => `{${g.join(", ")}}`).join(" | ")).join("; ")
@@ -56,9 +64,13 @@ async function poll() {
       || "<li>none planned</li>";
     const trees = await Promise.all(overview.nodes.map((_, i) => getJson(`/api/launch/tree/${i}`)));
     trees.forEach((t, i) => views[i].setBlocks(t.blocks));
-    $("live").textContent = "live";
+    $("live").textContent = overview.over
+      ? "the run is over: its final state (Ctrl-C in the terminal ends the launch)" : "live";
+    $("live").className = overview.over ? "stat over" : "stat";
+    // The final state does not change: no need to ask again.
+    if (overview.over) return;
   } catch (e) {
-    $("live").textContent = `the launch has ended or is unreachable (${e.message})`;
+    $("live").textContent = `the launch is unreachable (${e.message})`;
   }
   setTimeout(poll, 500);
 }
