@@ -603,6 +603,9 @@ mod tests {
         let genesis = genesis();
         let params = testkit::params(&[]);
         let body = |txs: Vec<Transaction>| {
+            // The reward pays exactly the block reward plus the fees, as it must.
+            let fees = Amount::checked_sum(txs.iter().map(|tx| tx.fee)).unwrap();
+            let reward = params.block_reward.checked_add(fees).unwrap();
             let mut block = Block {
                 header: BlockHeader {
                     version: BLOCK_VERSION,
@@ -615,7 +618,7 @@ mod tests {
                 },
                 reward: Reward {
                     miner: testkit::address(0),
-                    amount: Amount::ZERO,
+                    amount: reward,
                     height: 1,
                 },
                 txs,
