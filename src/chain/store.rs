@@ -22,6 +22,7 @@ use crate::consensus::address::Address;
 use crate::consensus::amount::Amount;
 use crate::consensus::block::Block;
 use crate::consensus::hash::{BlockHash, TokenId, TxId};
+use crate::consensus::transaction::Reward;
 use redb::{Database, Durability, ReadableTable, TableDefinition};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -429,6 +430,23 @@ impl Store {
 
     /// The stored block with this hash.
     pub fn block(&self, hash: &BlockHash) -> Result<Option<Block>, StoreError> {
+        self.decode_block::<Block>(hash)
+    }
+
+    /// The reward record of the stored block with this hash, without decoding its
+    /// transactions (up to a megabyte of them): what a view of the block tree needs.
+    pub fn block_reward(&self, hash: &BlockHash) -> Result<Option<Reward>, StoreError> {
+        /// A block's encoding read for its reward only; the other fields are skipped.
+        #[derive(serde::Deserialize)]
+        struct RewardOnly {
+            reward: Reward,
+        }
+        Ok(self
+            .decode_block::<RewardOnly>(hash)?
+            .map(|block| block.reward))
+    }
+
+    fn decode_block<T: DeserializeOwned>(&self, hash: &BlockHash) -> Result<Option<T>, StoreError> {
         if let Backend::Memory(tables) = &self.backend {
             let tables = tables.borrow();
             return tables

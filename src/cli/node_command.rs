@@ -136,6 +136,8 @@ pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
 pub fn run_node(args: NodeArgs) -> Result<(), String> {
     let settings = settings(&args)?;
     let http = explorer_addr(&args)?;
+    // Every socket is a descriptor: take all the system allows before opening any.
+    crate::node::open_files::raise_soft_limit();
     let system = actix_rt::System::new();
     system.block_on(async move {
         let stop = stop_requested().map_err(|e| format!("cannot handle stop signals: {e}"))?;

@@ -3,6 +3,10 @@
 //! the fitting status: 400 for what cannot be parsed, 404 for what is not known, 413 for
 //! an oversized body, 422 for a transaction the node refuses, 503 while the node stops.
 
+use super::admission::{client_addr, refused, Door};
+use super::block_page::{BlockPage, Taken};
+use super::client_budget::Hold;
+use super::client_door;
 use super::NodeLink;
 use crate::chain::id_prefix::IdPrefix;
 use crate::consensus::address::Address;
@@ -16,8 +20,8 @@ use crate::node::chain_actor::{
     GetTip, GetToken, GetTree, GetTx,
 };
 use crate::node::events::Subscribe;
-use crate::node::peer_manager::GetPeers;
-use crate::node::tx_admission::{admit_transaction, NotAdmitted};
+use crate::node::peer_manager::{GetPeers, HostMisbehaved};
+use crate::node::tx_admission::{admit_transaction, is_forged, NotAdmitted, SCORE_INVALID_TX};
 use crate::view::lookup::{
     block_query, query, the_one, tx_query, BlockQuery, IdKind, Query, TxQuery, Unresolved,
     BLOCK_HASH, BLOCK_HASH_OR_TRANSACTION_ID, TRANSACTION_ID,
@@ -39,6 +43,10 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const MAX_BLOCKS_PER_PAGE: u64 = 100;
 /// Deepest tree `/api/tree` answers (the page shows 10,000 blocks).
 pub const MAX_TREE_DEPTH: u64 = 10_000;
+/// Most blocks one `/api/tree` answer lists, stale ones included (each is a few hundred
+/// bytes of JSON, so an answer stays under 5 MiB whatever side branches were stored);
+/// a tree cut short names the rest's page.
+pub const MAX_TREE_BLOCKS: usize = 12_000;
 /// Most mempool transactions listed (the count and bytes cover all of them).
 const MEMPOOL_LISTED: usize = 100;
 /// How far back `/api/address` looks for an address's transactions, and how many it lists.
@@ -220,8 +228,15 @@ struct BlocksQuery {
     count: Option<u64>,
 }
 
-/// `count` blocks of the active chain from height `from` upwards (default: the latest).
-async fn blocks(node: web::Data<NodeLink>, query: web::Query<BlocksQuery>) -> Answer {
+/// `count` blocks of the active chain from height `from` upwards (default: the latest),
+/// lowest first, within a page's bytes ([`super::block_page`]). A page cut short, or followed by
+/// more of the chain, names the next one in a `Link: <…>; rel="next"` header (`rel="prev"`
+/// for the latest blocks, which walk down).
+async fn blocks(
+    node: web::Data<NodeLink>,
+    door: web::Data<Door>,
+    query: web::Query<BlocksQuery>,
+) -> Answer {
     let count = query.count.unwrap_or(10);
     if count == 0 || count > MAX_BLOCKS_PER_PAGE {
         return Err(ApiError::bad_request(format!(
@@ -229,23 +244,31 @@ async fn blocks(node: web::Data<NodeLink>, query: web::Query<BlocksQuery>) -> An
         )));
     }
     let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
-    let from = query
-        .from
-        .unwrap_or_else(|| tip.height.saturating_sub(count - 1));
-    let mut list = Vec::new();
-    for height in from..from.saturating_add(count).min(tip.height.saturating_add(1)) {
-        match node
+    let page = BlockPage::plan(query.from, count, tip.height);
+    let mut taken = Taken::new(door.limits.page_bytes);
+    for &height in page.heights() {
+        let Some(found) = node
             .chain
             .send(GetPlacedBlock(BlockRef::Height(height)))
             .await
             .map_err(ApiError::stopping)?
-        {
-            Some(found) => list.push(block_json(&found.block, &found.place)),
+        else {
             // The chain was reorganised to a shorter one since the tip was read.
-            None => break,
+            break;
+        };
+        let json = serde_json::to_vec(&block_json(&found.block, &found.place)).unwrap_or_default();
+        if !taken.take(height, json) {
+            break;
         }
     }
-    ok(Value::Array(list))
+    let (json, next) = page.finish(taken, tip.height);
+    let mut response = HttpResponse::Ok();
+    response.content_type("application/json");
+    if let Some(next) = next {
+        let relation = if query.from.is_some() { "next" } else { "prev" };
+        response.insert_header(("Link", format!("<{next}>; rel=\"{relation}\"")));
+    }
+    Ok(response.body(json))
 }
 
 async fn tx(node: web::Data<NodeLink>, path: web::Path<String>) -> Answer {
@@ -440,8 +463,12 @@ async fn peers(node: web::Data<NodeLink>) -> Answer {
 #[serde(deny_unknown_fields)]
 struct TreeQuery {
     depth: Option<u64>,
+    /// The highest height listed (default: the tip's).
+    top: Option<u64>,
 }
 
+/// The block tree from `top` down `depth` heights, at most [`MAX_TREE_BLOCKS`] blocks;
+/// `next` is the path of the rest when it was cut.
 async fn tree(node: web::Data<NodeLink>, query: web::Query<TreeQuery>) -> Answer {
     let depth = query.depth.unwrap_or(100);
     if depth > MAX_TREE_DEPTH {
@@ -450,15 +477,25 @@ async fn tree(node: web::Data<NodeLink>, query: web::Query<TreeQuery>) -> Answer
         )));
     }
     let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
-    let blocks = node
+    let top = query.top.unwrap_or(tip.height).min(tip.height);
+    let slice = node
         .chain
-        .send(GetTree { depth })
+        .send(GetTree {
+            depth,
+            top: Some(top),
+            limit: MAX_TREE_BLOCKS,
+        })
         .await
         .map_err(ApiError::stopping)?;
+    let lowest = top.saturating_sub(depth);
+    let next = slice
+        .cut_at
+        .map(|cut| format!("/api/tree?depth={}&top={cut}", cut - lowest));
     ok(json!({
         "tip": tip.hash.to_string(),
         "height": tip.height,
-        "blocks": blocks,
+        "blocks": slice.blocks,
+        "next": next,
     }))
 }
 
@@ -483,8 +520,9 @@ async fn read_capped(mut payload: web::Payload) -> Result<Bytes, ApiError> {
     Ok(body.freeze())
 }
 
-/// `POST /api/tx`: a transaction file's JSON, as `send --save-tx` writes it.
-async fn submit(node: web::Data<NodeLink>, payload: web::Payload) -> Answer {
+/// `POST /api/tx`: a transaction file's JSON, as `send --save-tx` writes it. A forged
+/// signature is scored against the sender's address as over the client protocol.
+async fn submit(node: web::Data<NodeLink>, request: HttpRequest, payload: web::Payload) -> Answer {
     let body = read_capped(payload).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
@@ -493,6 +531,15 @@ async fn submit(node: web::Data<NodeLink>, payload: web::Payload) -> Answer {
     match admit_transaction(&node.chain, &node.verifier, tx, None).await {
         Ok(_) => ok(submit_json(&txid, None)),
         Err(NotAdmitted::Refused(reason)) => {
+            if is_forged(&reason) {
+                let remote = client_addr(&request);
+                node.peers.do_send(HostMisbehaved {
+                    ip: remote.ip(),
+                    remote: format!("HTTP client {remote}"),
+                    score: SCORE_INVALID_TX,
+                    reason: format!("invalid transaction: {reason}"),
+                });
+            }
             Ok(HttpResponse::UnprocessableEntity()
                 .json(submit_json(&txid, Some(&reason.to_string()))))
         }
@@ -502,7 +549,13 @@ async fn submit(node: web::Data<NodeLink>, payload: web::Payload) -> Answer {
 
 /// `GET /api/events`: Server-Sent Events, one per [`crate::node::events::LiveEvent`],
 /// named by its `type`.
-async fn events(node: web::Data<NodeLink>) -> Answer {
+/// Each stream holds a place in its client's budget until its socket closes.
+async fn events(node: web::Data<NodeLink>, door: web::Data<Door>, request: HttpRequest) -> Answer {
+    let permit =
+        match client_door::admit(&door.clients, client_addr(&request).ip(), Hold::Stream).await {
+            Ok(permit) => permit,
+            Err(refusal) => return Ok(refused(&refusal)),
+        };
     let receiver = node
         .events
         .send(Subscribe)
@@ -510,7 +563,8 @@ async fn events(node: web::Data<NodeLink>) -> Answer {
         .map_err(ApiError::stopping)?;
     // A comment first, so the client knows at once that the stream is open.
     let opening = futures::stream::once(async { Ok(Bytes::from_static(b": connected\n\n")) });
-    let stream = opening.chain(receiver.map(|event| {
+    let stream = opening.chain(receiver.map(move |event| {
+        let _held = &permit;
         let data = serde_json::to_value(&event).unwrap_or(Value::Null);
         let name = data["type"].as_str().unwrap_or("message").to_string();
         Ok::<_, actix_web::Error>(Bytes::from(format!("event: {name}\ndata: {data}\n\n")))

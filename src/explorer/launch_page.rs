@@ -8,8 +8,9 @@
 //! it ([`LaunchPage::freeze`]) on the final state before the nodes stop, and it goes on
 //! serving that, saying the run is over, until the launcher exits.
 
-use super::api::{ApiError, MAX_TREE_DEPTH};
-use super::{serve_app, Explorer};
+use super::api::{ApiError, MAX_TREE_BLOCKS, MAX_TREE_DEPTH};
+use super::limits::ExplorerLimits;
+use super::{AppServer, Explorer};
 use crate::launch::plan::LaunchPlan;
 use crate::launch::summary::{ForkView, NodeFinal};
 use crate::node::chain_actor::{GetBlockTree, GetSummary, GetTree};
@@ -95,7 +96,13 @@ pub fn serve(
         epoch,
         ended: ended_reader,
     };
-    let explorer = serve_app(addr, state.clone(), "launch page", |config, state| {
+    let server = AppServer {
+        addr,
+        what: "launch page",
+        limits: ExplorerLimits::from_open_files(crate::node::open_files::soft_limit()),
+        bans: None,
+    };
+    let explorer = server.serve(state.clone(), |config, state| {
         config
             .app_data(web::Data::new(state))
             .route("/api/launch", web::get().to(overview))
@@ -195,9 +202,12 @@ async fn tree_json(chain: &Addr<crate::node::chain_actor::ChainActor>) -> Result
     let blocks = chain
         .send(GetTree {
             depth: MAX_TREE_DEPTH,
+            top: None,
+            limit: MAX_TREE_BLOCKS,
         })
         .await
-        .map_err(ApiError::stopping)?;
+        .map_err(ApiError::stopping)?
+        .blocks;
     Ok(json!({ "blocks": blocks }))
 }
 

@@ -8,9 +8,15 @@
 //! and JavaScript compiled into the binary (`include_str!`): no build step, no CDN, it
 //! works offline.
 
+pub mod admission;
 pub mod api;
+pub mod block_page;
+pub mod client_budget;
+pub mod client_door;
 pub mod launch_page;
+pub mod limits;
 pub mod page;
+pub mod request_gate;
 
 use crate::consensus::hash::BlockHash;
 use crate::node::chain_actor::ChainActor;
@@ -18,9 +24,13 @@ use crate::node::events::EventHub;
 use crate::node::peer_manager::PeerManagerActor;
 use crate::node::tx_verifier::TxVerifierActor;
 use crate::node::NodeHandle;
-use actix::Addr;
-use actix_web::{web, App, HttpServer};
+use actix::{Actor, Addr};
+use actix_web::{middleware, web, App, HttpServer};
+use admission::Door;
+use client_door::ClientDoor;
+use limits::ExplorerLimits;
 use log::{info, warn};
+use request_gate::RequestGate;
 use std::net::SocketAddr;
 
 /// The port offset of the explorer from the node's port (`--port 1111` serves 2111).
@@ -65,9 +75,26 @@ impl Explorer {
     }
 }
 
-/// Starts the explorer of `node` on `addr` (port 0: the OS picks one) and logs its URL.
+/// Starts the explorer of `node` on `addr` (port 0: the OS picks one) and logs its URL;
+/// its bounds come from the node's open-file limit.
 pub async fn serve(node: &NodeHandle, addr: SocketAddr) -> Result<Explorer, String> {
-    serve_app(addr, NodeLink::of(node), "explorer", |config, link| {
+    let limits = ExplorerLimits::from_open_files(crate::node::open_files::soft_limit());
+    serve_with(node, addr, limits).await
+}
+
+/// [`serve`] within `limits`.
+pub async fn serve_with(
+    node: &NodeHandle,
+    addr: SocketAddr,
+    limits: ExplorerLimits,
+) -> Result<Explorer, String> {
+    let server = AppServer {
+        addr,
+        what: "explorer",
+        limits,
+        bans: Some(node.peers.clone()),
+    };
+    server.serve(NodeLink::of(node), |config, link| {
         config
             .app_data(web::Data::new(link))
             .configure(api::routes)
@@ -75,44 +102,80 @@ pub async fn serve(node: &NodeHandle, addr: SocketAddr) -> Result<Explorer, Stri
     })
 }
 
-/// Binds `addr` and runs an HTTP server whose routes `configure` sets up with `state`;
-/// shared by a node's explorer and a launch's page. `what` names it in the log.
-pub fn serve_app<S: Clone + Send + 'static>(
-    addr: SocketAddr,
-    state: S,
-    what: &str,
-    configure: fn(&mut web::ServiceConfig, S),
-) -> Result<Explorer, String> {
-    if !addr.ip().is_loopback() {
-        warn!(
-            "the {what} listens on {addr}, which is not a loopback address: anyone who can \
-             reach it can read the node's data and submit transactions"
+/// An HTTP server of the node's: a node's explorer or a launch's page.
+pub struct AppServer {
+    pub addr: SocketAddr,
+    /// Names it in the log.
+    pub what: &'static str,
+    pub limits: ExplorerLimits,
+    /// The ban list its clients answer to, if it has one.
+    pub bans: Option<Addr<PeerManagerActor>>,
+}
+
+impl AppServer {
+    /// Binds the address and runs a server whose routes `configure` sets up with `state`,
+    /// behind the [`admission`] door.
+    pub fn serve<S: Clone + Send + 'static>(
+        self,
+        state: S,
+        configure: fn(&mut web::ServiceConfig, S),
+    ) -> Result<Explorer, String> {
+        let AppServer {
+            addr,
+            what,
+            limits,
+            bans,
+        } = self;
+        if !addr.ip().is_loopback() {
+            warn!(
+                "the {what} listens on {addr}, which is not a loopback address: anyone who can \
+                 reach it can read the node's data and submit transactions"
+            );
+        }
+        let listener = std::net::TcpListener::bind(addr)
+            .map_err(|e| format!("{what}: cannot listen on {addr}: {e}"))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| format!("{what}: no listening address: {e}"))?;
+        let door = Door {
+            gate: RequestGate::new(bound),
+            clients: ClientDoor::new(limits.budget.clone()).start(),
+            limits: limits.clone(),
+            bans,
+        };
+        let server = HttpServer::new(move || {
+            let state = state.clone();
+            App::new()
+                .app_data(web::Data::new(door.clone()))
+                .wrap(middleware::from_fn(admission::admission))
+                .configure(move |config| configure(config, state))
+        })
+        // One worker thread: the work is in the actors; the handlers only wait on them.
+        .workers(1)
+        // Past it the explorer stops accepting; the node's own descriptors stay free.
+        .max_connections(limits.max_connections)
+        // Slowloris: a request's headers must arrive in time; idle sockets are closed.
+        .client_request_timeout(limits.request_timeout)
+        .keep_alive(limits.keep_alive)
+        .client_disconnect_timeout(std::time::Duration::from_secs(1))
+        // The node handles Ctrl-C and stops the server itself.
+        .disable_signals()
+        // Event streams never end by themselves: do not wait long for them when stopping.
+        .shutdown_timeout(1)
+        .listen(listener)
+        .map_err(|e| format!("{what}: cannot listen on {addr}: {e}"))?;
+        let server = server.run();
+        let handle = server.handle();
+        actix_rt::spawn(server);
+        let explorer = Explorer {
+            addr: bound,
+            handle,
+        };
+        info!(
+            "{what} at {} (at most {} connections)",
+            explorer.url(),
+            limits.max_connections
         );
+        Ok(explorer)
     }
-    let server = HttpServer::new(move || {
-        let state = state.clone();
-        App::new().configure(move |config| configure(config, state))
-    })
-    // One worker thread: the work is in the actors; the handlers only wait on them.
-    .workers(1)
-    // The node handles Ctrl-C and stops the server itself.
-    .disable_signals()
-    // Event streams never end by themselves: do not wait long for them when stopping.
-    .shutdown_timeout(1)
-    .bind(addr)
-    .map_err(|e| format!("{what}: cannot listen on {addr}: {e}"))?;
-    let bound = server
-        .addrs()
-        .first()
-        .copied()
-        .ok_or_else(|| format!("{what}: no listening address"))?;
-    let server = server.run();
-    let handle = server.handle();
-    actix_rt::spawn(server);
-    let explorer = Explorer {
-        addr: bound,
-        handle,
-    };
-    info!("{what} at {}", explorer.url());
-    Ok(explorer)
 }

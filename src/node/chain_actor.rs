@@ -18,6 +18,7 @@
 use super::clock::unix_time_ms;
 use super::events::{EventHub, LiveEvent, Publish};
 use super::miner::{NewVerifiedBlock, PauseMining};
+use super::miner_cache::MinerCache;
 use super::peer_manager::{PeerManagerActor, RelayBlock, RelayTx, TipChanged};
 use super::policy::private_branch::Action;
 use super::sim_miner::FindInfo;
@@ -309,12 +310,23 @@ pub struct TreeEntry {
 #[rtype(result = "()")]
 pub struct SetEventHub(pub Addr<EventHub>);
 
-/// The blocks of the tree at most `depth` below the tip's height, stale ones included,
-/// lowest first.
+/// The blocks of the tree from height `top` (default: the tip's) down to `depth` below it,
+/// stale ones included, lowest first: at most `limit` of them, whole heights only, the
+/// highest kept.
 #[derive(Message)]
-#[rtype(result = "Vec<TreeBlock>")]
+#[rtype(result = "TreeSlice")]
 pub struct GetTree {
     pub depth: u64,
+    pub top: Option<u64>,
+    pub limit: usize,
+}
+
+/// The answer to [`GetTree`].
+#[derive(Debug, Clone, Default)]
+pub struct TreeSlice {
+    pub blocks: Vec<TreeBlock>,
+    /// The highest height `limit` left out, if it left any out.
+    pub cut_at: Option<u64>,
 }
 
 /// The mempool: how many transactions and bytes, and the first `limit` transactions in
@@ -420,6 +432,8 @@ pub struct ChainActor {
     watching_commit: bool,
     /// Set for a strategy that withholds blocks.
     withholding: Option<Withholding>,
+    /// Recent blocks' miners, for views of the block tree.
+    miner_cache: MinerCache,
 }
 
 impl ChainActor {
@@ -441,6 +455,7 @@ impl ChainActor {
             store_failed: None,
             watching_commit: false,
             withholding: None,
+            miner_cache: MinerCache::default(),
         }
     }
 
@@ -793,6 +808,9 @@ impl ChainActor {
                             },
                         );
                     }
+                    for (hash, miner) in &miners {
+                        self.miner_cache.insert(*hash, *miner);
+                    }
                     self.publish(&accepted.stored, accepted.tip_change.as_ref(), &miners);
                     if let Some(change) = &accepted.tip_change {
                         self.log_tip_change(change, origin);
@@ -900,21 +918,37 @@ impl ChainActor {
         outcome
     }
 
-    /// `hash` as a [`TreeBlock`]; the miner is read from the store unless given.
+    /// Who the reward of the stored block `hash` pays: remembered, or read (its reward
+    /// only) and remembered.
+    fn miner_of(&mut self, hash: &BlockHash) -> Option<Address> {
+        if let Some(miner) = self.miner_cache.get(hash) {
+            return Some(miner);
+        }
+        match self.chain.block_miner(hash) {
+            Ok(miner) => {
+                if let Some(miner) = miner {
+                    self.miner_cache.insert(*hash, miner);
+                }
+                miner
+            }
+            Err(error) => {
+                error!("store read failed: {error}");
+                None
+            }
+        }
+    }
+
+    /// `hash` as a [`TreeBlock`]; the miner is looked up unless given.
     fn tree_block(&self, hash: &BlockHash, miner: Option<Address>) -> Option<TreeBlock> {
         let index = self.chain.index();
         let entry = index.get(hash)?;
         let header = &entry.header;
-        let miner = match miner {
-            Some(miner) => Some(miner),
-            None => match self.chain.block(hash) {
-                Ok(block) => block.map(|block| block.reward.miner),
-                Err(error) => {
-                    error!("store read failed: {error}");
-                    None
-                }
-            },
-        };
+        let miner = miner.or_else(|| self.miner_cache.get(hash)).or_else(|| {
+            self.chain.block_miner(hash).unwrap_or_else(|error| {
+                error!("store read failed: {error}");
+                None
+            })
+        });
         let interval_ms = index
             .get(&header.prev)
             .filter(|parent| parent.header.height > 0)
@@ -1326,21 +1360,30 @@ impl Handler<GetTree> for ChainActor {
     type Result = MessageResult<GetTree>;
 
     fn handle(&mut self, message: GetTree, _: &mut Self::Context) -> Self::Result {
-        let lowest = self.chain.tip().height.saturating_sub(message.depth);
+        let top = message.top.unwrap_or(self.chain.tip().height);
+        let lowest = top.saturating_sub(message.depth);
         let mut hashes: Vec<(u64, BlockHash)> = self
             .chain
             .index()
             .entries()
-            .filter(|entry| entry.header.height >= lowest)
+            .filter(|entry| (lowest..=top).contains(&entry.header.height))
             .map(|entry| (entry.header.height, entry.hash))
             .collect();
-        hashes.sort_unstable();
-        MessageResult(
-            hashes
-                .iter()
-                .filter_map(|(_, hash)| self.tree_block(hash, None))
-                .collect(),
-        )
+        // Highest first, so that the cut keeps the top of the tree.
+        hashes.sort_unstable_by(|a, b| b.cmp(a));
+        let cut_at = hashes.get(message.limit).map(|(height, _)| *height);
+        if let Some(cut) = cut_at {
+            hashes.retain(|(height, _)| *height > cut);
+        }
+        let blocks = hashes
+            .iter()
+            .rev()
+            .filter_map(|(_, hash)| {
+                let miner = self.miner_of(hash);
+                self.tree_block(hash, miner)
+            })
+            .collect();
+        MessageResult(TreeSlice { blocks, cut_at })
     }
 }
 

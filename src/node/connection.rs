@@ -35,7 +35,7 @@ use super::policy::send_budget::SendBudget;
 use super::policy::sync_choice::BatchReport;
 use super::reply_order::{ReplyOrder, Ticket};
 use super::transport::{Transport, WriteHalf};
-use super::tx_admission::{NotAdmitted, TxPipeline, TxsAdmitted};
+use super::tx_admission::{is_forged, NotAdmitted, TxPipeline, TxsAdmitted, SCORE_INVALID_TX};
 use super::tx_verifier::TxVerifierActor;
 use super::PeerId;
 use crate::chain::id_prefix::IdPrefix;
@@ -68,7 +68,6 @@ pub const SHUTDOWN_REASON: &str = "node shutting down";
 /// Misbehaviour scores (the ban threshold is 100).
 const SCORE_MALFORMED_FRAME: u32 = 25;
 const SCORE_PROTOCOL_VIOLATION: u32 = 20;
-const SCORE_INVALID_TX: u32 = 20;
 const SCORE_INVALID_BLOCK: u32 = 100;
 /// Orphans past the sender's share of the pool: each costs the sender only pow-limit work.
 const SCORE_ORPHAN_OVERFLOW: u32 = 10;
@@ -1000,11 +999,6 @@ fn is_stateless(error: &TxError) -> bool {
             | TxError::AmountOverflow
             | TxError::FeeTooLow { .. }
     )
-}
-
-/// A transaction error that only a broken or forged signature causes.
-fn is_forged(error: &TxError) -> bool {
-    matches!(error, TxError::BadSignature | TxError::InvalidSenderKey)
 }
 
 impl ConnectionActor {

@@ -415,10 +415,22 @@ impl PeerManagerActor {
     /// Adds `points` to the host's misbehaviour score; at the threshold every connection
     /// from that host is closed and the host banned.
     fn penalise(&mut self, id: PeerId, points: u32, reason: &str) {
-        let Some(conn) = self.conns.get(&id) else {
-            return;
-        };
-        let (remote, ip) = (conn.remote, conn.remote.ip());
+        if let Some(remote) = self.conns.get(&id).map(|conn| conn.remote) {
+            self.penalise_host(remote.ip(), &remote.to_string(), Some(id), points, reason);
+        }
+    }
+
+    /// [`Self::penalise`] by host: `remote` names the offender in the log (a peer's
+    /// `IP:port`, or the explorer's client); `offender` is its connection, if it is one
+    /// of ours (the explorer closes its own).
+    fn penalise_host(
+        &mut self,
+        ip: IpAddr,
+        remote: &str,
+        offender: Option<PeerId>,
+        points: u32,
+        reason: &str,
+    ) {
         // The reason may quote what the peer sent (a decoder's complaint, say).
         let reason = peer_text(reason);
         match self.bans.misbehaved(ip, points, now()) {
@@ -433,7 +445,9 @@ impl PeerManagerActor {
                 self.summarised(log::Level::Warn, "local peer misbehaved", ip, || {
                     format!("{remote} disconnected, not banned (local host): {reason}")
                 });
-                self.close(id, format!("disconnected for misbehaviour: {reason}"));
+                if let Some(id) = offender {
+                    self.close(id, format!("disconnected for misbehaviour: {reason}"));
+                }
             }
             Verdict::Banned { until } => {
                 let text = format!("banned until {}: {reason}", clock_time(until));
@@ -1188,6 +1202,33 @@ impl Handler<SetBlocked> for PeerManagerActor {
         // Healed links come back at once rather than after a backoff.
         self.book.retry_all_now(now());
         self.maintain(ctx);
+    }
+}
+
+/// A host misbehaved over another surface than a connection of ours (the explorer's
+/// HTTP API): the same score and ban list as a peer or client, so no surface is cheaper
+/// to abuse than another.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct HostMisbehaved {
+    pub ip: IpAddr,
+    /// How the offender is named in the log ("HTTP client 127.0.0.2:51234").
+    pub remote: String,
+    pub score: u32,
+    pub reason: String,
+}
+
+impl Handler<HostMisbehaved> for PeerManagerActor {
+    type Result = ();
+
+    fn handle(&mut self, message: HostMisbehaved, _: &mut Self::Context) {
+        self.penalise_host(
+            message.ip,
+            &message.remote,
+            None,
+            message.score,
+            &message.reason,
+        );
     }
 }
 

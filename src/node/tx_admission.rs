@@ -21,6 +21,18 @@ use actix::prelude::*;
 use std::future::Future;
 use tokio::sync::mpsc;
 
+/// Misbehaviour score of an invalid transaction (the ban threshold is 100): a peer's
+/// relay that no honest node would send, or a submission with a forged signature from a
+/// client or the explorer's API alike.
+pub const SCORE_INVALID_TX: u32 = 20;
+
+/// A transaction error that only a broken or forged signature causes: each one cost the
+/// node a signature check, and an honest wallet never sends one. A fee or a message a user
+/// mistyped is not one, and must not get the user's host (with every node on it) banned.
+pub fn is_forged(error: &TxError) -> bool {
+    matches!(error, TxError::BadSignature | TxError::InvalidSenderKey)
+}
+
 /// Why a transaction did not get into the mempool.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotAdmitted {

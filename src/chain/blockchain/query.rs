@@ -158,6 +158,14 @@ impl Chain {
         })
     }
 
+    /// Who the reward of a stored block pays, read without decoding its transactions.
+    pub fn block_miner(&self, hash: &BlockHash) -> Result<Option<Address>, StoreError> {
+        if !self.index.contains(hash) {
+            return Ok(None);
+        }
+        Ok(self.store.block_reward(hash)?.map(|reward| reward.miner))
+    }
+
     /// Active-chain blocks after the last locator hash we share, at most `max_count`
     /// blocks and about `max_bytes` bytes (always at least one block if any follow).
     pub fn blocks_after(
