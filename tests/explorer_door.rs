@@ -11,6 +11,7 @@ mod explorer_common;
 use common::*;
 use explorer_common::*;
 use ironchain::consensus::transaction::{Signature, Transaction};
+use ironchain::explorer::client_budget::BudgetLimits;
 use ironchain::explorer::limits::ExplorerLimits;
 use ironchain::explorer::{serve, serve_with, Explorer};
 use ironchain::net::frame::encode_frame;
@@ -246,6 +247,31 @@ async fn forged_http_submissions_ban_the_address_after_as_many_as_the_client_pro
     assert_eq!(status, 403, "{body}");
     assert!(body["error"].as_str().unwrap().contains("banned"), "{body}");
     let (status, _) = answer(client_from(host(4)).get(url(&explorer, "/api/tip")), None).await;
+    assert_eq!(status, 200);
+
+    // The local host is disconnected, never banned; past its budget of forged
+    // transactions its submissions are refused before any signature check (the bound:
+    // at most `forged_per_ip` checks per window), while it still reads the explorer.
+    let local = client_from(host(1));
+    let budget = u64::from(BudgetLimits::default().forged_per_ip);
+    for sent in 1..=budget + 3 {
+        let request = local
+            .post(url(&explorer, "/api/tx"))
+            .insert_header(("Content-Type", "application/json"));
+        let body = tx_file::to_text(&forged(&node, sent)).unwrap();
+        let (status, answer) = answer(request, Some(body)).await;
+        if sent <= budget {
+            assert_eq!(status, 422, "forged transaction {sent}: {answer}");
+        } else {
+            assert_eq!(status, 429, "forged transaction {sent}: {answer}");
+            assert!(answer["error"].as_str().unwrap().contains("forged"));
+        }
+    }
+    assert!(
+        !is_banned(&node, host(1)).await,
+        "the local host was banned"
+    );
+    let (status, _) = answer(local.get(url(&explorer, "/api/tip")), None).await;
     assert_eq!(status, 200);
 
     explorer.stop().await;

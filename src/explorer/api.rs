@@ -6,7 +6,7 @@
 use super::admission::{client_addr, refused, Door};
 use super::block_page::{BlockPage, Taken};
 use super::client_budget::Hold;
-use super::client_door;
+use super::client_door::{self, Forged, MaySubmit};
 use super::NodeLink;
 use crate::chain::id_prefix::IdPrefix;
 use crate::consensus::address::Address;
@@ -521,8 +521,24 @@ async fn read_capped(mut payload: web::Payload) -> Result<Bytes, ApiError> {
 }
 
 /// `POST /api/tx`: a transaction file's JSON, as `send --save-tx` writes it. A forged
-/// signature is scored against the sender's address as over the client protocol.
-async fn submit(node: web::Data<NodeLink>, request: HttpRequest, payload: web::Payload) -> Answer {
+/// signature is scored against the sender's address as over the client protocol, and
+/// its connection closed; an address that spent its budget of forged ones (the local
+/// host, which is never banned) is refused before any signature is checked.
+async fn submit(
+    node: web::Data<NodeLink>,
+    door: web::Data<Door>,
+    request: HttpRequest,
+    payload: web::Payload,
+) -> Answer {
+    let remote = client_addr(&request);
+    if let Err(refusal) = door
+        .clients
+        .send(MaySubmit(remote.ip()))
+        .await
+        .map_err(ApiError::stopping)?
+    {
+        return Ok(refused(&refusal));
+    }
     let body = read_capped(payload).await?;
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
@@ -531,17 +547,20 @@ async fn submit(node: web::Data<NodeLink>, request: HttpRequest, payload: web::P
     match admit_transaction(&node.chain, &node.verifier, tx, None).await {
         Ok(_) => ok(submit_json(&txid, None)),
         Err(NotAdmitted::Refused(reason)) => {
+            let mut answer = HttpResponse::UnprocessableEntity();
             if is_forged(&reason) {
-                let remote = client_addr(&request);
+                door.clients.do_send(Forged(remote.ip()));
                 node.peers.do_send(HostMisbehaved {
                     ip: remote.ip(),
                     remote: format!("HTTP client {remote}"),
                     score: SCORE_INVALID_TX,
                     reason: format!("invalid transaction: {reason}"),
                 });
+                // Disconnected, as over the client protocol (banned too, once its score
+                // says so, unless it is the local host).
+                answer.force_close();
             }
-            Ok(HttpResponse::UnprocessableEntity()
-                .json(submit_json(&txid, Some(&reason.to_string()))))
+            Ok(answer.json(submit_json(&txid, Some(&reason.to_string()))))
         }
         Err(NotAdmitted::NodeStopping) => Err(ApiError::stopping(())),
     }

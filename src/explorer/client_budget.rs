@@ -1,6 +1,8 @@
 //! What the explorer's HTTP clients may hold and take, per address and in total, as a
 //! peer's budget bounds a peer: requests in flight, live event streams (each one an open
-//! socket for as long as the page stays open), and bytes served per time window. A client
+//! socket for as long as the page stays open), bytes served per time window, and
+//! signature checks spent on forged transactions per window (the local host is never
+//! banned for those, so without this budget it could make the node verify forever). A client
 //! past its own share is answered 429 with the reason; when the explorer as a whole is
 //! full, 503. Nothing is queued: a refusal costs the node one short answer.
 //!
@@ -23,6 +25,9 @@ pub struct BudgetLimits {
     pub max_streams_per_ip: usize,
     /// Response bytes one address is served per [`Self::window`].
     pub bytes_per_ip: u64,
+    /// Transactions with forged signatures one address may submit per window; past it,
+    /// its submissions are refused before their signature is checked.
+    pub forged_per_ip: u32,
     pub window: Duration,
     /// Addresses tracked at most.
     pub max_tracked: usize,
@@ -36,6 +41,8 @@ impl Default for BudgetLimits {
             max_streams: 256,
             max_streams_per_ip: 8,
             bytes_per_ip: 512 << 20,
+            // As many as get a remote address banned (a ban threshold of 100, 20 each).
+            forged_per_ip: 5,
             window: Duration::from_secs(60),
             max_tracked: 10_000,
         }
@@ -56,6 +63,7 @@ struct Client {
     requests: usize,
     streams: usize,
     served: u64,
+    forged: u32,
     window_start: Option<Instant>,
 }
 
@@ -189,21 +197,58 @@ impl ClientBudgets {
 
     /// Counts `bytes` of answer served to `ip`.
     pub fn served(&mut self, ip: IpAddr, bytes: u64, now: Instant) {
-        let window = self.limits.window;
-        let Some(client) = self.clients.get_mut(&ip) else {
-            // Admitted clients are tracked until their holds are released, and answers
-            // are counted before that: an untracked address was never admitted.
-            return;
-        };
-        match client.window_start {
-            Some(start) if now.saturating_duration_since(start) < window => {
-                client.served = client.served.saturating_add(bytes);
-            }
-            _ => {
-                client.window_start = Some(now);
-                client.served = bytes;
-            }
+        if let Some(client) = self.current(ip, now) {
+            client.served = client.served.saturating_add(bytes);
         }
+    }
+
+    /// Counts a transaction with a forged signature from `ip`.
+    pub fn forged(&mut self, ip: IpAddr, now: Instant) {
+        if let Some(client) = self.current(ip, now) {
+            client.forged = client.forged.saturating_add(1);
+        }
+    }
+
+    /// Whether `ip` may have a transaction's signature checked, or has spent its share
+    /// on forged ones in this window.
+    pub fn may_submit(&self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
+        let limits = &self.limits;
+        match self.clients.get(&ip) {
+            Some(client)
+                if client.forged >= limits.forged_per_ip
+                    && client.window_start.is_some_and(|start| {
+                        now.saturating_duration_since(start) < limits.window
+                    }) =>
+            {
+                Err(refuse(
+                    429,
+                    format!(
+                        "{ip} sent {} transactions with forged signatures in the last {} s; \
+                         its submissions are refused until then",
+                        client.forged,
+                        limits.window.as_secs()
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The use of `ip` in the current window (a new window once the last one ended).
+    /// Admitted clients are tracked until their holds are released, and their use is
+    /// counted before that: an untracked address was never admitted.
+    fn current(&mut self, ip: IpAddr, now: Instant) -> Option<&mut Client> {
+        let window = self.limits.window;
+        let client = self.clients.get_mut(&ip)?;
+        if !client
+            .window_start
+            .is_some_and(|start| now.saturating_duration_since(start) < window)
+        {
+            client.window_start = Some(now);
+            client.served = 0;
+            client.forged = 0;
+        }
+        Some(client)
     }
 
     /// Holds in use: (requests, streams), all clients together.
@@ -270,6 +315,7 @@ mod tests {
             max_streams: 3,
             max_streams_per_ip: 2,
             bytes_per_ip: 1_000,
+            forged_per_ip: 2,
             window: Duration::from_secs(60),
             max_tracked: 4,
         }
@@ -336,6 +382,28 @@ mod tests {
         budgets.admit(ip(2), Hold::Request, now).unwrap();
         let later = now + Duration::from_secs(61);
         budgets.admit(ip(1), Hold::Request, later).unwrap();
+    }
+
+    #[test]
+    fn forged_submissions_past_the_budget_are_refused_until_the_window_ends() {
+        let mut budgets = ClientBudgets::new(small());
+        let now = Instant::now();
+        budgets.admit(ip(1), Hold::Request, now).unwrap();
+        for _ in 0..2 {
+            assert_eq!(budgets.may_submit(ip(1), now), Ok(()));
+            budgets.forged(ip(1), now);
+        }
+        let spent = budgets.may_submit(ip(1), now).unwrap_err();
+        assert_eq!(spent.status, 429);
+        assert!(spent.reason.contains("forged"), "{spent:?}");
+        budgets.release(ip(1), Hold::Request);
+        // Remembered once its request is done; other addresses are not affected.
+        assert!(budgets.may_submit(ip(1), now).is_err());
+        assert_eq!(budgets.may_submit(ip(2), now), Ok(()));
+        assert_eq!(
+            budgets.may_submit(ip(1), now + Duration::from_secs(61)),
+            Ok(())
+        );
     }
 
     #[test]

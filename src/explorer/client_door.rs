@@ -73,6 +73,32 @@ impl Handler<Served> for ClientDoor {
     }
 }
 
+/// A transaction with a forged signature came from `ip`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Forged(pub IpAddr);
+
+impl Handler<Forged> for ClientDoor {
+    type Result = ();
+
+    fn handle(&mut self, message: Forged, _: &mut Self::Context) {
+        self.budgets.forged(message.0, now());
+    }
+}
+
+/// Whether `ip` may have a transaction's signature checked.
+#[derive(Message)]
+#[rtype(result = "Result<(), Refusal>")]
+pub struct MaySubmit(pub IpAddr);
+
+impl Handler<MaySubmit> for ClientDoor {
+    type Result = Result<(), Refusal>;
+
+    fn handle(&mut self, message: MaySubmit, _: &mut Self::Context) -> Self::Result {
+        self.budgets.may_submit(message.0, now())
+    }
+}
+
 /// A hold on the explorer's budget, given back when dropped.
 pub struct Permit {
     door: Addr<ClientDoor>,
