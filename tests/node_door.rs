@@ -22,6 +22,7 @@ use ironchain::consensus::target::Work;
 use ironchain::consensus::transaction::UnsignedTransaction;
 use ironchain::net::frame::{encode_frame, MAX_FRAME_BYTES};
 use ironchain::net::message::{Message, PeerHello, PROTOCOL_VERSION};
+use ironchain::net::only_net::OnlyNet;
 use ironchain::node::limits::NetLimits;
 use ironchain::node::peer_manager::{AddPeer, GetAddressInfo, GetPeers, IsBanned};
 use ironchain::node::NodeHandle;
@@ -41,11 +42,12 @@ fn host(last: u8) -> IpAddr {
     IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
 }
 
-/// The limits of these tests: short deadlines, the rest as shipped.
+/// The limits of these tests: short deadlines, loopback only, the rest as shipped.
 fn test_limits() -> NetLimits {
     NetLimits {
         handshake_timeout: HANDSHAKE_DEADLINE,
         sync_timeout: Duration::from_millis(1000),
+        only_net: OnlyNet::loopback(),
         ..NetLimits::default()
     }
 }
@@ -861,4 +863,64 @@ async fn a_peer_relaying_blocks_on_parents_we_lack_is_never_banned_for_them() {
     assert!(held.orphan_bytes <= limits.max_bytes_per_sender);
     assert_eq!(held.blocks_in_tree, 1, "an orphan was stored");
     b.stop().await;
+}
+/// Gossip cannot make a node dial at will (issue 22): addresses outside the networks it
+/// dials (here loopback, as every test's node) are never kept, so never dialed; and of 40
+/// gossiped listeners that hang up at once, no more are dialed in a minute than the
+/// failed-dial budget.
+#[actix_rt::test]
+async fn gossip_cannot_make_a_node_dial_off_its_networks_or_past_its_dial_budget() {
+    const BUDGET: usize = 5;
+    const SINKS: usize = 40;
+    let params = fast_params(&[]);
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = node_settings(&params, dir.path(), &[], false, 1);
+    settings.limits.max_failed_dials_per_minute = BUDGET;
+    let a = start(settings).await;
+    let genesis = summary(&a).await.genesis;
+
+    // Listeners that accept and close at once: each dial of them fails before a hello.
+    let accepted = Rc::new(Cell::new(0usize));
+    let mut sinks = Vec::new();
+    for _ in 0..SINKS {
+        let listener = tokio::net::TcpListener::bind((host(150), 0)).await.unwrap();
+        sinks.push(listener.local_addr().unwrap().to_string());
+        let accepted = accepted.clone();
+        actix_rt::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                accepted.set(accepted.get() + 1);
+                drop(stream);
+            }
+        });
+    }
+    let off_machine: Vec<String> = (0..100u32)
+        .map(|i| format!("10.{}.{}.1:1111", i / 250, i % 250))
+        .chain((0..100u32).map(|i| format!("[2001:db8::{i:x}]:1111")))
+        .collect();
+    let mut gossip = fake_peer(host(2), a.listen_addr, genesis, Work::ZERO).await;
+    for chunk in off_machine.chunks(50).chain(sinks.chunks(20)) {
+        send(&mut gossip, Message::Addrs(chunk.to_vec())).await;
+    }
+
+    assert!(
+        wait_until(LONG, || async { accepted.get() >= BUDGET }).await,
+        "the gossiped listeners were never dialed"
+    );
+    // A window in which an unbounded node dials every one of them (8 at a time, twice a
+    // second).
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let dialed = accepted.get();
+    assert!(
+        dialed <= BUDGET,
+        "{dialed} failed dials within a minute, budget {BUDGET}"
+    );
+    for addr in &off_machine {
+        let info = a
+            .peers
+            .send(GetAddressInfo(addr.parse().unwrap()))
+            .await
+            .unwrap();
+        assert!(info.entry.is_none(), "{addr} was kept to be dialed");
+    }
+    a.stop().await;
 }

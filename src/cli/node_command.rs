@@ -5,6 +5,7 @@ use crate::chain::store::{StoreError, DAMAGED_ADVICE};
 use crate::chain::verify::{verify_store, VerifyError};
 use crate::config::{parse_peer, Config};
 use crate::consensus::address::Address;
+use crate::net::only_net::{Net, OnlyNet};
 use crate::node::limits::NetLimits;
 use crate::node::stop_signal::stop_requested;
 use crate::node::{start_node, NodeSettings};
@@ -45,6 +46,10 @@ pub struct NodeArgs {
     /// Run no explorer.
     #[arg(long)]
     pub no_http: bool,
+    /// Dial only addresses of this network: loopback, ipv4 or ipv6 (repeatable; default
+    /// every network, or the config's `only_net`).
+    #[arg(long = "only-net", value_name = "NET")]
+    pub only_net: Vec<Net>,
 }
 
 /// Where the explorer listens, or `None` for no explorer: the command line first, then
@@ -91,7 +96,10 @@ fn load_config(path: Option<&PathBuf>) -> Result<Config, String> {
 pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
     let config = load_config(args.config.as_ref())?;
     let node = config.node;
-    let limits = NetLimits::from_config(&node);
+    let mut limits = NetLimits::from_config(&node);
+    if !args.only_net.is_empty() {
+        limits.only_net = OnlyNet::of(args.only_net.clone());
+    }
     let port = args.port.unwrap_or(node.port);
     let peer_texts = if args.peers.is_empty() {
         node.peers
@@ -102,6 +110,12 @@ pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
         .iter()
         .map(|text| parse_peer(text).map_err(|e| format!("--peer: {e}")))
         .collect::<Result<Vec<SocketAddr>, String>>()?;
+    if let Some(outside) = peers.iter().find(|addr| !limits.only_net.allows(addr.ip())) {
+        return Err(format!(
+            "--peer: {outside} is outside --only-net ({})",
+            limits.only_net
+        ));
+    }
     let miner_address = match &args.miner_address {
         Some(text) => Some(
             text.parse::<Address>()

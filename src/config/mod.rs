@@ -11,6 +11,7 @@ pub mod scenario;
 
 use crate::consensus::address::Address;
 use crate::consensus::params::ChainParams;
+use crate::net::only_net::{Net, OnlyNet};
 use crate::small_file;
 use scenario::{NodeEntry, Simulation};
 use serde::{Deserialize, Serialize};
@@ -63,6 +64,10 @@ pub struct NodeConfig {
     pub max_clients: usize,
     /// Client connections from one IP address (127.0.0.1 and ::1 excepted).
     pub max_clients_per_ip: usize,
+    /// The networks outbound connections may go to (`loopback`, `ipv4`, `ipv6`); none
+    /// named: every network.
+    #[serde(default)]
+    pub only_net: Vec<Net>,
     /// A client with no request for this long is closed.
     pub client_idle_timeout_ms: u64,
     /// A sync peer that delivers no new block for this long is dropped.
@@ -227,8 +232,12 @@ impl NodeConfig {
                 return Err((key, "must be between 1 and 100000".into()));
             }
         }
+        let only_net = OnlyNet::of(self.only_net.clone());
         for peer in &self.peers {
-            parse_peer(peer).map_err(|reason| ("peers", reason))?;
+            let addr = parse_peer(peer).map_err(|reason| ("peers", reason))?;
+            if !only_net.allows(addr.ip()) {
+                return Err(("peers", format!("{peer} is outside only_net ({only_net})")));
+            }
         }
         if let Some(http) = &self.http {
             http.parse::<std::net::SocketAddr>()
@@ -300,6 +309,25 @@ mod tests {
         assert_eq!(error.to_string(), "f.toml: nodes: first (second; third)");
         assert_eq!(line_column("ab\ncd", 4), (2, 2));
         assert_eq!(line_column("ab", 99), (1, 3));
+    }
+
+    #[test]
+    fn only_net_names_networks_and_peers_must_be_on_them() {
+        let config = parse_over_default("[node]\nonly_net = [\"loopback\"]\n").unwrap();
+        assert_eq!(config.node.only_net, vec![Net::Loopback]);
+        let error = parse_over_default("[node]\nonly_net = [\"ipv4\", \"tor\"]\n").unwrap_err();
+        assert_eq!(error.key, "node.only_net[1]");
+        assert!(
+            error
+                .reason
+                .contains("\"tor\" is not a network: expected loopback, ipv4 or ipv6"),
+            "{error}"
+        );
+        let error =
+            parse_over_default("[node]\nonly_net = [\"loopback\"]\npeers = [\"10.1.2.3:1111\"]\n")
+                .unwrap_err();
+        assert_eq!(error.key, "node.peers");
+        assert_eq!(error.reason, "10.1.2.3:1111 is outside only_net (loopback)");
     }
 
     #[test]

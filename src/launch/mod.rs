@@ -40,6 +40,7 @@ use crate::consensus::transaction::UnsignedTransaction;
 use crate::consensus::validation::VerifiedTx;
 use crate::explorer::launch_page::LaunchPage;
 use crate::net::message::{BlockRef, TxStatus};
+use crate::net::only_net::OnlyNet;
 use crate::node::chain_actor::{
     GetAccount, GetBlock, GetBlockTree, GetSummary, GetTx, SetEventSink, SetMining, SubmitTx,
 };
@@ -464,7 +465,16 @@ async fn start_nodes(
             max_inbound: plan.node.max_inbound.max(accepts),
             max_outbound: plan.node.max_outbound.max(dials),
             send_delay: Duration::ZERO,
-            limits: NetLimits::from_config(&plan.node),
+            limits: NetLimits {
+                // A launch's nodes are all on this machine (or on its virtual network):
+                // none dials elsewhere, whatever it is told.
+                only_net: if on_virtual_network {
+                    OnlyNet::any()
+                } else {
+                    OnlyNet::loopback()
+                },
+                ..NetLimits::from_config(&plan.node)
+            },
         };
         let node_options = NodeOptions {
             sim_mining: plan.sim_mining(i),

@@ -4,6 +4,7 @@
 //! send. The `[node]` table sets the ones an operator may want to change.
 
 use crate::config::NodeConfig;
+use crate::net::only_net::OnlyNet;
 use std::time::Duration;
 
 /// Connection and request limits of one node.
@@ -41,6 +42,11 @@ pub struct NetLimits {
     /// its requests wait for the next interval.
     pub send_bytes_per_interval: u64,
     pub send_interval: Duration,
+    /// The networks outbound connections may go to.
+    pub only_net: OnlyNet,
+    /// Failed dials of learned addresses per minute; past it, only the peers the user
+    /// named are dialed until the minute has passed.
+    pub max_failed_dials_per_minute: usize,
 }
 
 impl Default for NetLimits {
@@ -61,6 +67,8 @@ impl Default for NetLimits {
             max_send_backlog: 8 << 20,
             send_bytes_per_interval: 256 << 20,
             send_interval: Duration::from_secs(10),
+            only_net: OnlyNet::any(),
+            max_failed_dials_per_minute: 20,
         }
     }
 }
@@ -76,6 +84,7 @@ impl NetLimits {
             max_clients_per_ip: node.max_clients_per_ip,
             client_idle_timeout: Duration::from_millis(node.client_idle_timeout_ms),
             sync_timeout: Duration::from_millis(node.sync_timeout_ms),
+            only_net: OnlyNet::of(node.only_net.clone()),
             ..NetLimits::default()
         }
     }

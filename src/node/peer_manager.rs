@@ -27,6 +27,7 @@ use super::netsim::{LinkDelay, LinkTable};
 use super::policy::address_book::{AddrEntry, AddressBook};
 use super::policy::ban_list::{BanList, Verdict};
 use super::policy::client_slots::{ClientAdmission, ClientSlot, ClientSlots};
+use super::policy::dial_budget::DialBudget;
 use super::policy::eviction::{self, Candidate};
 use super::policy::log_summary::LogSummary;
 use super::policy::net_group::NetGroup;
@@ -172,6 +173,8 @@ pub struct PeerManagerActor {
     self_addrs: HashSet<SocketAddr>,
     dialing: HashSet<SocketAddr>,
     bans: BanList,
+    /// Failed dials of learned addresses in the last minute.
+    dial_budget: DialBudget,
     relayed_blocks: RecentSet<BlockHash>,
     relayed_txs: RecentSet<TxId>,
     our_work: Work,
@@ -208,6 +211,7 @@ impl PeerManagerActor {
             self_addrs: HashSet::new(),
             dialing: HashSet::new(),
             bans: BanList::default(),
+            dial_budget: DialBudget::new(settings.limits.max_failed_dials_per_minute),
             relayed_blocks: RecentSet::new(RELAY_MEMORY),
             relayed_txs: RecentSet::new(RELAY_MEMORY),
             our_work: Work::ZERO,
@@ -357,13 +361,31 @@ impl PeerManagerActor {
                 self.book.defer(&addr, until, "banned");
                 continue;
             }
+            if !self.is_seed(&addr) {
+                let under_way = self.dialing.iter().filter(|a| !self.is_seed(a)).count();
+                if !self.dial_budget.may_dial(under_way, now) {
+                    continue;
+                }
+            }
             started += 1;
             self.dial(addr, ctx);
         }
         self.choose_sync_peer();
     }
 
+    /// Whether the user named `addr` (`--peer`): dialed whatever the dial budget says.
+    fn is_seed(&self, addr: &SocketAddr) -> bool {
+        self.settings.seeds.contains(addr)
+    }
+
     fn dial(&mut self, addr: SocketAddr, ctx: &mut Context<Self>) {
+        if !self.settings.limits.only_net.allows(addr.ip()) {
+            debug!(
+                "not dialling {addr}: outside the networks dialed ({})",
+                self.settings.limits.only_net
+            );
+            return;
+        }
         self.dialing.insert(addr);
         debug!("dialing {addr}");
         let network = self.settings.network.clone();
@@ -383,6 +405,9 @@ impl PeerManagerActor {
     /// resets the backoff, so such a peer is not redialed at once, forever.
     fn dial_failed(&mut self, addr: SocketAddr, reason: &str) {
         let now = now();
+        if !self.is_seed(&addr) {
+            self.dial_budget.failed(now);
+        }
         if let Some(until) = self.bans.banned_until(addr.ip(), now) {
             self.book.defer(&addr, until, reason);
             info!(
@@ -406,8 +431,10 @@ impl PeerManagerActor {
         }
     }
 
+    /// Keeps `addr` in the address book, unless it is this node or outside the networks
+    /// dialed (never dialed, so never gossiped either).
     fn learn(&mut self, addr: SocketAddr) {
-        if !self.self_addrs.contains(&addr) {
+        if !self.self_addrs.contains(&addr) && self.settings.limits.only_net.allows(addr.ip()) {
             self.book.learn(addr, now());
         }
     }

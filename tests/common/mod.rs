@@ -14,6 +14,7 @@ use ironchain::consensus::block::Block;
 use ironchain::consensus::params::ChainParams;
 use ironchain::net::frame::MAX_FRAME_BYTES;
 use ironchain::net::message::{BlockRef, Message};
+use ironchain::net::only_net::OnlyNet;
 use ironchain::node::chain_actor::{ChainSummary, GetAccount, GetBlock, GetSummary};
 use ironchain::node::limits::NetLimits;
 use ironchain::node::peer_manager::GetPeers;
@@ -54,7 +55,11 @@ pub fn settings(
         max_inbound: 16,
         max_outbound: 8,
         send_delay: Duration::ZERO,
-        limits: NetLimits::default(),
+        // No test dials an address off this machine.
+        limits: NetLimits {
+            only_net: OnlyNet::loopback(),
+            ..NetLimits::default()
+        },
     }
 }
 

@@ -8,6 +8,7 @@
 pub mod address_book;
 pub mod ban_list;
 pub mod client_slots;
+pub mod dial_budget;
 pub mod double_spend;
 pub mod eviction;
 pub mod local_host;
