@@ -240,9 +240,9 @@ impl ClientBudgets {
     fn current(&mut self, ip: IpAddr, now: Instant) -> Option<&mut Client> {
         let window = self.limits.window;
         let client = self.clients.get_mut(&ip)?;
-        if !client
+        if client
             .window_start
-            .is_some_and(|start| now.saturating_duration_since(start) < window)
+            .is_none_or(|start| now.saturating_duration_since(start) >= window)
         {
             client.window_start = Some(now);
             client.served = 0;
