@@ -112,8 +112,8 @@ impl Chain {
     ) -> Vec<Result<BlockOutcome, ChainError>> {
         let mut changes = Changes::default();
         let mut outcomes = Vec::with_capacity(blocks.len());
-        let verified = self.verify_batch_signatures(&blocks, now_ms);
         let proven = self.proven_run(&blocks);
+        let verified = self.verify_batch_signatures(&blocks, now_ms, &proven);
         for (block, signatures) in blocks.into_iter().zip(verified) {
             let outcome =
                 self.process_into(block, now_ms, &mut changes, signatures, sender, &proven);
@@ -138,8 +138,15 @@ impl Chain {
     /// [`Chain::presigned_run`] allows. The rest of the batch is left to the block-by-block
     /// checks.
     /// Blocks we already hold at the start of the batch (a peer's answer overlapping what
-    /// we have) are skipped: they are never verified again.
-    fn verify_batch_signatures(&self, blocks: &[Block], now_ms: u64) -> Vec<Option<BodyVerified>> {
+    /// we have) are skipped: they are never verified again. So are blocks the batch does
+    /// not prove worth storing (`proven`, see [`Chain::proven_run`]): a held block's
+    /// signatures wait until its branch has the work.
+    fn verify_batch_signatures(
+        &self,
+        blocks: &[Block],
+        now_ms: u64,
+        proven: &HashSet<BlockHash>,
+    ) -> Vec<Option<BodyVerified>> {
         let known = blocks
             .iter()
             .take_while(|block| self.index.contains(&block.hash()))
@@ -147,6 +154,7 @@ impl Chain {
         let fresh = &blocks[known..];
         let bodies: Vec<&[Transaction]> = fresh[..self.presigned_run(fresh, now_ms)]
             .iter()
+            .take_while(|block| proven.contains(&block.hash()))
             .map(|block| block.txs.as_slice())
             .collect();
         let mut verified: Vec<Option<BodyVerified>> = std::iter::repeat_with(|| None)
@@ -658,8 +666,12 @@ mod batch_signature_tests {
 
     fn covered(chain: &Chain, blocks: &[Block]) -> Vec<bool> {
         let now = blocks.last().map_or(0, |block| block.header.timestamp_ms);
-        let run = chain.presigned_run(blocks, now);
-        let verified = chain.verify_batch_signatures(blocks, now);
+        let proven = chain.proven_run(blocks);
+        let run = blocks[..chain.presigned_run(blocks, now)]
+            .iter()
+            .take_while(|block| proven.contains(&block.hash()))
+            .count();
+        let verified = chain.verify_batch_signatures(blocks, now, &proven);
         assert!(verified[run..].iter().all(Option::is_none));
         (0..blocks.len()).map(|at| at < run).collect()
     }
@@ -707,6 +719,17 @@ mod batch_signature_tests {
             Some(Err(ChainError::Block(error))) => error,
             other => panic!("expected a refusal, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn blocks_too_light_to_store_are_not_verified_ahead() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut chain = open(dir.path());
+        let honest = honest_batch();
+        // Our chain moves on 10 blocks past the batch's fork point: the batch, at the
+        // expected difficulty, is now a side branch too light to be stored.
+        testkit::extend(&mut chain, address(8), 10);
+        assert_eq!(covered(&chain, &honest), [false, false]);
     }
 
     #[test]
