@@ -24,6 +24,8 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
     let Some(browser) = browser().await else {
         return;
     };
+    // The width the page is laid out for on a desktop screen.
+    browser.client.set_window_size(1400, 1000).await.unwrap();
     let alice = testkit::key(1);
     // Alice, Bob and Carol's 2-of-3 policy, funded at genesis.
     let policy = Policy::new(2, (1..=3).map(testkit::address).collect()).unwrap();
@@ -94,6 +96,57 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
             .eval("document.querySelector('#peers li').dataset.addr")
             .await
             == b.listen_addr.to_string().as_str()
+    );
+
+    // The fill colours have a key (each miner on screen with its colour), and no miner is
+    // drawn in the orange of the stale outline or the red of the reorg mark (hues 325°
+    // through 0° to 75°).
+    assert_eq!(
+        browser
+            .eval(&format!("{HUES}('#tree g.block rect, #miner-key .swatch')"))
+            .await,
+        serde_json::json!([]),
+        "miner colours in the stale or reorg hues"
+    );
+    assert_eq!(
+        browser
+            .eval(
+                "(() => { const fills = new Map([...document.querySelectorAll('#tree g.block')] \
+                   .map((g) => [tree.blocks.get(g.dataset.hash).miner, g.querySelector('rect').getAttribute('fill')]) \
+                   .filter(([miner]) => miner)); \
+                 const rows = [...document.querySelectorAll('#miner-key .miner')]; \
+                 return [rows.length, fills.size, rows.every((row) => \
+                   row.querySelector('.swatch').getAttribute('style').includes(fills.get(row.dataset.miner)))]; })()"
+            )
+            .await,
+        serde_json::json!([2, 2, true]),
+        "the key lists the two miners on screen in their colours"
+    );
+    // Block times as ISO times, as everywhere else.
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#recent-blocks li')].filter((li) => !/ \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$/.test(li.textContent)).length")
+            .await,
+        0,
+        "{}",
+        browser.eval("document.getElementById('recent-blocks').textContent").await
+    );
+    // The header stays one line at 1,400 px, even with long values in it.
+    assert_eq!(
+        browser
+            .eval(
+                "(() => { document.getElementById('intervals').textContent = Array(8).fill('12.3 s').join(', '); \
+                 document.getElementById('tip-hash').textContent = '00000000a1b2c3d4'; \
+                 document.getElementById('stale-count').textContent = '1234'; \
+                 document.getElementById('reorg-count').textContent = '567'; \
+                 const live = document.getElementById('live'); live.textContent = 'reconnecting…'; \
+                 const title = document.querySelector('header h1').getBoundingClientRect(); \
+                 return [live.getClientRects().length, Math.abs(live.getBoundingClientRect().top - title.top) < 8, \
+                         live.getBoundingClientRect().right <= window.innerWidth]; })()"
+            )
+            .await,
+        serde_json::json!([1, true, true]),
+        "the live indicator wraps"
     );
 
     // The reorg is marked where the branches split (after genesis), not at
@@ -201,6 +254,28 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
             .await,
         "the proof was not shown as checked: {}",
         browser.eval("document.getElementById('detail').textContent").await
+    );
+    // The proof's line wraps between words, whatever the width of its column: only a
+    // hash too long for a line may break.
+    assert_eq!(
+        browser
+            .eval(
+                "(() => { const detail = document.getElementById('detail'); \
+                 const status = document.getElementById('proof-status'); \
+                 const broken = new Set(); \
+                 for (let width = 300; width <= 900; width += 10) { detail.style.width = width + 'px'; \
+                   const walker = document.createTreeWalker(status, NodeFilter.SHOW_TEXT); \
+                   for (let text = walker.nextNode(); text; text = walker.nextNode()) { \
+                     const words = /\\S+/g; let word; \
+                     while ((word = words.exec(text.textContent))) { const range = document.createRange(); \
+                       range.setStart(text, word.index); range.setEnd(text, word.index + word[0].length); \
+                       if (word[0].length < 40 && range.getClientRects().length > 1) broken.add(word[0]); } } } \
+                 detail.style.width = ''; return [...broken]; })()"
+            )
+            .await,
+        serde_json::json!([]),
+        "words broken in: {}",
+        browser.eval("document.getElementById('proof-status').textContent").await
     );
     // The check is the page's own: a tampered sibling makes it fail.
     let tampered = browser
@@ -403,6 +478,14 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
             .await,
         "no blocks drawn on the launch page"
     );
+    // No node's colour is the stale outline's orange or the reorg's red.
+    assert_eq!(
+        browser
+            .eval(&format!("{HUES}('#views g.block rect, #nodes .swatch')"))
+            .await,
+        serde_json::json!([]),
+        "node colours in the stale or reorg hues"
+    );
     // While the partition lasts, the links it cuts are marked.
     assert!(
         browser
@@ -456,6 +539,14 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
     drop(launch);
     browser.close().await;
 }
+
+/// A JavaScript function of a CSS selector: the hues of the elements' fills (an `hsl`
+/// `fill` attribute or `background` in the style) that fall where the stale outline's
+/// orange and the reorg mark's red are, from 325° round to 75°.
+const HUES: &str = "((selector) => [...document.querySelectorAll(selector)] \
+    .map((e) => e.getAttribute('fill') || e.getAttribute('style') || '') \
+    .map((colour) => /hsl\\((\\d+)/.exec(colour)).filter(Boolean).map((m) => Number(m[1])) \
+    .filter((hue) => hue < 75 || hue >= 325))";
 
 const LAUNCH_CONFIG: &str = r#"
 [chain]

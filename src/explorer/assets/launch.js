@@ -20,7 +20,8 @@ async function getJson(path) {
 function setUp(overview) {
   $("launch-name").textContent = overview.name;
   minerNames = new Map(overview.nodes.filter((n) => n.miner).map((n) => [n.miner, n.name]));
-  nodeHues = new Map(overview.nodes.map((n, i) => [n.name, Math.round(20 + (360 * i) / overview.nodes.length)]));
+  nodeHues = new Map(overview.nodes.map((n, i) =>
+    [n.name, Math.round(MINER_HUE_FROM + (MINER_HUE_SPAN * i) / overview.nodes.length)]));
   overview.nodes.forEach((node, i) => {
     const box = document.createElement("div");
     box.className = "node-view";

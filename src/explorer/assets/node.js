@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const depth = Number(new URLSearchParams(location.search).get("depth")) || 1000;
-const tree = new TreeView($("tree"), null, (b) => { location.hash = `#/block/${b.hash}`; });
+const tree = new TreeView($("tree"), null, (b) => { location.hash = `#/block/${b.hash}`; }, $("miner-key"));
 let reorgCount = 0;
 
 async function api(path, options) {
@@ -40,7 +40,7 @@ async function loadRecent() {
   const blocks = await api("/blocks?count=12");
   $("recent-blocks").innerHTML = blocks.reverse().map((b) =>
     `<li data-hash="${b.hash}">#${b.height} <a href="#/block/${b.hash}">${shortHash(b.hash)}</a> ` +
-    `${b.txs.length} tx · ${new Date(b.timestamp_ms).toLocaleTimeString()}</li>`).join("");
+    `${b.txs.length} tx · ${isoTime(b.timestamp_ms)}</li>`).join("");
 }
 
 async function loadMempool() {
@@ -121,7 +121,7 @@ async function showBlock(id) {
     field("prev", `<a href="#/block/${b.prev}">${b.prev}</a>`) +
     (b.next ? field("next", `<a id="block-next" href="#/block/${b.next}">${b.next}</a>`)
       : b.on_best_chain ? field("next", "none yet (the tip)") : "") +
-    field("time", new Date(b.timestamp_ms).toISOString()) + field("difficulty", `${b.difficulty_bits} bits`) +
+    field("time", isoTime(b.timestamp_ms)) + field("difficulty", `${b.difficulty_bits} bits`) +
     field("nonce", b.nonce) + field("merkle root", b.merkle_root) +
     field("reward", b.reward ? `${b.reward.amount} to <a href="#/address/${b.reward.miner}">${b.reward.miner}</a> (<a href="#/tx/${b.reward.txid}">txid</a>)` : "none (genesis)") +
     `${b.txs.length} transaction(s)\n`;
@@ -187,8 +187,9 @@ async function showTx(id) {
   const valid = root !== null && root === block.merkle_root;
   status.className = valid ? "valid" : "invalid";
   status.dataset.valid = String(valid);
-  status.textContent = valid
-    ? `proof checked in this browser (WebCrypto SHA-256): root ${root} equals block ${t.height}'s merkle root`
+  // "SHA-256" is one word: no line break after its hyphen.
+  status.innerHTML = valid
+    ? `proof checked in this browser (WebCrypto <span class="word">SHA-256</span>): root ${root} equals block ${t.height}'s merkle root`
     : `proof does NOT hold: computed ${root || "nothing (malformed proof)"}, block's merkle root ${block.merkle_root}`;
 }
 

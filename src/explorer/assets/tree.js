@@ -8,19 +8,27 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const COLUMN = 30;   // pixels per height
 const ROW = 34;      // pixels per lane
 const BOX = 18;      // block square size
+const KEY_MINERS = 8; // miners the colour key lists
+
+// Miner hues stay clear of the orange of the stale outline and the red of the reorg
+// mark (hues from 325° round through 0° to 75°): a fill never reads as either.
+const MINER_HUE_FROM = 75;
+const MINER_HUE_SPAN = 250;
 
 // A stable colour for a miner address (or a node name).
 function minerColour(miner) {
   if (!miner) return "#556070";
   let h = 0;
   for (const c of miner) h = (h * 31 + c.charCodeAt(0)) >>> 0;
-  return `hsl(${h % 360}, 65%, 55%)`;
+  return `hsl(${MINER_HUE_FROM + (h % MINER_HUE_SPAN)}, 65%, 55%)`;
 }
 
 class TreeView {
-  // `svg`: the <svg> element; `colourOf(block)`: fill colour; `onSelect(block)`: click.
-  constructor(svg, colourOf, onSelect) {
+  // `svg`: the <svg> element; `colourOf(block)`: fill colour; `onSelect(block)`: click;
+  // `key`: an element to list the miners on screen in, with their colours.
+  constructor(svg, colourOf, onSelect, key) {
     this.svg = svg;
+    this.key = key || null;
     this.colourOf = colourOf || ((b) => minerColour(b.miner));
     this.onSelect = onSelect || (() => {});
     this.blocks = new Map();       // hash -> block
@@ -168,6 +176,20 @@ class TreeView {
     for (const g of this.svg.querySelectorAll("g.block")) {
       g.addEventListener("click", () => this.onSelect(this.blocks.get(g.dataset.hash)));
     }
+    this.renderKey(nodes);
+  }
+
+  // The key to the fill colours: the miners of the blocks on screen, most blocks first.
+  renderKey(nodes) {
+    if (!this.key) return;
+    const counts = new Map();
+    for (const b of nodes) if (b.miner) counts.set(b.miner, (counts.get(b.miner) || 0) + 1);
+    const miners = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+    const shown = miners.slice(0, KEY_MINERS).map(([miner, blocks]) =>
+      `<span class="miner" data-miner="${escapeHtml(miner)}"><span class="swatch" style="background:${this.colourOf({ miner })}"></span>` +
+      `<a href="#/address/${escapeHtml(miner)}" title="${escapeHtml(miner)}">${escapeHtml(miner.slice(0, 10))}…</a> ${blocks}</span>`);
+    if (miners.length > KEY_MINERS) shown.push(`and ${miners.length - KEY_MINERS} more`);
+    this.key.innerHTML = shown.join(" ") || "none on screen";
   }
 }
 
@@ -212,6 +234,11 @@ function shortHash(hex) {
   if (!hex) return "";
   const zeros = hex.length - hex.replace(/^0+/, "").length;
   return hex.slice(0, Math.min(hex.length, zeros + 8));
+}
+
+// A time as the rest of ironchain writes it: ISO 8601, UTC, to the second.
+function isoTime(ms) {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
 function escapeHtml(text) {
