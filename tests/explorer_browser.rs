@@ -100,7 +100,7 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
 
     // The fill colours have a key (each miner on screen with its colour), and no miner is
     // drawn in the orange of the stale outline or the red of the reorg mark (hues 325°
-    // through 0° to 75°).
+    // through 0° to 90°).
     assert_eq!(
         browser
             .eval(&format!("{HUES}('#tree g.block rect, #miner-key .swatch')"))
@@ -542,11 +542,11 @@ async fn node_page_shows_tip_live_blocks_fork_reorg_and_checked_proof_and_launch
 
 /// A JavaScript function of a CSS selector: the hues of the elements' fills (an `hsl`
 /// `fill` attribute or `background` in the style) that fall where the stale outline's
-/// orange and the reorg mark's red are, from 325° round to 75°.
+/// orange and the reorg mark's red are, from 325° round to 90°.
 const HUES: &str = "((selector) => [...document.querySelectorAll(selector)] \
     .map((e) => e.getAttribute('fill') || e.getAttribute('style') || '') \
     .map((colour) => /hsl\\((\\d+)/.exec(colour)).filter(Boolean).map((m) => Number(m[1])) \
-    .filter((hue) => hue < 75 || hue >= 325))";
+    .filter((hue) => hue < 90 || hue >= 325))";
 
 const LAUNCH_CONFIG: &str = r#"
 [chain]

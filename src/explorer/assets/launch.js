@@ -66,7 +66,7 @@ async function poll() {
     const trees = await Promise.all(overview.nodes.map((_, i) => getJson(`/api/launch/tree/${i}`)));
     trees.forEach((t, i) => views[i].setBlocks(t.blocks));
     $("live").textContent = overview.over
-      ? "the run is over: its final state (Ctrl-C in the terminal ends the launch)" : "live";
+      ? "the run is over: final state, until Ctrl-C" : "live";
     $("live").className = overview.over ? "stat over" : "stat";
     // The final state does not change: no need to ask again.
     if (overview.over) return;

@@ -11,9 +11,9 @@ const BOX = 18;      // block square size
 const KEY_MINERS = 8; // miners the colour key lists
 
 // Miner hues stay clear of the orange of the stale outline and the red of the reorg
-// mark (hues from 325° round through 0° to 75°): a fill never reads as either.
-const MINER_HUE_FROM = 75;
-const MINER_HUE_SPAN = 250;
+// mark (hues from 325° round through 0° to 90°): a fill never reads as either.
+const MINER_HUE_FROM = 90;
+const MINER_HUE_SPAN = 235;
 
 // A stable colour for a miner address (or a node name).
 function minerColour(miner) {
