@@ -464,3 +464,23 @@ async fn the_tree_lists_at_most_its_limit_in_whole_heights_and_names_the_rest() 
     explorer.stop().await;
     node.stop().await;
 }
+
+#[actix_rt::test]
+async fn trees_and_pages_of_blocks_are_refused_past_their_own_cap() {
+    // The bound at its tightest: no tree or page of blocks in flight for any address,
+    // while every other request is served.
+    let mut limits = ExplorerLimits::from_open_files(1_024);
+    limits.budget.max_heavy_per_ip = 0;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, explorer) = node_and_explorer(dir.path(), Some(limits)).await;
+    let client = awc::Client::builder().timeout(LONG).finish();
+    for path in ["/api/tree?depth=10", "/api/blocks?count=5"] {
+        let (status, body) = answer(client.get(url(&explorer, path)), None).await;
+        assert_eq!(status, 429, "{path}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("trees or pages"));
+    }
+    let (status, _) = answer(client.get(url(&explorer, "/api/tip")), None).await;
+    assert_eq!(status, 200);
+    explorer.stop().await;
+    node.stop().await;
+}

@@ -7,6 +7,7 @@ use super::admission::{client_addr, refused, Door};
 use super::block_page::{BlockPage, Taken};
 use super::client_budget::Hold;
 use super::client_door::{self, Forged, MaySubmit};
+use super::request_gate::Refusal;
 use super::NodeLink;
 use crate::chain::id_prefix::IdPrefix;
 use crate::consensus::address::Address;
@@ -228,6 +229,11 @@ struct BlocksQuery {
     count: Option<u64>,
 }
 
+/// A place among the requests that read many blocks, held until the answer is built.
+async fn heavy(door: &Door, request: &HttpRequest) -> Result<client_door::Permit, Refusal> {
+    client_door::admit(&door.clients, client_addr(request).ip(), Hold::Heavy).await
+}
+
 /// `count` blocks of the active chain from height `from` upwards (default: the latest),
 /// lowest first, within a page's bytes ([`super::block_page`]). A page cut short, or followed by
 /// more of the chain, names the next one in a `Link: <…>; rel="next"` header (`rel="prev"`
@@ -235,6 +241,7 @@ struct BlocksQuery {
 async fn blocks(
     node: web::Data<NodeLink>,
     door: web::Data<Door>,
+    request: HttpRequest,
     query: web::Query<BlocksQuery>,
 ) -> Answer {
     let count = query.count.unwrap_or(10);
@@ -243,6 +250,10 @@ async fn blocks(
             "count must be between 1 and {MAX_BLOCKS_PER_PAGE}"
         )));
     }
+    let _heavy = match heavy(&door, &request).await {
+        Ok(permit) => permit,
+        Err(refusal) => return Ok(refused(&refusal)),
+    };
     let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
     let page = BlockPage::plan(query.from, count, tip.height);
     let mut taken = Taken::new(door.limits.page_bytes);
@@ -469,13 +480,22 @@ struct TreeQuery {
 
 /// The block tree from `top` down `depth` heights, at most [`MAX_TREE_BLOCKS`] blocks;
 /// `next` is the path of the rest when it was cut.
-async fn tree(node: web::Data<NodeLink>, query: web::Query<TreeQuery>) -> Answer {
+async fn tree(
+    node: web::Data<NodeLink>,
+    door: web::Data<Door>,
+    request: HttpRequest,
+    query: web::Query<TreeQuery>,
+) -> Answer {
     let depth = query.depth.unwrap_or(100);
     if depth > MAX_TREE_DEPTH {
         return Err(ApiError::bad_request(format!(
             "depth must be at most {MAX_TREE_DEPTH}"
         )));
     }
+    let _heavy = match heavy(&door, &request).await {
+        Ok(permit) => permit,
+        Err(refusal) => return Ok(refused(&refusal)),
+    };
     let tip = node.chain.send(GetTip).await.map_err(ApiError::stopping)?;
     let top = query.top.unwrap_or(tip.height).min(tip.height);
     let slice = node

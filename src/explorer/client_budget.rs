@@ -23,6 +23,9 @@ pub struct BudgetLimits {
     /// Live event streams (`/api/events`), all clients together.
     pub max_streams: usize,
     pub max_streams_per_ip: usize,
+    /// Trees and pages of blocks being built at once, all clients together.
+    pub max_heavy: usize,
+    pub max_heavy_per_ip: usize,
     /// Response bytes one address is served per [`Self::window`].
     pub bytes_per_ip: u64,
     /// Transactions with forged signatures one address may submit per window; past it,
@@ -40,6 +43,8 @@ impl Default for BudgetLimits {
             max_requests_per_ip: 16,
             max_streams: 256,
             max_streams_per_ip: 8,
+            max_heavy: 8,
+            max_heavy_per_ip: 2,
             bytes_per_ip: 512 << 20,
             // As many as get a remote address banned (a ban threshold of 100, 20 each).
             forged_per_ip: 5,
@@ -49,19 +54,47 @@ impl Default for BudgetLimits {
     }
 }
 
+impl BudgetLimits {
+    /// The most holds of `hold`'s kind: (per address, in total).
+    fn caps(&self, hold: Hold) -> (usize, usize) {
+        match hold {
+            Hold::Request => (self.max_requests_per_ip, self.max_requests),
+            Hold::Stream => (self.max_streams_per_ip, self.max_streams),
+            Hold::Heavy => (self.max_heavy_per_ip, self.max_heavy),
+        }
+    }
+}
+
 /// What a request holds while it is served.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hold {
-    /// An ordinary request, until its answer is built.
+    /// Any request, until its answer is built.
     Request,
     /// An event stream, until its socket closes.
     Stream,
+    /// A request that reads many blocks (a tree, a page of blocks), besides its
+    /// [`Hold::Request`], until its answer is built: few at once, since they share the
+    /// chain actor with mining and peers.
+    Heavy,
+}
+
+/// Kinds of [`Hold`].
+const HOLDS: usize = 3;
+
+impl Hold {
+    fn what(self) -> &'static str {
+        match self {
+            Hold::Request => "requests in flight",
+            Hold::Stream => "event streams open",
+            Hold::Heavy => "trees or pages of blocks being built",
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
 struct Client {
-    requests: usize,
-    streams: usize,
+    /// Holds of each kind, by [`Hold`] as an index.
+    held: [usize; HOLDS],
     served: u64,
     forged: u32,
     window_start: Option<Instant>,
@@ -69,7 +102,7 @@ struct Client {
 
 impl Client {
     fn idle(&self) -> bool {
-        self.requests == 0 && self.streams == 0
+        self.held.iter().all(|held| *held == 0)
     }
 }
 
@@ -78,8 +111,8 @@ impl Client {
 pub struct ClientBudgets {
     limits: BudgetLimits,
     clients: HashMap<IpAddr, Client>,
-    requests: usize,
-    streams: usize,
+    /// Holds of each kind, all clients together.
+    held: [usize; HOLDS],
 }
 
 impl ClientBudgets {
@@ -87,8 +120,7 @@ impl ClientBudgets {
         ClientBudgets {
             limits,
             clients: HashMap::new(),
-            requests: 0,
-            streams: 0,
+            held: [0; HOLDS],
         }
     }
 
@@ -115,44 +147,26 @@ impl ClientBudgets {
                 ),
             ));
         }
-        match hold {
-            Hold::Request if client.requests >= limits.max_requests_per_ip => {
-                return Err(refuse(
-                    429,
-                    format!(
-                        "{ip} has {} requests in flight, the most one address may have",
-                        client.requests
-                    ),
-                ))
-            }
-            Hold::Request if self.requests >= limits.max_requests => {
-                return Err(refuse(
-                    503,
-                    format!(
-                        "the explorer is answering {} requests, its most; try again shortly",
-                        self.requests
-                    ),
-                ))
-            }
-            Hold::Stream if client.streams >= limits.max_streams_per_ip => {
-                return Err(refuse(
-                    429,
-                    format!(
-                        "{ip} has {} event streams open, the most one address may have",
-                        client.streams
-                    ),
-                ))
-            }
-            Hold::Stream if self.streams >= limits.max_streams => {
-                return Err(refuse(
-                    503,
-                    format!(
-                        "the explorer has {} event streams open, its most; try again later",
-                        self.streams
-                    ),
-                ))
-            }
-            _ => {}
+        let (per_ip, total) = limits.caps(hold);
+        let held = client.held[hold as usize];
+        if held >= per_ip {
+            return Err(refuse(
+                429,
+                format!(
+                    "{ip} has {held} {}, the most one address may have",
+                    hold.what()
+                ),
+            ));
+        }
+        let all = self.held[hold as usize];
+        if all >= total {
+            return Err(refuse(
+                503,
+                format!(
+                    "the explorer has {all} {}, its most; try again shortly",
+                    hold.what()
+                ),
+            ));
         }
         if !self.clients.contains_key(&ip) && !self.make_room(now) {
             return Err(refuse(
@@ -160,17 +174,8 @@ impl ClientBudgets {
                 "the explorer is serving as many addresses as it tracks; try again later",
             ));
         }
-        let client = self.clients.entry(ip).or_default();
-        match hold {
-            Hold::Request => {
-                client.requests += 1;
-                self.requests += 1;
-            }
-            Hold::Stream => {
-                client.streams += 1;
-                self.streams += 1;
-            }
-        }
+        self.clients.entry(ip).or_default().held[hold as usize] += 1;
+        self.held[hold as usize] += 1;
         Ok(())
     }
 
@@ -179,16 +184,10 @@ impl ClientBudgets {
         let Some(client) = self.clients.get_mut(&ip) else {
             return;
         };
-        match hold {
-            Hold::Request if client.requests > 0 => {
-                client.requests -= 1;
-                self.requests -= 1;
-            }
-            Hold::Stream if client.streams > 0 => {
-                client.streams -= 1;
-                self.streams -= 1;
-            }
-            _ => {}
+        let held = &mut client.held[hold as usize];
+        if *held > 0 {
+            *held -= 1;
+            self.held[hold as usize] -= 1;
         }
         if client.idle() && client.window_start.is_none() {
             self.clients.remove(&ip);
@@ -251,9 +250,9 @@ impl ClientBudgets {
         Some(client)
     }
 
-    /// Holds in use: (requests, streams), all clients together.
-    pub fn in_use(&self) -> (usize, usize) {
-        (self.requests, self.streams)
+    /// Holds of `hold`'s kind in use, all clients together.
+    pub fn in_use(&self, hold: Hold) -> usize {
+        self.held[hold as usize]
     }
 
     /// Addresses tracked.
@@ -314,6 +313,8 @@ mod tests {
             max_requests_per_ip: 2,
             max_streams: 3,
             max_streams_per_ip: 2,
+            max_heavy: 3,
+            max_heavy_per_ip: 1,
             bytes_per_ip: 1_000,
             forged_per_ip: 2,
             window: Duration::from_secs(60),
@@ -335,7 +336,7 @@ mod tests {
         budgets.admit(ip(2), Hold::Request, now).unwrap();
         budgets.admit(ip(2), Hold::Request, now).unwrap();
         budgets.admit(ip(3), Hold::Request, now).unwrap();
-        assert_eq!(budgets.in_use(), (5, 0));
+        assert_eq!(budgets.in_use(Hold::Request), 5);
         assert_eq!(
             budgets.admit(ip(4), Hold::Request, now).unwrap_err().status,
             503
@@ -363,6 +364,26 @@ mod tests {
         budgets.admit(ip(3), Hold::Request, now).unwrap();
         budgets.release(ip(2), Hold::Stream);
         budgets.admit(ip(3), Hold::Stream, now).unwrap();
+    }
+
+    #[test]
+    fn heavy_requests_are_capped_per_address_and_in_total() {
+        let mut budgets = ClientBudgets::new(small());
+        let now = Instant::now();
+        budgets.admit(ip(1), Hold::Heavy, now).unwrap();
+        let refusal = budgets.admit(ip(1), Hold::Heavy, now).unwrap_err();
+        assert_eq!(refusal.status, 429);
+        assert!(refusal.reason.contains("trees or pages"), "{refusal:?}");
+        budgets.admit(ip(2), Hold::Heavy, now).unwrap();
+        budgets.admit(ip(3), Hold::Heavy, now).unwrap();
+        assert_eq!(
+            budgets.admit(ip(4), Hold::Heavy, now).unwrap_err().status,
+            503
+        );
+        // Ordinary requests are not held back by them.
+        budgets.admit(ip(1), Hold::Request, now).unwrap();
+        budgets.release(ip(1), Hold::Heavy);
+        budgets.admit(ip(4), Hold::Heavy, now).unwrap();
     }
 
     #[test]
@@ -413,10 +434,11 @@ mod tests {
         budgets.served(ip(9), 10, Instant::now());
         budgets.admit(ip(1), Hold::Stream, Instant::now()).unwrap();
         budgets.release(ip(1), Hold::Request);
-        assert_eq!(budgets.in_use(), (0, 1));
+        assert_eq!(budgets.in_use(Hold::Request), 0);
+        assert_eq!(budgets.in_use(Hold::Stream), 1);
         budgets.release(ip(1), Hold::Stream);
         budgets.release(ip(1), Hold::Stream);
-        assert_eq!(budgets.in_use(), (0, 0));
+        assert_eq!(budgets.in_use(Hold::Stream), 0);
         assert_eq!(budgets.tracked(), 0);
     }
 
