@@ -2,8 +2,10 @@
 //! a foreign Host (DNS rebinding), a cross-origin or non-JSON write are refused before
 //! any work; forged transactions over HTTP get an address banned after as many as over
 //! the client protocol; event streams are capped per address and in total while peers
-//! still join; a client past its bytes is answered 429; a page of blocks stays within its
-//! byte budget and names the next; the tree lists at most its limit, whole heights only.
+//! still join; a client past its bytes, or past its share of trees and pages of blocks,
+//! is answered 429; a page of blocks stays within its byte budget and names the next; the
+//! tree lists at most its limit, whole heights only; idle sockets and header trickles are
+//! closed at the request deadline.
 
 mod common;
 mod explorer_common;
@@ -481,6 +483,53 @@ async fn trees_and_pages_of_blocks_are_refused_past_their_own_cap() {
     }
     let (status, _) = answer(client.get(url(&explorer, "/api/tip")), None).await;
     assert_eq!(status, 200);
+    explorer.stop().await;
+    node.stop().await;
+}
+
+#[actix_rt::test]
+async fn idle_sockets_and_header_trickles_are_closed_at_the_request_deadline() {
+    use tokio::io::AsyncReadExt;
+    let mut limits = ExplorerLimits::from_open_files(1_024);
+    let deadline = Duration::from_millis(300);
+    limits.request_timeout = deadline;
+    let dir = tempfile::tempdir().unwrap();
+    let (node, explorer) = node_and_explorer(dir.path(), Some(limits)).await;
+    let mut idle = tokio::net::TcpStream::connect(explorer.addr).await.unwrap();
+    let mut trickle = tokio::net::TcpStream::connect(explorer.addr).await.unwrap();
+    trickle
+        .write_all(b"GET /api/tip HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    // One header byte every 100 ms, each well within the deadline, never the end.
+    let trickling = async {
+        loop {
+            if trickle.write_all(b"X").await.is_err() {
+                return;
+            }
+            let mut byte = [0u8; 1];
+            match tokio::time::timeout(Duration::from_millis(100), trickle.read(&mut byte)).await {
+                Ok(Ok(0) | Err(_)) => return,
+                // The 408 answer; the close follows.
+                Ok(Ok(_)) => continue,
+                Err(_) => continue,
+            }
+        }
+    };
+    let idling = async {
+        let mut rest = Vec::new();
+        let _ = idle.read_to_end(&mut rest).await;
+    };
+    // The bound: both sockets are closed by the node within five deadlines, not held
+    // for as long as their sender likes.
+    let closed = tokio::time::timeout(LONG, futures::future::join(trickling, idling)).await;
+    assert!(closed.is_ok(), "a socket was held for {LONG:?}");
+    assert!(
+        started.elapsed() < deadline * 5,
+        "closed only after {:?} (deadline {deadline:?})",
+        started.elapsed()
+    );
     explorer.stop().await;
     node.stop().await;
 }
