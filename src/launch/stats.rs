@@ -136,7 +136,6 @@ impl Handler<NodeEvent> for StatsActor {
                 old_tip,
                 new_tip,
                 height,
-                ..
             } => {
                 self.print(
                     event.at,

@@ -285,8 +285,6 @@ pub enum NodeEventKind {
         old_tip: BlockHash,
         new_tip: BlockHash,
         height: u64,
-        /// The last height both branches share.
-        fork_height: u64,
     },
 }
 
@@ -822,7 +820,6 @@ impl ChainActor {
                                     old_tip: change.old_tip,
                                     new_tip: change.new_tip,
                                     height: change.height,
-                                    fork_height: change.fork_height,
                                 },
                             );
                         }
