@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Re-makes docs/explorer.png: runs the fork demo (simulated mining, so any build will
+# Re-makes docs/src/images/explorer.png: runs the fork demo (simulated mining, so any build will
 # do), waits until forks have happened, and has headless chromium photograph the
 # launch's page. Needs chromium (apt-get install -y chromium).
 #
@@ -24,5 +24,5 @@ sleep "$wait_s"
 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
     --disable-component-update --disable-sync --no-first-run \
     --user-data-dir="$(mktemp -d)" --hide-scrollbars --window-size=1400,1250 \
-    --virtual-time-budget=2000 --screenshot="$PWD/docs/explorer.png" "$url" 2>/dev/null
-echo "wrote docs/explorer.png from $url"
+    --virtual-time-budget=2000 --screenshot="$PWD/docs/src/images/explorer.png" "$url" 2>/dev/null
+echo "wrote docs/src/images/explorer.png from $url"

@@ -15,10 +15,10 @@
 //! Writes `double_spend.csv` and `double_spend.svg` into `--out` and prints the table as
 //! Markdown. Run from the repository root:
 //!
-//!     cargo run --release --example double_spend -- [--out docs] [--trials 200]
+//!     cargo run --release --example double_spend -- [--out docs/src/experiments] [--trials 200]
 //!         [--honest 3] [--jobs 2] [--seed 1]
 //!
-//! With `--replot docs/double_spend.csv` it runs no trial: it rewrites the theory
+//! With `--replot docs/src/experiments/double_spend.csv` it runs no trial: it rewrites the theory
 //! columns, the table and the plot from the measured columns of that file.
 
 mod common;
@@ -41,7 +41,7 @@ const COLOURS: [&str; 5] = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd
 #[derive(Parser)]
 struct Args {
     /// Where double_spend.csv and double_spend.svg are written.
-    #[arg(long, default_value = "docs")]
+    #[arg(long, default_value = "docs/src/experiments")]
     out: PathBuf,
     /// Trials per (q, z) point.
     #[arg(long, default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=100_000))]

@@ -21,7 +21,7 @@
 //! thread each. Writes `selfish_sweep.csv` and `selfish_sweep.svg` into `--out` and prints the table as
 //! Markdown. Run from the repository root (release: tens of thousands of blocks a point):
 //!
-//!     cargo run --release --example selfish_sweep -- [--out docs] [--blocks 20000]
+//!     cargo run --release --example selfish_sweep -- [--out docs/src/experiments] [--blocks 20000]
 //!         [--target-ci95 0.01] [--max-blocks 400000] [--honest 5] [--jobs 2] [--seed 1]
 
 mod common;
@@ -47,7 +47,7 @@ const FAR_MS: u64 = 200;
 #[command(about = "Selfish mining on real nodes: relative revenue against Eyal & Sirer")]
 struct Args {
     /// Where selfish_sweep.csv and selfish_sweep.svg are written.
-    #[arg(long, default_value = "docs")]
+    #[arg(long, default_value = "docs/src/experiments")]
     out: PathBuf,
     /// Blocks mined (stale included) in each point's first run.
     #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(100..))]

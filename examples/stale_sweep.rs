@@ -9,11 +9,12 @@
 //! points with 95 % binomial intervals, and the model curve) into the output directory,
 //! and prints the table as Markdown. Run from the repository root:
 //!
-//!     cargo run --example stale_sweep -- [--out docs] [--nodes 4]
+//!     cargo run --example stale_sweep -- [--out docs/src/experiments] [--nodes 4]
 //!         [--blocks 500] [--target-ms 200] [--seed 1]
 //!
 //! (A debug build is fine: simulated miners hardly use the CPU. The committed
-//! `docs/stale_sweep.*` came from `--out docs --blocks 500`, in about two minutes.)
+//! `docs/src/experiments/stale_sweep.*` came from `--out docs/src/experiments --blocks 500`,
+//! in about two minutes.)
 
 use clap::Parser;
 use ironchain::launch::{run, LaunchPlan, RunOptions, Summary};
@@ -28,7 +29,7 @@ const RATIOS: [f64; 4] = [0.05, 0.1, 0.2, 0.5];
 #[derive(Parser)]
 struct Args {
     /// Where stale_sweep.csv and stale_sweep.svg are written.
-    #[arg(long, default_value = "docs")]
+    #[arg(long, default_value = "docs/src/experiments")]
     out: PathBuf,
     /// Equal miners per point, every pair connected.
     #[arg(long, default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=64))]
@@ -167,8 +168,8 @@ fn sweep(args: &Args) -> Result<(), String> {
         &svg(&points, args.nodes, args.target_ms),
     )?;
     println!(
-        "\nthe table for README.md (Fork experiments), to paste over the old one; \
-         `cargo test --test readme_tables` fails until it is:\n\n{table}"
+        "\nthe table for docs/src/experiments/stale-rates.md, to paste over the old one; \
+         `cargo test --test book_tables` fails until it is:\n\n{table}"
     );
     println!(
         "took {seconds:.0} s; wrote {} and {}",

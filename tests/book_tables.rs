@@ -1,7 +1,7 @@
-//! Tables in the README that are copied from data files must show what the files hold:
-//! `stale_sweep --out docs` rewrites `docs/stale_sweep.csv` and prints the table to paste,
-//! and this test fails if the README was not updated with it (issue 11 item 20); the same
-//! for `selfish_sweep` and `double_spend` (issue 16).
+//! Tables in the book that are copied from data files must show what the files hold:
+//! `stale_sweep` rewrites `docs/src/experiments/stale_sweep.csv` and prints the table to
+//! paste into `docs/src/experiments/stale-rates.md`, and this test fails if the chapter was
+//! not updated with it; the same for `selfish_sweep` and `double_spend`.
 
 use ironchain::launch::race_odds::RaceRules;
 use std::path::Path;
@@ -19,25 +19,25 @@ fn number(row: &[&str], at: usize) -> f64 {
 }
 
 #[test]
-fn the_readme_stale_sweep_table_shows_the_csv() {
-    let readme = read("README.md");
-    let csv = read("docs/stale_sweep.csv");
+fn the_book_stale_sweep_table_shows_the_csv() {
+    let chapter = read("docs/src/experiments/stale-rates.md");
+    let csv = read("docs/src/experiments/stale_sweep.csv");
     let mut lines = csv.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let column = |name: &str| {
         header
             .iter()
             .position(|column| *column == name)
-            .unwrap_or_else(|| panic!("no column {name} in docs/stale_sweep.csv"))
+            .unwrap_or_else(|| panic!("no column {name} in stale_sweep.csv"))
     };
     let mut rows = 0;
     for line in lines {
         let row: Vec<&str> = line.split(',').collect();
         let ratio = row[column("d_over_t")];
-        let table_row = readme
+        let table_row = chapter
             .lines()
             .find(|text| text.starts_with(&format!("| {ratio} |")))
-            .unwrap_or_else(|| panic!("README has no stale-sweep row for d/T = {ratio}"));
+            .unwrap_or_else(|| panic!("the chapter has no stale-sweep row for d/T = {ratio}"));
         let cells: Vec<&str> = table_row
             .trim_matches('|')
             .split('|')
@@ -60,27 +60,27 @@ fn the_readme_stale_sweep_table_shows_the_csv() {
             assert_eq!(
                 cells.get(at).copied(),
                 Some(value.as_str()),
-                "README row for d/T = {ratio}, column {at}: {table_row}"
+                "chapter row for d/T = {ratio}, column {at}: {table_row}"
             );
         }
         rows += 1;
     }
-    assert!(rows > 0, "docs/stale_sweep.csv has no rows");
+    assert!(rows > 0, "stale_sweep.csv has no rows");
 }
 
-/// The README's row that starts with `start`, split into trimmed cells.
-fn readme_row<'a>(readme: &'a str, start: &str) -> Vec<&'a str> {
-    readme
+/// The chapter's row that starts with `start`, split into trimmed cells.
+fn chapter_row<'a>(chapter: &'a str, start: &str) -> Vec<&'a str> {
+    chapter
         .lines()
         .find(|text| text.starts_with(start))
-        .unwrap_or_else(|| panic!("README has no row starting {start}"))
+        .unwrap_or_else(|| panic!("the chapter has no row starting {start}"))
         .trim_matches('|')
         .split('|')
         .map(str::trim)
         .collect()
 }
 
-/// A README cell ("0.215", "± 0.008", "14.7 %") as a fraction.
+/// A chapter's cell ("0.215", "± 0.008", "14.7 %") as a fraction.
 fn cell_value(cell: &str) -> f64 {
     let text = cell.trim_start_matches("± ");
     match text.strip_suffix(" %") {
@@ -90,31 +90,31 @@ fn cell_value(cell: &str) -> f64 {
 }
 
 /// Checks that each `(cell, column)` of `cells` shows the CSV's value, up to the
-/// rounding of both (the README has fewer decimals than the CSV).
+/// rounding of both (the chapter has fewer decimals than the CSV).
 fn assert_cells(cells: &[&str], row: &[&str], pairs: &[(usize, usize)], tolerance: f64) {
     for (at, column) in pairs {
         let shown = cell_value(cells[*at]);
         let value = number(row, *column);
         assert!(
             (shown - value).abs() <= tolerance,
-            "README cell {at} shows {shown}, the CSV {value}: {row:?}"
+            "cell {at} shows {shown}, the CSV {value}: {row:?}"
         );
     }
 }
 
 #[test]
-fn the_readme_selfish_sweep_table_shows_the_csv() {
-    let readme = read("README.md");
-    let csv = read("docs/selfish_sweep.csv");
+fn the_book_selfish_sweep_table_shows_the_csv() {
+    let chapter = read("docs/src/experiments/selfish-mining.md");
+    let csv = read("docs/src/experiments/selfish_sweep.csv");
     let rows: Vec<Vec<&str>> = csv
         .lines()
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
-    assert!(!rows.is_empty(), "docs/selfish_sweep.csv has no rows");
+    assert!(!rows.is_empty(), "selfish_sweep.csv has no rows");
     for row in rows {
         // layout, alpha, blocks, measured_revenue, ci95, gamma0, gamma1, stale_rate
-        let cells = readme_row(&readme, &format!("| {} | {} |", row[0], row[1]));
+        let cells = chapter_row(&chapter, &format!("| {} | {} |", row[0], row[1]));
         assert_eq!(cells[2], row[2], "{row:?}");
         assert_cells(
             &cells,
@@ -126,19 +126,22 @@ fn the_readme_selfish_sweep_table_shows_the_csv() {
 }
 
 #[test]
-fn the_readme_double_spend_table_shows_the_csv() {
-    let readme = read("README.md");
-    let csv = read("docs/double_spend.csv");
+fn the_book_double_spend_table_shows_the_csv() {
+    let chapter = read("docs/src/experiments/double-spend.md");
+    let csv = read("docs/src/experiments/double_spend.csv");
     let rows: Vec<Vec<&str>> = csv
         .lines()
         .skip(1)
         .map(|l| l.split(',').collect())
         .collect();
-    assert!(!rows.is_empty(), "docs/double_spend.csv has no rows");
+    assert!(!rows.is_empty(), "double_spend.csv has no rows");
     for row in rows {
         // q, z, trials, successes, measured_success_rate, ci95, nakamoto, nakamoto_z_plus_1,
         // exact_model
-        let cells = readme_row(&readme, &format!("| {:.2} | {} |", number(&row, 0), row[1]));
+        let cells = chapter_row(
+            &chapter,
+            &format!("| {:.2} | {} |", number(&row, 0), row[1]),
+        );
         assert_eq!((cells[2], cells[3]), (row[2], row[3]), "{row:?}");
         assert_cells(&cells, &row, &[(4, 4), (6, 6), (7, 7), (8, 8)], 0.00056);
         // The model column is the library's model of today, not of an older run.
