@@ -5,36 +5,14 @@
 //! the Encodings chapter shows are the ones `tests/golden_vectors.rs` pins. (`mdbook build
 //! docs`, run by `.ci/run`, checks that the book builds; this checks what it does not.)
 
+mod book_common;
+
+use book_common::{pages, root};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
-
-/// Every Markdown file of the book, and the top-level pages that link into it.
-fn pages() -> Vec<PathBuf> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                out.push(path);
-            }
-        }
-    }
-    let mut pages = Vec::new();
-    walk(&root().join("docs/src"), &mut pages);
-    for top in ["README.md", "ARCHITECTURE.md", "CHANGELOG.md"] {
-        pages.push(root().join(top));
-    }
-    pages.sort();
-    pages
 }
 
 /// The link targets of a page, outside code.

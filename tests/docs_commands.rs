@@ -17,8 +17,10 @@
 //! `--config` gets a tiny difficulty (`FAST_CHAIN`); client commands without `--node` are
 //! pointed at the first node. Everything talks to 127.0.0.1 only.
 
+mod book_common;
+
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -76,20 +78,8 @@ const TESTED: &[&str] = &[
 /// has one must be run above (an illustration that is not run is a ```` ```text ```` block).
 #[test]
 fn every_console_block_is_run() {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "md") {
-                out.push(path);
-            }
-        }
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut pages = vec![root.join("README.md")];
-    walk(&root.join("docs/src"), &mut pages);
-    let untested: Vec<_> = pages
+    let root = book_common::root();
+    let untested: Vec<_> = book_common::pages()
         .iter()
         .filter(|page| {
             std::fs::read_to_string(page)
@@ -156,7 +146,7 @@ fn steps(page: &str) -> Vec<Step> {
 }
 
 fn run_page(relative: &str) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = book_common::root();
     let page = std::fs::read_to_string(root.join(relative)).unwrap();
     let steps = steps(&page);
     assert!(
