@@ -64,8 +64,8 @@ pub struct Restored {
 }
 
 /// The largest journal a node writes with these mempool limits: a rewrite comes once it
-/// holds more than twice the pending transactions and [`SLACK_RECORDS`] (checked after
-/// every append), each record at most [`MAX_RECORD_BYTES`] and its length. A larger
+/// holds more than twice the pending transactions and `SLACK_RECORDS` (checked after
+/// every append), each record at most `MAX_RECORD_BYTES` and its length. A larger
 /// file is not one the node wrote, and is refused unread.
 pub fn max_journal_bytes(limits: &MempoolLimits) -> u64 {
     let records = 2 * limits.max_count as u64 + SLACK_RECORDS as u64 + 1;

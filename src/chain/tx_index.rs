@@ -4,7 +4,7 @@
 //! It is written in every store commit, a sync batch's ~12,000 entries at once, and its
 //! keys are random: each commit touches nearly every leaf of its B-tree and rewrites it
 //! (redb copies on write). So the index is kept small: one 16-byte fixed-width key per
-//! transaction and nothing beside it ([`tx_index_key`]: the txid's first 8 bytes, the
+//! transaction and nothing beside it (`tx_index_key`: the txid's first 8 bytes, the
 //! block's height, the position in the block), where the txid → (block hash, position)
 //! table before it took about 76 bytes an entry. A lookup confirms each candidate the
 //! key names against the stored block (normally there is one candidate): 8 bytes do not

@@ -7,6 +7,10 @@
 //! asks for them, only warnings are logged and the launcher prints its own labelled
 //! progress lines instead.
 
+// The doc comments of the command-line arguments below are clap's `--help` text, written
+// for a terminal (`[[nodes]]`, `<port>`), not rustdoc Markdown.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 use crate::config::scenario::MiningMode;
 use crate::launch::plan::SIMULATED_RETARGET_INTERVAL;
 use crate::launch::{

@@ -2,6 +2,10 @@
 //! default), verify a stored chain, and the client subcommands. Every failure is one clear
 //! line on stderr and a non-zero exit code.
 
+// The doc comments of the command-line arguments below are clap's `--help` text, written
+// for a terminal (`[[nodes]]`, `<port>`), not rustdoc Markdown.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 pub mod client;
 pub mod format;
 pub mod launch_command;

@@ -1,6 +1,10 @@
 //! `ironchain [--port N] [--peer HOST:PORT]...`: runs a node until Ctrl-C or SIGTERM, and
 //! `ironchain verify`.
 
+// The doc comments of the command-line arguments below are clap's `--help` text, written
+// for a terminal (`[[nodes]]`, `<port>`), not rustdoc Markdown.
+#![allow(rustdoc::broken_intra_doc_links, rustdoc::invalid_html_tags)]
+
 use crate::chain::store::{StoreError, DAMAGED_ADVICE};
 use crate::chain::verify::{verify_store, VerifyError};
 use crate::config::{parse_peer, Config};

@@ -56,7 +56,7 @@ use std::sync::OnceLock;
 /// hold), so this is what a test of that bound reads.
 static SIGNATURES_CHECKED: AtomicU64 = AtomicU64::new(0);
 
-/// How many signatures this process has checked so far (see [`SIGNATURES_CHECKED`]).
+/// How many signatures this process has checked so far (see `SIGNATURES_CHECKED`).
 pub fn signatures_checked() -> u64 {
     SIGNATURES_CHECKED.load(Ordering::Relaxed)
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-/// The bounds, derived from the node's open-file limit ([`super::open_files`]).
+/// The bounds, derived from the node's open-file limit ([`crate::node::open_files`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BudgetLimits {
     /// Requests being answered at once, all clients together.

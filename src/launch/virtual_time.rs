@@ -50,7 +50,7 @@ pub fn block_on<T>(plan: &LaunchPlan, launch: impl Future<Output = T>) -> Result
 }
 
 /// Node `index`'s address on the virtual network: 10.0.0.1, 10.0.0.2, ... (distinct
-/// hosts, as per-IP rules expect), port [`VIRTUAL_PORT`] unless the config names one.
+/// hosts, as per-IP rules expect), port `VIRTUAL_PORT` unless the config names one.
 pub fn node_addr(index: usize, port: u16) -> SocketAddr {
     let host = 0x0A00_0000_u32.saturating_add(u32::try_from(index).unwrap_or(u32::MAX - 1) + 1);
     let port = if port == 0 { VIRTUAL_PORT } else { port };

@@ -110,7 +110,7 @@ impl NodeProcess {
         self.child.id()
     }
 
-    /// The log lines the node wrote since the last call (at most [`KEPT_LINES`] kept).
+    /// The log lines the node wrote since the last call (at most `KEPT_LINES` kept).
     pub fn lines(&self) -> &Receiver<String> {
         &self.lines
     }

@@ -23,7 +23,7 @@ pub enum BlockOutcome {
     AlreadyKnown,
     /// Parent unknown: held as an orphan; `missing` is the first ancestor to fetch.
     /// `over_share` says the sender had more orphans in the pool than its share, its
-    /// oldest made room (see [`OrphanPool`]), and this one carries less work than any
+    /// oldest made room (see [`OrphanPool`](crate::chain::orphans::OrphanPool)), and this one carries less work than any
     /// block near our tip could: junk, not an honest block relayed while we catch up.
     Orphan {
         missing: BlockHash,
@@ -32,7 +32,7 @@ pub enum BlockOutcome {
     /// Stored in the block tree.
     Accepted(Accepted),
     /// Checked as far as its branch allows, but its branch has too little work to be
-    /// worth storing yet ([`WorkMargin`]): held in memory with the orphans, stored once
+    /// worth storing yet ([`WorkMargin`](crate::chain::work_margin::WorkMargin)): held in memory with the orphans, stored once
     /// blocks on it bring the branch within the margin of our tip, never relayed.
     Held,
 }
