@@ -474,9 +474,11 @@ impl Session {
         let listening = self.await_lines(&["… listening on …".into()], page);
         let actual_port = listening.rsplit(':').next().unwrap().to_string();
         self.shown.push((port.clone(), actual_port));
-        if let Some(url) = self.find_line("explorer at http://127.0.0.1:") {
-            let actual = url.rsplit(':').next().unwrap().trim_end_matches('/');
-            self.shown.push((explorer, actual.to_string()));
+        let at = "explorer at http://127.0.0.1:";
+        if let Some(line) = self.find_line(at) {
+            let after = &line[line.find(at).unwrap() + at.len()..];
+            let actual: String = after.chars().take_while(char::is_ascii_digit).collect();
+            self.shown.push((explorer, actual));
         }
         self.first_port.get_or_insert(port);
         self.nodes.last_mut().unwrap().seen = 0;
