@@ -66,12 +66,18 @@ fn lesson_3_a_chain_and_its_validation_runs_as_written() {
     run_page("docs/src/lessons/03-a-chain-and-its-validation.md");
 }
 
+#[test]
+fn lesson_4_signed_transactions_runs_as_written() {
+    run_page("docs/src/lessons/04-signed-transactions.md");
+}
+
 /// The pages whose console blocks the tests above run.
 const TESTED: &[&str] = &[
     "README.md",
     "docs/src/lessons/01-a-block-and-its-hash.md",
     "docs/src/lessons/02-proof-of-work.md",
     "docs/src/lessons/03-a-chain-and-its-validation.md",
+    "docs/src/lessons/04-signed-transactions.md",
 ];
 
 /// A ```` ```console ```` block promises a session that runs as shown, so every page that
