@@ -71,6 +71,11 @@ fn lesson_4_signed_transactions_runs_as_written() {
     run_page("docs/src/lessons/04-signed-transactions.md");
 }
 
+#[test]
+fn lesson_5_forks_and_most_work_runs_as_written() {
+    run_page("docs/src/lessons/05-forks-and-most-work.md");
+}
+
 /// The pages whose console blocks the tests above run.
 const TESTED: &[&str] = &[
     "README.md",
@@ -78,6 +83,7 @@ const TESTED: &[&str] = &[
     "docs/src/lessons/02-proof-of-work.md",
     "docs/src/lessons/03-a-chain-and-its-validation.md",
     "docs/src/lessons/04-signed-transactions.md",
+    "docs/src/lessons/05-forks-and-most-work.md",
 ];
 
 /// A ```` ```console ```` block promises a session that runs as shown, so every page that
