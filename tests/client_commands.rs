@@ -433,7 +433,7 @@ fn bad_transactions_and_bad_input_each_get_their_own_reason() {
     .sign(&ironchain::keyfile::load(&mallory_key).unwrap(), &genesis);
     forged.sender = alice.parse().unwrap();
     let forged_file = dir.path().join("forged.json");
-    ironchain::view::tx_file::save(&forged_file, &forged).unwrap();
+    ironchain::view::tx_file::save(&forged_file, &forged, &genesis).unwrap();
     let (error, _) = fails(&["submit", forged_file.to_str().unwrap(), "--node", at]);
     assert!(error.contains("signature does not verify"), "{error}");
 
@@ -666,6 +666,14 @@ fn multisig_two_of_three_spend_from_the_command_line() {
         "--json",
     ]);
     assert_fields(&made, &["address", "threshold", "members", "policy_file"]);
+    // As `wallet new` does, an existing file is never replaced: funds may be on its way
+    // to the policy it holds.
+    let written = std::fs::read(&policy_file).unwrap();
+    let (line, _) = fails(&[
+        "wallet", "multisig", "--threshold", "1", "--member", &dave, "--out", policy_path,
+    ]);
+    assert!(line.contains("already exists; not overwriting"), "{line}");
+    assert_eq!(std::fs::read(&policy_file).unwrap(), written);
     let policy = made["address"].as_str().unwrap().to_string();
     assert!(policy.starts_with("icm"), "{policy}");
     assert_eq!(made["threshold"], 2);
@@ -725,16 +733,15 @@ fn multisig_two_of_three_spend_from_the_command_line() {
     let (line, _) = fails(&["submit", tx_path, "--node", "127.0.0.1:1"]);
     assert!(line.ends_with("1 of 2 required signatures"), "{line}");
 
-    let signed = json(&[
-        "sign",
-        tx_path,
-        "--key",
-        bob_key.to_str().unwrap(),
-        "--node",
-        at,
-        "--json",
-    ]);
-    assert_fields(&signed, &["txid", "signatures", "required"]);
+    // The file names its network; `sign` asks no node.
+    let file: Value = serde_json::from_slice(&std::fs::read(&tx_file).unwrap()).unwrap();
+    let tip = json(&["tip", "--node", at, "--json"]);
+    assert_eq!(file["genesis"], tip["genesis"]);
+    assert_eq!(file["signing_hash"], partial["signing_hash"]);
+    let signed = json(&["sign", tx_path, "--key", bob_key.to_str().unwrap(), "--json"]);
+    assert_fields(&signed, &["txid", "signing_hash", "signatures", "required"]);
+    assert_eq!(signed["signing_hash"], partial["signing_hash"]);
+    assert_ne!(signed["txid"], partial["txid"]);
     assert_eq!(
         (signed["signatures"].clone(), signed["required"].clone()),
         (2.into(), 2.into())
@@ -886,4 +893,80 @@ fn token_issue_transfer_and_balances_from_the_command_line() {
         "--node", at,
     ]);
     assert!(line.contains("2 decimals"), "{line}");
+}
+
+/// A co-signer on a machine with no node (the usual multisig flow, with a cold key): the
+/// file carries the network and everything shown; signing twice with one key changes
+/// nothing and says so; a signer past the threshold is told it is met, and the file is
+/// left as it was. Both of those exit 0: what the member asked for (a file that holds
+/// their approval, or a complete transaction) is there, so a script that signs again is
+/// not an error. Before, `sign` needed a node ("cannot reach 127.0.0.1:1111"), and
+/// signing again printed "1 of 2" as if it had signed.
+#[test]
+fn a_member_signs_with_no_node_sees_what_they_sign_and_signing_again_changes_nothing() {
+    use ironchain::consensus::policy::Policy;
+    use ironchain::consensus::transaction::TxKind;
+    use ironchain::testkit;
+    let dir = TempDir::new().unwrap();
+    let key_file = |n: u64, name: &str| {
+        let path = dir.path().join(name);
+        ironchain::keyfile::save(&path, &testkit::key(n)).unwrap();
+        path
+    };
+    let (bob_key, carol_key) = (key_file(2, "bob.key"), key_file(3, "carol.key"));
+    let (bob, carol, dave) = (testkit::address(2), testkit::address(3), testkit::address(4));
+    let policy = Policy::new(2, vec![testkit::address(1), bob, carol]).unwrap();
+    let genesis = BlockHash::from_bytes([7; 32]);
+    let mut spend = UnsignedTransaction {
+        receiver: dave,
+        amount: Amount::new(1_200),
+        fee: Amount::new(3),
+        nonce: 0,
+        message: "rent".into(),
+    }
+    .for_policy(TxKind::Transfer, policy.clone());
+    spend.cosign(&testkit::key(1), &genesis);
+    let path = dir.path().join("spend.json");
+    ironchain::view::tx_file::save(&path, &spend, &genesis).unwrap();
+    let signing_hash = ironchain::view::tx_file::signing_hash(&spend, &genesis);
+    let sign = |key: &Path| {
+        let output = run(&["sign", path.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+        assert!(
+            output.status.success(),
+            "{}{}",
+            text(&output.stdout),
+            text(&output.stderr)
+        );
+        text(&output.stdout)
+    };
+
+    let shown = sign(&bob_key);
+    for what in [
+        genesis.to_string(),
+        policy.address().to_string(),
+        dave.to_string(),
+        "1200".to_string(),
+        "\"rent\"".to_string(),
+        signing_hash.clone(),
+        format!("signed by {bob}: 2 of 2 required signatures; complete"),
+    ] {
+        assert!(shown.contains(&what), "{what} not shown in {shown}");
+    }
+    let signed = std::fs::read(&path).unwrap();
+    let after: Value = serde_json::from_slice(&signed).unwrap();
+    assert_eq!(after["signatures"].as_array().unwrap().len(), 2);
+    assert_eq!(after["signing_hash"], signing_hash.as_str());
+
+    let again = sign(&bob_key);
+    assert!(again.contains(&format!("already signed by {bob}: nothing changed")), "{again}");
+    assert!(!again.contains("signed by {bob}: 2 of 2"), "{again}");
+    assert_eq!(std::fs::read(&path).unwrap(), signed);
+
+    let extra = sign(&carol_key);
+    assert!(extra.contains("the threshold is already met (2 of 2"), "{extra}");
+    assert!(extra.contains("your signature is not added"), "{extra}");
+    assert_eq!(std::fs::read(&path).unwrap(), signed);
+    let extra = json(&["sign", path.to_str().unwrap(), "--key", carol_key.to_str().unwrap(), "--json"]);
+    assert_eq!(extra["added"], false);
+    assert_eq!(extra["signatures"], 2);
 }

@@ -191,11 +191,11 @@ pub fn send(args: SendArgs) -> Result<(), String> {
         return Err(format!("transaction refused locally: {error}"));
     }
     if let Some(path) = &args.save_tx {
-        tx_file::save(path, &tx)?;
+        tx_file::save(path, &tx, &genesis)?;
     }
     if let Some((signatures, required)) = signature_count(&tx) {
         if signatures < usize::from(required) {
-            return report_partial(&tx, args.save_tx.as_deref(), &args.opts);
+            return report_partial(&tx, &genesis, args.save_tx.as_deref(), &args.opts);
         }
     }
     submit_and_report(&mut node, tx, &args.wait, &args.opts, None)
@@ -204,6 +204,7 @@ pub fn send(args: SendArgs) -> Result<(), String> {
 /// What `send --policy` prints when the spend still needs other members' signatures.
 fn report_partial(
     tx: &Transaction,
+    genesis: &BlockHash,
     path: Option<&std::path::Path>,
     opts: &NodeOpts,
 ) -> Result<(), String> {
@@ -212,6 +213,7 @@ fn report_partial(
     if opts.json {
         return print_json(&json!({
             "txid": tx.id().to_string(),
+            "signing_hash": tx_file::signing_hash(tx, genesis),
             "signatures": signatures,
             "required": required,
             "tx_file": file,
@@ -220,15 +222,20 @@ fn report_partial(
     }
     crate::outln!(
         "wrote {}: {signatures} of {required} required signatures; other members add theirs \
-         with `ironchain sign {0} --key KEY`, then `ironchain submit {0}`",
+         with `ironchain sign {0} --key KEY` (no node needed), then `ironchain submit {0}`",
         file.unwrap_or_default()
+    );
+    crate::outln!(
+        "signing hash {} (give the members this one to compare: the txid changes with \
+         every signature)",
+        tx_file::signing_hash(tx, genesis)
     );
     Ok(())
 }
 
 /// `ironchain submit`.
 pub fn submit(args: SubmitArgs) -> Result<(), String> {
-    let tx = tx_file::load(&args.file)?;
+    let tx_file::TxFileContents { tx, genesis } = tx_file::load(&args.file)?;
     // Too few or wrong signatures, and what every node's policy refuses, need no node
     // to tell.
     if let Err(error) = check_policy_spend(&tx).and_then(|()| relay_policy(&tx)) {
@@ -238,6 +245,16 @@ pub fn submit(args: SubmitArgs) -> Result<(), String> {
         return Err(format!("transaction refused locally: {error}"));
     }
     let mut node = args.opts.connect()?;
+    if let Some(genesis) = genesis.filter(|genesis| genesis != node.genesis()) {
+        return Err(format!(
+            "{} is for the network of genesis {}, but {} is on the network of genesis {}: \
+             submit it to a node of its network",
+            args.file.display(),
+            genesis.short(),
+            args.opts.node,
+            node.genesis().short()
+        ));
+    }
     submit_and_report(&mut node, tx, &args.wait, &args.opts, None)
 }
 
