@@ -670,7 +670,14 @@ fn multisig_two_of_three_spend_from_the_command_line() {
     // to the policy it holds.
     let written = std::fs::read(&policy_file).unwrap();
     let (line, _) = fails(&[
-        "wallet", "multisig", "--threshold", "1", "--member", &dave, "--out", policy_path,
+        "wallet",
+        "multisig",
+        "--threshold",
+        "1",
+        "--member",
+        &dave,
+        "--out",
+        policy_path,
     ]);
     assert!(line.contains("already exists; not overwriting"), "{line}");
     assert_eq!(std::fs::read(&policy_file).unwrap(), written);
@@ -738,7 +745,13 @@ fn multisig_two_of_three_spend_from_the_command_line() {
     let tip = json(&["tip", "--node", at, "--json"]);
     assert_eq!(file["genesis"], tip["genesis"]);
     assert_eq!(file["signing_hash"], partial["signing_hash"]);
-    let signed = json(&["sign", tx_path, "--key", bob_key.to_str().unwrap(), "--json"]);
+    let signed = json(&[
+        "sign",
+        tx_path,
+        "--key",
+        bob_key.to_str().unwrap(),
+        "--json",
+    ]);
     assert_fields(&signed, &["txid", "signing_hash", "signatures", "required"]);
     assert_eq!(signed["signing_hash"], partial["signing_hash"]);
     assert_ne!(signed["txid"], partial["txid"]);
@@ -914,7 +927,11 @@ fn a_member_signs_with_no_node_sees_what_they_sign_and_signing_again_changes_not
         path
     };
     let (bob_key, carol_key) = (key_file(2, "bob.key"), key_file(3, "carol.key"));
-    let (bob, carol, dave) = (testkit::address(2), testkit::address(3), testkit::address(4));
+    let (bob, carol, dave) = (
+        testkit::address(2),
+        testkit::address(3),
+        testkit::address(4),
+    );
     let policy = Policy::new(2, vec![testkit::address(1), bob, carol]).unwrap();
     let genesis = BlockHash::from_bytes([7; 32]);
     let mut spend = UnsignedTransaction {
@@ -930,7 +947,12 @@ fn a_member_signs_with_no_node_sees_what_they_sign_and_signing_again_changes_not
     ironchain::view::tx_file::save(&path, &spend, &genesis).unwrap();
     let signing_hash = ironchain::view::tx_file::signing_hash(&spend, &genesis);
     let sign = |key: &Path| {
-        let output = run(&["sign", path.to_str().unwrap(), "--key", key.to_str().unwrap()]);
+        let output = run(&[
+            "sign",
+            path.to_str().unwrap(),
+            "--key",
+            key.to_str().unwrap(),
+        ]);
         assert!(
             output.status.success(),
             "{}{}",
@@ -958,15 +980,27 @@ fn a_member_signs_with_no_node_sees_what_they_sign_and_signing_again_changes_not
     assert_eq!(after["signing_hash"], signing_hash.as_str());
 
     let again = sign(&bob_key);
-    assert!(again.contains(&format!("already signed by {bob}: nothing changed")), "{again}");
+    assert!(
+        again.contains(&format!("already signed by {bob}: nothing changed")),
+        "{again}"
+    );
     assert!(!again.contains("signed by {bob}: 2 of 2"), "{again}");
     assert_eq!(std::fs::read(&path).unwrap(), signed);
 
     let extra = sign(&carol_key);
-    assert!(extra.contains("the threshold is already met (2 of 2"), "{extra}");
+    assert!(
+        extra.contains("the threshold is already met (2 of 2"),
+        "{extra}"
+    );
     assert!(extra.contains("your signature is not added"), "{extra}");
     assert_eq!(std::fs::read(&path).unwrap(), signed);
-    let extra = json(&["sign", path.to_str().unwrap(), "--key", carol_key.to_str().unwrap(), "--json"]);
+    let extra = json(&[
+        "sign",
+        path.to_str().unwrap(),
+        "--key",
+        carol_key.to_str().unwrap(),
+        "--json",
+    ]);
     assert_eq!(extra["added"], false);
     assert_eq!(extra["signatures"], 2);
 }

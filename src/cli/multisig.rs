@@ -196,7 +196,13 @@ pub fn sign(args: SignArgs) -> Result<(), String> {
     let (signatures, required) = signature_count(&tx).unwrap_or_default();
     let signed_by: Vec<String> = tx
         .policy_spend()
-        .map(|spend| spend.signatures.iter().map(|c| c.signer.to_string()).collect())
+        .map(|spend| {
+            spend
+                .signatures
+                .iter()
+                .map(|c| c.signer.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     if args.json {
         return print_json(&json!({

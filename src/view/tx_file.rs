@@ -238,9 +238,7 @@ fn parse_file(text: &str) -> Result<TxFileContents, String> {
         .transpose()?;
     match (&genesis, file.signing_hash) {
         (Some(genesis), Some(hash)) if hash.trim() != signing_hash(&tx, genesis) => {
-            return Err(
-                "signing_hash does not match the other fields (edited file?)".to_string(),
-            );
+            return Err("signing_hash does not match the other fields (edited file?)".to_string());
         }
         (None, Some(_)) => return Err("signing_hash without the genesis it is for".to_string()),
         _ => {}
@@ -270,7 +268,10 @@ mod tests {
         assert!(load(&path).err().unwrap().contains("txid does not match"));
 
         std::fs::write(&path, "{}").unwrap();
-        assert!(load(&path).err().unwrap().contains("not a transaction file"));
+        assert!(load(&path)
+            .err()
+            .unwrap()
+            .contains("not a transaction file"));
     }
 
     #[test]
