@@ -20,7 +20,7 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn a_command_line_that_does_not_parse_exits_2_naming_the_argument() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (&["--port", "99999"], "--port"),
         (&["--port", "not-a-port"], "not-a-port"),
         (
@@ -31,6 +31,15 @@ fn a_command_line_that_does_not_parse_exits_2_naming_the_argument() {
         ),
         (&["send", "--key", "k"], "--to"),
         (&["--no-such-flag"], "--no-such-flag"),
+        // Decimals are checked before the supply that is read with them (before, this
+        // was "--supply 1: amount does not fit in a 64-bit integer").
+        (
+            &[
+                "token", "issue", "--symbol", "GOLD", "--supply", "1", "--decimals", "25",
+                "--key", "k", "--fee", "2",
+            ],
+            "--decimals",
+        ),
     ];
     for (args, named) in cases {
         let (code, stderr) = run(args);
@@ -40,6 +49,7 @@ fn a_command_line_that_does_not_parse_exits_2_naming_the_argument() {
             stderr.contains(named),
             "{args:?}: {stderr:?} does not name {named}"
         );
+        assert!(!stderr.contains("--supply"), "{args:?}: {stderr}");
     }
 }
 

@@ -7,7 +7,7 @@ use super::format::print_json;
 use super::send::{coins, next_nonce, parse_token, submit_and_report, token_info, WaitOpts};
 use crate::consensus::address::Address;
 use crate::consensus::amount::Amount;
-use crate::consensus::token::{format_units, parse_units, token_id};
+use crate::consensus::token::{format_units, parse_units, token_id, MAX_DECIMALS};
 use crate::consensus::transaction::{TxKind, UnsignedTransaction};
 use crate::view::token_json;
 use clap::{Args, Subcommand};
@@ -32,8 +32,13 @@ pub struct IssueArgs {
     /// 100,000,000 base units).
     #[arg(long, value_name = "N")]
     pub supply: String,
-    /// Digits after the decimal point in display units (0-18).
-    #[arg(long, default_value_t = 0)]
+    /// Digits after the decimal point in display units (0-18). Checked while the line is
+    /// parsed, before --supply is read with them.
+    #[arg(
+        long,
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u8).range(0..=i64::from(MAX_DECIMALS))
+    )]
     pub decimals: u8,
     /// Key file of the issuer.
     #[arg(long, value_name = "FILE")]
