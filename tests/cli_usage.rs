@@ -35,8 +35,18 @@ fn a_command_line_that_does_not_parse_exits_2_naming_the_argument() {
         // was "--supply 1: amount does not fit in a 64-bit integer").
         (
             &[
-                "token", "issue", "--symbol", "GOLD", "--supply", "1", "--decimals", "25",
-                "--key", "k", "--fee", "2",
+                "token",
+                "issue",
+                "--symbol",
+                "GOLD",
+                "--supply",
+                "1",
+                "--decimals",
+                "25",
+                "--key",
+                "k",
+                "--fee",
+                "2",
             ],
             "--decimals",
         ),
