@@ -20,12 +20,29 @@ fn run(args: &[&str]) -> (Option<i32>, String) {
 
 #[test]
 fn a_command_line_that_does_not_parse_exits_2_naming_the_argument() {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["--port", "99999"], "--port"),
         (&["--port", "not-a-port"], "not-a-port"),
         (
             &[
                 "send", "--key", "k", "--to", "x", "--fee", "1", "--amount", "-5",
+            ],
+            "--amount",
+        ),
+        // 2^64: out of range before any node is asked (no --node is reachable here).
+        (
+            &[
+                "send",
+                "--key",
+                "k",
+                "--to",
+                "x",
+                "--fee",
+                "1",
+                "--amount",
+                "18446744073709551616",
+                "--node",
+                "127.0.0.1:9",
             ],
             "--amount",
         ),

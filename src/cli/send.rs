@@ -106,6 +106,12 @@ fn amount_text(text: &str) -> Result<String, String> {
     if digits.is_empty() || !digits.bytes().all(|byte| byte.is_ascii_digit()) {
         return Err("not a number of coins or token units".to_string());
     }
+    // Whatever a token's decimals, its whole part alone must fit: checked here, before
+    // anything runs, rather than after reaching the node.
+    let whole = text.trim().split('.').next().unwrap_or_default();
+    if !whole.is_empty() && whole.parse::<u64>().is_err() {
+        return Err(format!("more than the largest amount, {}", u64::MAX));
+    }
     Ok(text.trim().to_string())
 }
 
