@@ -415,6 +415,14 @@ fn bad_virtual_network_configs_fail_in_one_line_naming_file_key_and_reason() {
             "simulation.upload_mbps: must not be negative",
         ),
         (
+            format!("{one}[simulation]\nupload_mbps = nan\n"),
+            "simulation.upload_mbps: must be a finite number of megabits per second (got NaN)",
+        ),
+        (
+            format!("{one}[simulation]\ndownload_mbps = inf\n"),
+            "simulation.download_mbps: must be a finite number of megabits per second (got inf)",
+        ),
+        (
             format!("{one}[simulation]\nclock = \"virtual\"\n"),
             "simulation.clock: \"virtual\" needs mining = \"simulated\"",
         ),

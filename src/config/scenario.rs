@@ -433,9 +433,11 @@ fn check_block_fill(sim: &Simulation, nodes: &[NodeEntry]) -> Result<(), KeyErro
 /// Checks a bandwidth in megabits per second: a positive, finite number.
 fn check_mbps(key: &str, value: Option<f64>) -> Result<(), KeyError> {
     match value {
-        Some(mbps) if !mbps.is_finite() || mbps < 0.0 => {
-            fail(key, format!("must not be negative (got {mbps})"))
-        }
+        Some(mbps) if !mbps.is_finite() => fail(
+            key,
+            format!("must be a finite number of megabits per second (got {mbps})"),
+        ),
+        Some(mbps) if mbps < 0.0 => fail(key, format!("must not be negative (got {mbps})")),
         Some(0.0) => fail(key, "must be positive (leave it out: unlimited)"),
         _ => Ok(()),
     }
