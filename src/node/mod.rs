@@ -202,7 +202,7 @@ pub async fn start_node_with(
     let mut chain = opened.map_err(|e| {
         let advice = match &e {
             ChainError::Store(StoreError::Damaged { .. }) => format!(
-                ": run `ironchain verify --data-dir {}` for details, or {DAMAGED_ADVICE}",
+                ": run `ironchain verify --data-dir {}` for details; {DAMAGED_ADVICE}",
                 settings.data_dir.display()
             ),
             _ => String::new(),
