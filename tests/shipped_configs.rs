@@ -66,3 +66,23 @@ fn the_guides_fast_network_starts_near_its_block_time() {
         "{seconds} s per block at 50 MH/s for a target of {target} s"
     );
 }
+
+/// A `[[simulation.links]]` entry that sets no jitter inherits the scenario's, as every
+/// per-link key does: fork-demo's `jitter_ms = 30` reaches its links (it used to be 0
+/// on every one of them, and the page said "+ up to 0 ms").
+#[test]
+fn fork_demo_links_inherit_the_scenario_jitter() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/fork-demo.toml");
+    let plan = LaunchPlan::load(&path).expect("fork-demo loads");
+    for from in 0..plan.nodes.len() {
+        for to in (0..plan.nodes.len()).filter(|&to| to != from) {
+            assert_eq!(
+                plan.link(from, to).jitter,
+                std::time::Duration::from_millis(30),
+                "{} -> {}",
+                plan.nodes[from].name,
+                plan.nodes[to].name
+            );
+        }
+    }
+}

@@ -267,8 +267,10 @@ pub struct LinkEntry {
     pub from: String,
     pub to: String,
     pub delay_ms: i64,
+    /// Absent: the scenario's `jitter_ms`, as every per-link key inherits the
+    /// scenario's value.
     #[serde(default)]
-    pub jitter_ms: i64,
+    pub jitter_ms: Option<i64>,
     #[serde(default = "default_true")]
     pub both_ways: bool,
 }
@@ -749,7 +751,9 @@ fn validate_simulation(sim: &Simulation, nodes: &Names, node_count: usize) -> Re
             );
         }
         check_ms(&format!("{key}.delay_ms"), link.delay_ms)?;
-        check_ms(&format!("{key}.jitter_ms"), link.jitter_ms)?;
+        if let Some(jitter) = link.jitter_ms {
+            check_ms(&format!("{key}.jitter_ms"), jitter)?;
+        }
         let directions = if link.both_ways {
             vec![(from, to), (to, from)]
         } else {

@@ -282,7 +282,10 @@ impl LaunchPlan {
             let (Some(from), Some(to)) = (index(&link.from), index(&link.to)) else {
                 continue; // checked when parsing
             };
-            let delay = (ms(link.delay_ms), ms(link.jitter_ms));
+            let delay = (
+                ms(link.delay_ms),
+                ms(link.jitter_ms.unwrap_or(sim.jitter_ms)),
+            );
             link_overrides.insert((from, to), delay);
             if link.both_ways {
                 link_overrides.insert((to, from), delay);
