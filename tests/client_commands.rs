@@ -1004,3 +1004,19 @@ fn a_member_signs_with_no_node_sees_what_they_sign_and_signing_again_changes_not
     assert_eq!(extra["added"], false);
     assert_eq!(extra["signatures"], 2);
 }
+
+/// The `--wait` timeout's hint is a command that works as printed: it names the node the
+/// user asked (before, it left `--node` out, and so pointed at 127.0.0.1:1111).
+#[test]
+fn the_wait_timeout_hint_names_the_node_that_was_asked() {
+    let dir = TempDir::new().unwrap();
+    let (alice_key, alice) = new_wallet(dir.path(), "alice.key");
+    let (_, bob) = new_wallet(dir.path(), "bob.key");
+    let node = start_node(dir.path(), &alice, false);
+    let (error, _) = fails(&[
+        "send", "--key", alice_key.to_str().unwrap(), "--to", &bob, "--amount", "5", "--fee",
+        "1", "--wait", "--timeout", "1", "--node", &node.addr,
+    ]);
+    assert!(error.contains("check later with `ironchain tx "), "{error}");
+    assert!(error.contains(&format!(" --node {}`", node.addr)), "{error}");
+}

@@ -339,7 +339,7 @@ pub fn submit_and_report(
     if !opts.json {
         crate::outln!("accepted {txid}, waiting for a block…");
     }
-    let outcome = wait_for_block(node, &txid, Duration::from_secs(wait.timeout));
+    let outcome = wait_for_block(node, &txid, Duration::from_secs(wait.timeout), &opts.node);
     if opts.json {
         let included = outcome.as_ref().ok();
         print_json(json!({
@@ -373,6 +373,7 @@ fn wait_for_block(
     node: &mut NodeConnection,
     txid: &TxId,
     timeout: Duration,
+    node_addr: &str,
 ) -> Result<Inclusion, String> {
     let deadline = Instant::now()
         .checked_add(timeout)
@@ -399,7 +400,7 @@ fn wait_for_block(
         if now >= deadline {
             return Err(format!(
                 "transaction {txid} is not in a block after {} s ({state}); \
-                 check later with `ironchain tx {txid}`",
+                 check later with `ironchain tx {txid} --node {node_addr}`",
                 timeout.as_secs()
             ));
         }
