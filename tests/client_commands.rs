@@ -1014,9 +1014,24 @@ fn the_wait_timeout_hint_names_the_node_that_was_asked() {
     let (_, bob) = new_wallet(dir.path(), "bob.key");
     let node = start_node(dir.path(), &alice, false);
     let (error, _) = fails(&[
-        "send", "--key", alice_key.to_str().unwrap(), "--to", &bob, "--amount", "5", "--fee",
-        "1", "--wait", "--timeout", "1", "--node", &node.addr,
+        "send",
+        "--key",
+        alice_key.to_str().unwrap(),
+        "--to",
+        &bob,
+        "--amount",
+        "5",
+        "--fee",
+        "1",
+        "--wait",
+        "--timeout",
+        "1",
+        "--node",
+        &node.addr,
     ]);
     assert!(error.contains("check later with `ironchain tx "), "{error}");
-    assert!(error.contains(&format!(" --node {}`", node.addr)), "{error}");
+    assert!(
+        error.contains(&format!(" --node {}`", node.addr)),
+        "{error}"
+    );
 }
