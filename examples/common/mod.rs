@@ -179,18 +179,24 @@ where
     clap::builder::RangedU64ValueParser::new().range(1..)
 }
 
-/// Runs `ironchain launch FILE` through the library, as the launch demos do.
+/// The options of `ironchain launch`, for a demo whose config file is fixed.
+#[derive(clap::Parser)]
+struct DemoArgs {
+    #[command(flatten)]
+    launch: ironchain::cli::launch_command::LaunchArgs,
+}
+
+/// Runs `ironchain launch FILE` through the library, as the launch demos do, with the
+/// options given on the example's command line (`--quiet`, `--run-dir DIR`, `--out DIR`,
+/// `--http ADDR:PORT`, `--no-http`), which clap checks as `launch` does.
 pub fn launch(file: &str) -> std::process::ExitCode {
-    use ironchain::cli::launch_command::{run, LaunchArgs};
+    use clap::Parser;
+    use ironchain::cli::launch_command::run;
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
-    let args = LaunchArgs {
-        file: file.into(),
-        run_dir: None,
-        quiet: false,
-        out: None,
-        http: None,
-        no_http: false,
-    };
+    let mut line: Vec<std::ffi::OsString> = std::env::args_os().take(1).collect();
+    line.push(file.into());
+    line.extend(std::env::args_os().skip(1));
+    let args = DemoArgs::parse_from(line).launch;
     match run(args) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
