@@ -22,11 +22,15 @@ use std::fs::File;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Once;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Most bytes redb may write (into memory) while checking: its recovery flag, a repair's
 /// allocator state. A database of tens of gigabytes writes a few megabytes.
 const MAX_SCRATCH_BYTES: u64 = 64 << 20;
+
+/// A check that takes at least this long is logged at info: the start of a node with a
+/// store of gigabytes pauses for it (about 1 ms per MB).
+const NOTICEABLE_CHECK: Duration = Duration::from_secs(1);
 
 /// Checks the database at `path`, which exists, without changing it.
 pub fn check_existing(path: &Path) -> Result<(), StoreError> {
@@ -63,11 +67,21 @@ pub fn check_existing(path: &Path) -> Result<(), StoreError> {
     });
     match checked {
         Ok(Ok(true)) => {
-            log::info!(
+            // A check a person waits for is worth a line at info; a quick one is a detail,
+            // and must not stand before a refusal's one-line error (a node started with
+            // the wrong parameters on sound data prints only that error).
+            let elapsed = started.elapsed();
+            let level = if elapsed >= NOTICEABLE_CHECK {
+                log::Level::Info
+            } else {
+                log::Level::Debug
+            };
+            log::log!(
+                level,
                 "{}: integrity checked ({} MB in {} ms)",
                 path.display(),
                 metadata.len() >> 20,
-                started.elapsed().as_millis()
+                elapsed.as_millis()
             );
             Ok(())
         }
