@@ -121,8 +121,9 @@ pub fn settings(args: &NodeArgs) -> Result<NodeSettings, String> {
         ));
     }
     let miner_address = match &args.miner_address {
+        // A policy address (icm…) too: its rewards are spent as any policy spend is.
         Some(text) => Some(
-            text.parse::<Address>()
+            crate::consensus::policy::parse_account(text)
                 .map_err(|e| format!("--miner-address: {e}"))?,
         ),
         None => node.miner_address,
