@@ -8,7 +8,6 @@
 use crate::chain::store::{StoreError, DAMAGED_ADVICE};
 use crate::chain::verify::{verify_store, VerifyError};
 use crate::config::{parse_peer, Config};
-use crate::consensus::address::Address;
 use crate::net::only_net::{Net, OnlyNet};
 use crate::node::limits::NetLimits;
 use crate::node::stop_signal::stop_requested;
