@@ -36,6 +36,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 
 const LONG: Duration = Duration::from_secs(60);
+
+/// Held for reading by every test of this file and for writing by the one that bounds
+/// the process's resident memory, so that its bound measures its own node alone, not
+/// whatever chains the tests running beside it happen to hold at that moment.
+static RSS_MEASURED: tokio::sync::RwLock<()> = tokio::sync::RwLock::const_new(());
 const HANDSHAKE_DEADLINE: Duration = Duration::from_millis(1000);
 
 fn host(last: u8) -> IpAddr {
@@ -137,6 +142,7 @@ fn rss_mb() -> u64 {
 
 #[actix_rt::test]
 async fn a_socket_flood_and_slowloris_cannot_silence_a_node() {
+    let _shared = RSS_MEASURED.read().await;
     let params = fast_params(&[]);
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = start(node_settings(&params, dir_a.path(), &[], true, 1)).await;
@@ -279,6 +285,7 @@ fn prebuilt_chain(dir: &Path, params: &ChainParams, count: u64) {
 
 #[actix_rt::test]
 async fn lying_peers_are_dropped_sync_completes_and_mining_goes_on() {
+    let _shared = RSS_MEASURED.read().await;
     // A fixed difficulty, so that the honest chain stays heavier than what the miner
     // finds during the test.
     let params = ChainParams {
@@ -359,6 +366,8 @@ fn fat_chain(dir: &Path, params: &ChainParams, blocks: u64) {
 
 #[actix_rt::test]
 async fn a_slow_reader_flooding_get_blocks_is_disconnected_with_memory_bounded() {
+    // The bound is on this process's RSS, which the other tests' nodes share.
+    let _alone = RSS_MEASURED.write().await;
     let params = testkit::params(&[(testkit::address(1), 1_000_000_000)]);
     let dir = tempfile::tempdir().unwrap();
     fat_chain(dir.path(), &params, 4);
@@ -418,6 +427,7 @@ async fn a_slow_reader_flooding_get_blocks_is_disconnected_with_memory_bounded()
 
 #[actix_rt::test]
 async fn junk_addresses_stay_within_the_book_and_are_not_gossiped() {
+    let _shared = RSS_MEASURED.read().await;
     let params = fast_params(&[]);
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mut settings_a = node_settings(&params, dir_a.path(), &[], false, 1);
@@ -492,6 +502,7 @@ async fn reject_reason(stream: &mut TcpStream) -> String {
 /// transactions in flight (the node stops reading past it) loses none of them.
 #[actix_rt::test]
 async fn pipelined_requests_are_answered_in_request_order() {
+    let _shared = RSS_MEASURED.read().await;
     const RUN: u64 = 40;
     let params = fast_params(&[
         (testkit::address(1), 1_000_000),
@@ -550,6 +561,7 @@ async fn pipelined_requests_are_answered_in_request_order() {
 
 #[actix_rt::test]
 async fn clients_have_their_own_slots_and_idle_ones_give_way() {
+    let _shared = RSS_MEASURED.read().await;
     let params = fast_params(&[]);
     let dir = tempfile::tempdir().unwrap();
     let mut settings_a = node_settings(&params, dir.path(), &[], false, 1);
@@ -589,6 +601,7 @@ async fn clients_have_their_own_slots_and_idle_ones_give_way() {
 
 #[actix_rt::test]
 async fn a_reading_peer_gets_no_more_than_its_send_budget() {
+    let _shared = RSS_MEASURED.read().await;
     let params = testkit::params(&[(testkit::address(1), 1_000_000_000)]);
     let dir = tempfile::tempdir().unwrap();
     fat_chain(dir.path(), &params, 4);
@@ -667,6 +680,7 @@ async fn busy_client(ip: IpAddr, node: SocketAddr) -> bool {
 /// way to it).
 #[actix_rt::test]
 async fn one_host_cannot_take_every_client_slot_and_the_local_cli_always_gets_in() {
+    let _shared = RSS_MEASURED.read().await;
     let params = fast_params(&[]);
     let dir = tempfile::tempdir().unwrap();
     let settings = node_settings(&params, dir.path(), &[], false, 1);
@@ -712,6 +726,7 @@ async fn one_host_cannot_take_every_client_slot_and_the_local_cli_always_gets_in
 /// command line out; the same frame from 127.0.0.2 (another host) bans that host.
 #[actix_rt::test]
 async fn a_local_oversize_frame_disconnects_and_the_cli_still_gets_its_tip() {
+    let _shared = RSS_MEASURED.read().await;
     let params = fast_params(&[]);
     let dir = tempfile::tempdir().unwrap();
     let a = start(node_settings(&params, dir.path(), &[], false, 1)).await;
@@ -778,6 +793,7 @@ async fn trickling_peer(
 
 #[actix_rt::test]
 async fn a_peer_trickling_cheap_side_blocks_is_dropped_and_mining_goes_on() {
+    let _shared = RSS_MEASURED.read().await;
     let params = ChainParams {
         initial_difficulty_bits: 4,
         retarget_interval: 1_000_000,
@@ -829,6 +845,7 @@ async fn a_peer_trickling_cheap_side_blocks_is_dropped_and_mining_goes_on() {
 
 #[actix_rt::test]
 async fn a_peer_relaying_blocks_on_parents_we_lack_is_never_banned_for_them() {
+    let _shared = RSS_MEASURED.read().await;
     let params = fast_params(&[]);
     let dir = tempfile::tempdir().unwrap();
     let b = start(node_settings(&params, dir.path(), &[], false, 1)).await;
@@ -870,6 +887,7 @@ async fn a_peer_relaying_blocks_on_parents_we_lack_is_never_banned_for_them() {
 /// failed-dial budget.
 #[actix_rt::test]
 async fn gossip_cannot_make_a_node_dial_off_its_networks_or_past_its_dial_budget() {
+    let _shared = RSS_MEASURED.read().await;
     const BUDGET: usize = 5;
     const SINKS: usize = 40;
     let params = fast_params(&[]);
