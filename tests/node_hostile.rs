@@ -231,12 +231,24 @@ async fn peer_of_another_network_is_refused_with_the_reason() {
     let b = start(settings(&theirs, dir_b.path(), &[], false, 2)).await;
 
     let their_genesis = summary(&b).await.genesis;
-    assert_ne!(their_genesis, summary(&a).await.genesis);
+    let our_genesis = summary(&a).await.genesis;
+    assert_ne!(their_genesis, our_genesis);
     let mut stranger = fake_peer("127.0.0.2", a.listen_addr, their_genesis).await;
     let reason = next_reject(&mut stranger)
         .await
         .expect("a reason comes back");
     assert!(reason.contains("another network"), "{reason}");
+    // Read by the dialer, the reason says whose genesis is whose and what to do.
+    let whose = format!(
+        "your genesis {} is not this node's genesis {}",
+        their_genesis.short(),
+        our_genesis.short()
+    );
+    assert!(reason.contains(&whose), "{reason}");
+    assert!(
+        reason.contains("start with the same --config as this node"),
+        "{reason}"
+    );
     assert!(closed_by_node(&mut stranger).await);
 
     // Two real nodes of different networks never become peers: b dials a, and a's

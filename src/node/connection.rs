@@ -483,8 +483,12 @@ impl ConnectionActor {
             return self.reject_and_close(reason, ctx);
         }
         if hello.genesis != self.settings.genesis {
+            // The dialer logs this reason as it comes, so it names whose genesis is whose
+            // from its reader's side, and the usual cause: a node started without the
+            // --config of the network it dials.
             let reason = format!(
-                "genesis {} is not ours ({}): another network",
+                "your genesis {} is not this node's genesis {}: another network; start \
+                 with the same --config as this node",
                 hello.genesis.short(),
                 self.settings.genesis.short()
             );
