@@ -1,7 +1,16 @@
 //! The `ironchain` binary: parses the command line and prints any failure as one line.
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    // actix-http logs every request it cannot parse at ERROR, one line per request: an
+    // ironchain client pointed at the explorer's port, or anyone sending junk, would
+    // write error lines at will. The sender is told (400), and nothing is wrong with the
+    // node. Kept unless RUST_LOG names actix_http itself.
+    if !std::env::var("RUST_LOG").is_ok_and(|filter| filter.contains("actix_http")) {
+        logger.filter_module("actix_http::h1::dispatcher", log::LevelFilter::Off);
+    }
+    logger.init();
     let cli = match ironchain::cli::parse(std::env::args_os()) {
         Ok(Ok(cli)) => cli,
         Ok(Err(help_or_version)) => help_or_version.exit(),

@@ -627,7 +627,8 @@ fn bad_command_lines_paths_and_servers_are_one_line_each() {
     let (error, _) = fails(&["tip", "--node", &web]);
     assert!(
         error.starts_with(&format!(
-            "error: {web} is not an ironchain node (frame of 1213486160 bytes"
+            "error: {web} is an HTTP server, not an ironchain node: most likely the \
+             explorer's port"
         )),
         "{error}"
     );

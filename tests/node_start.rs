@@ -133,3 +133,73 @@ fn a_node_mines_to_a_policy_address() {
         .expect("a node mining to a policy address starts");
     node.kill();
 }
+
+/// A client pointed at the explorer's port by mistake is told so, with the node's port
+/// (the explorer's minus 1000 by default), and the node's log stays free of errors: a
+/// request the explorer cannot parse is the sender's fault, not the node's.
+#[test]
+fn a_client_at_the_explorers_port_is_told_so_and_the_node_logs_no_error() {
+    use ironchain::testkit::node_process::NodeProcess;
+    use std::process::Command;
+    use std::time::{Duration, Instant};
+    let binary = env!("CARGO_BIN_EXE_ironchain");
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::new(binary);
+    command
+        .args(["--port", "0", "--no-mine", "--data-dir"])
+        .arg(dir.path().join("node"))
+        .env("RUST_LOG", "info");
+    let node = NodeProcess::start(command, None, Duration::from_secs(60)).expect("starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut lines = Vec::new();
+    let explorer = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = node
+            .lines()
+            .recv_timeout(left)
+            .expect("the explorer's line");
+        let url = line
+            .split_once("explorer at http://")
+            .and_then(|(_, rest)| rest.split_once('/'))
+            .map(|(addr, _)| addr.to_string());
+        lines.push(line);
+        if let Some(addr) = url {
+            break addr;
+        }
+    };
+    let tip = Command::new(binary)
+        .args(["tip", "--node", &explorer])
+        .output()
+        .unwrap();
+    assert_eq!(tip.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&tip.stderr);
+    assert!(
+        error.starts_with(&format!(
+            "error: {explorer} is an HTTP server, not an ironchain node: most likely the \
+             explorer's port"
+        )),
+        "{error}"
+    );
+    // The node still answers, and has logged nothing at ERROR about the stray frame.
+    let tip = Command::new(binary)
+        .args(["tip", "--node", &node.addr().to_string()])
+        .output()
+        .unwrap();
+    assert!(tip.status.success());
+    let stopped = Command::new("kill")
+        .args(["-TERM", &node.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(stopped.success());
+    while let Ok(line) = node.lines().recv_timeout(Duration::from_secs(30)) {
+        lines.push(line);
+    }
+    assert!(
+        lines.iter().any(|line| line.contains("shutting down")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|line| !line.contains("ERROR")),
+        "{lines:?}"
+    );
+}

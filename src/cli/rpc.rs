@@ -94,6 +94,7 @@ impl NodeConnection {
         let welcome = match connection.exchange(greeting)? {
             Ok(reply) => reply,
             Err(ReplyError::Foreign(reason)) => return Err(not_a_node(reason)),
+            Err(ReplyError::Http) => return Err(http_server(node)),
             Err(ReplyError::TimedOut) => {
                 return Err(not_a_node(format!(
                     "no answer to our greeting within {} s",
@@ -163,6 +164,7 @@ impl NodeConnection {
             ReplyError::Foreign(reason) => {
                 format!("{} is not an ironchain node ({reason})", self.node)
             }
+            ReplyError::Http => http_server(&self.node),
         })? {
             Message::Reject { reason } => {
                 Err(format!("{} refused the request: {reason}", self.node))
@@ -188,9 +190,33 @@ pub enum ReplyError {
     Io(String),
     /// Nothing came within the read timeout.
     TimedOut,
-    /// Bytes came, but not an ironchain frame: most likely another kind of server (an
-    /// HTTP server's "HTTP/1.1" reads as a length of 1,213,486,160 bytes).
+    /// Bytes came, but not an ironchain frame: another kind of server.
     Foreign(String),
+    /// An HTTP server answered: most likely the node's own explorer, given its port.
+    Http,
+}
+
+/// What "HTTP" reads as when it stands where a frame's length prefix should.
+const HTTP_AS_LENGTH: usize = u32::from_be_bytes(*b"HTTP") as usize;
+
+/// The error for an HTTP server where a node was expected. The explorer listens on the
+/// node's port + 1000 by default, so a port taken from its URL is the likeliest mistake.
+fn http_server(node: &str) -> String {
+    let node_port = node
+        .rsplit_once(':')
+        .and_then(|(_, port)| port.parse::<u16>().ok())
+        .and_then(|port| port.checked_sub(crate::explorer::PORT_OFFSET));
+    let hint = match node_port {
+        Some(port) => format!(
+            "; the node's own port is usually the explorer's minus {} ({port})",
+            crate::explorer::PORT_OFFSET
+        ),
+        None => String::new(),
+    };
+    format!(
+        "{node} is an HTTP server, not an ironchain node: most likely the explorer's \
+         port{hint}"
+    )
 }
 
 impl std::fmt::Display for ReplyError {
@@ -198,6 +224,7 @@ impl std::fmt::Display for ReplyError {
         match self {
             ReplyError::Io(reason) | ReplyError::Foreign(reason) => f.write_str(reason),
             ReplyError::TimedOut => f.write_str("timed out"),
+            ReplyError::Http => f.write_str("an HTTP server answered"),
         }
     }
 }
@@ -213,6 +240,7 @@ pub fn read_frame(reader: &mut impl Read) -> Result<Message, ReplyError> {
             io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ReplyError::TimedOut,
             _ => ReplyError::Io(describe(&error)),
         }),
+        Err(FrameError::TooLarge { length }) if length == HTTP_AS_LENGTH => Err(ReplyError::Http),
         Err(other) => Err(ReplyError::Foreign(other.to_string())),
     }
 }
@@ -220,7 +248,6 @@ pub fn read_frame(reader: &mut impl Read) -> Result<Message, ReplyError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::net::frame::MAX_FRAME_BYTES;
     use std::net::TcpListener;
 
     #[test]
@@ -274,11 +301,18 @@ mod tests {
             let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\n\r\n");
         });
         let error = NodeConnection::open(&node, Duration::from_secs(5)).unwrap_err();
+        let port: u16 = node.rsplit_once(':').unwrap().1.parse().unwrap();
+        let hint = match port.checked_sub(crate::explorer::PORT_OFFSET) {
+            Some(node_port) => {
+                format!("; the node's own port is usually the explorer's minus 1000 ({node_port})")
+            }
+            None => String::new(),
+        };
         assert_eq!(
             error,
             format!(
-                "{node} is not an ironchain node (frame of 1213486160 bytes \
-                 exceeds the limit of {MAX_FRAME_BYTES})"
+                "{node} is an HTTP server, not an ironchain node: most likely the \
+                 explorer's port{hint}"
             )
         );
         server.join().unwrap();
