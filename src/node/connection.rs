@@ -781,7 +781,11 @@ impl ConnectionActor {
                 "orphan blocks past its share of the orphan pool".into(),
             );
         }
-        if outcome.missing.is_some() {
+        // A block whose parent we lack asks the peer for what leads to it, unless a sync
+        // from this peer is under way: its batches bring the parents, and a request per
+        // relayed orphan (a fast miner relays many while we catch up) would only pile up
+        // requests the peer counts against us.
+        if outcome.missing.is_some() && !self.syncing {
             self.request_blocks(ctx);
         }
         false
